@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * pval: packet interval measurement link.
+ *
+ * The user-space ABI of pval.ko: the IPv4 option it inserts, the slot layout
+ * of its character devices, its rtnetlink attributes and its device names.
+ *
+ * This header is the single source of these facts.  The TypeScript packages
+ * generate their constants from it (scripts/abi/gen.mjs) and a C compiler
+ * checks every size and offset.  Numbers here are ABI: never renumber, only
+ * append.
+ */
+#ifndef _UAPI_LINUX_PVAL_H
+#define _UAPI_LINUX_PVAL_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/* rtnetlink link kind (IFLA_INFO_KIND) and default interface name pattern. */
+#define PVAL_KIND		"pval"
+#define PVAL_IFNAME_PATTERN	"pval%d"
+
+/*
+ * The IPv4 option.
+ *
+ * Type 222 (0xde): copy flag 1, class 2, number 30, the value RFC 4727
+ * reserves for experiments.  It is placed right after the fixed 20-byte IPv4
+ * header.  Multi-byte fields are little-endian on the wire, whatever the
+ * host byte order.
+ */
+#define PVAL_IPOPT_TYPE		0xde
+#define PVAL_IPOPT_LEN		12
+
+struct pval_ipopt {
+	__u8	type;		/* PVAL_IPOPT_TYPE */
+	__u8	len;		/* PVAL_IPOPT_LEN */
+	__u8	reserved;	/* 0 */
+	__u8	cpu;		/* CPU that transmitted the packet */
+	__le64	seq;		/* per-CPU transmit sequence number */
+} __attribute__((packed));
+
+/*
+ * Packet copies.
+ *
+ * Each character device is backed by a ring of slots.  readv(2) with one
+ * slot-sized iovec per slot fills up to that many slots and returns the
+ * number of slots read (0 when the ring is empty).  Fields are in the
+ * native byte order of the machine.
+ */
+#define PVAL_SLOT_PKT_SIZE	256	/* bytes of each frame kept in a slot */
+#define PVAL_RING_SLOTS_DEFAULT	1024	/* slots per ring unless configured */
+#define PVAL_RING_SLOTS_MIN	2
+#define PVAL_RING_SLOTS_MAX	65536
+
+struct pval_slot {
+	__u32	len;		/* bytes of the frame stored in pkt, <= PVAL_SLOT_PKT_SIZE */
+	__u32	pktlen;		/* full length of the frame, L2 header included */
+	__u64	tstamp;		/* timestamp in ns, 0 when none */
+	__u8	pkt[PVAL_SLOT_PKT_SIZE]; /* the frame, from its Ethernet header */
+} __attribute__((packed));
+
+/*
+ * Device names, relative to /dev: one TX and one RX device per pval link
+ * and CPU, e.g. /dev/pval/pval0-rx-cpu-0.  Arguments: interface name, CPU.
+ */
+#define PVAL_DEV_DIR		"pval"
+#define PVAL_DEV_TX_FMT		"pval/%s-tx-cpu-%u"
+#define PVAL_DEV_RX_FMT		"pval/%s-rx-cpu-%u"
+
+/* Counters of one ring, read with PVAL_IOC_RING_STATS on an open device. */
+struct pval_ring_stats {
+	__u64	copied;		/* slots written into the ring */
+	__u64	dropped_full;	/* copies lost because the ring was full */
+	__u64	dropped_nomem;	/* copies lost for lack of memory */
+	__u64	read;		/* slots handed to readers */
+} __attribute__((packed));
+
+#define PVAL_IOC_MAGIC		0xde
+#define PVAL_IOC_RING_STATS	_IOR(PVAL_IOC_MAGIC, 1, struct pval_ring_stats)
+
+/* rtnetlink attributes, nested in IFLA_INFO_DATA. */
+enum {
+	IFLA_PVAL_UNSPEC,
+	IFLA_PVAL_LINK,		/* u32: ifindex of the lower link, creation only */
+	IFLA_PVAL_IPOPT,	/* u8 0/1: insert the option into IPv4 packets */
+	IFLA_PVAL_TXTSTAMP,	/* u8 0/1: hardware TX timestamps */
+	IFLA_PVAL_RXTSTAMP,	/* u8 0/1: hardware RX timestamps */
+	IFLA_PVAL_TXCOPY,	/* u8 0/1: copy sent packets to the TX devices */
+	IFLA_PVAL_RXCOPY,	/* u8 0/1: copy received packets to the RX devices */
+	IFLA_PVAL_TXBUSYDROP,	/* u8 0/1: drop (1) or send unstamped (0) when
+				 * the TX timestamp unit is busy */
+	IFLA_PVAL_SWTSTAMP,	/* u8 0/1: software timestamps (CLOCK_REALTIME ns) */
+	IFLA_PVAL_RING_SLOTS,	/* u32: slots per ring, power of two, creation only */
+	IFLA_PVAL_PAD,
+	IFLA_PVAL_STATS,	/* nested IFLA_PVAL_STATS_*, reported only */
+	__IFLA_PVAL_MAX,
+};
+
+#define IFLA_PVAL_MAX (__IFLA_PVAL_MAX - 1)
+
+/* Link-wide counters, nested in IFLA_PVAL_STATS, all u64. */
+enum {
+	IFLA_PVAL_STATS_UNSPEC,
+	IFLA_PVAL_STATS_PAD,
+	IFLA_PVAL_STATS_IPOPT_INSERTED,	/* packets that got the option */
+	IFLA_PVAL_STATS_IPOPT_SKIPPED,	/* IPv4 packets sent without it (no room) */
+	IFLA_PVAL_STATS_TX_COPY_DROPS,	/* TX copies lost, all rings */
+	IFLA_PVAL_STATS_RX_COPY_DROPS,	/* RX copies lost, all rings */
+	IFLA_PVAL_STATS_TXTSTAMP_BUSY,	/* TX packets that met a busy timestamp unit */
+	__IFLA_PVAL_STATS_MAX,
+};
+
+#define IFLA_PVAL_STATS_MAX (__IFLA_PVAL_STATS_MAX - 1)
+
+#endif /* _UAPI_LINUX_PVAL_H */

@@ -1,0 +1,25 @@
+// Shared vitest settings: workspace packages resolve to their sources, so
+// tests never need a prior build.
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { UserConfig } from "vitest/config";
+
+const src = (dir: string): string => fileURLToPath(new URL(`./packages/${dir}/src/index.ts`, import.meta.url));
+
+export const sharedConfig: UserConfig = {
+  resolve: {
+    alias: {
+      "@pval/decode": src("decode"),
+      "@pval/chardev": src("chardev"),
+      "@pval/netlink": src("netlink-pval"),
+      "@pval/tcpdump-printer": src("tcpdump-printer"),
+    },
+  },
+  test: {
+    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // scripts/test.sh collects one JSON report per package to print the totals.
+    reporters: process.env.PVAL_TEST_REPORT_DIR
+      ? ["default", ["json", { outputFile: `${process.env.PVAL_TEST_REPORT_DIR}/${basename(process.cwd())}.json` }]]
+      : ["default"],
+  },
+};
