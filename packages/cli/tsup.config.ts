@@ -1,0 +1,24 @@
+import { readFileSync } from "node:fs";
+import { defineConfig } from "tsup";
+
+const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string };
+
+// One ESM bundle for the `pval` binary. commander is bundled in; every
+// subcommand module becomes its own chunk, loaded only when it runs.
+export default defineConfig({
+  entry: { bin: "src/bin.ts" },
+  format: ["esm"],
+  platform: "node",
+  target: "node20",
+  splitting: true,
+  clean: true,
+  sourcemap: true,
+  dts: false,
+  noExternal: ["commander"],
+  // commander is CommonJS; give the ESM bundle a require() for its node: imports.
+  banner: {
+    js: 'import { createRequire as __pvalCreateRequire } from "node:module";\nconst require = __pvalCreateRequire(import.meta.url);',
+  },
+  define: { PVAL_CLI_VERSION: JSON.stringify(version) },
+  tsconfig: "tsconfig.build.json",
+});
