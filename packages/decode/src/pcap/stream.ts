@@ -1,0 +1,63 @@
+// File and stream front ends for CaptureReader: read in fixed-size chunks so
+// memory stays flat however large the capture.
+
+import { closeSync, openSync, readSync } from "node:fs";
+import { type CaptureInfo, CaptureReader, type CaptureRecord, type RecordCallback } from "./reader.js";
+
+const CHUNK = 1 << 20;
+
+/** Return `false` to stop reading (for a packet count limit). */
+export type FileRecordCallback = (record: CaptureRecord, info: CaptureInfo) => boolean | undefined;
+
+/**
+ * Reads a capture file (a path or an open descriptor) synchronously, calling
+ * `onRecord` per packet in file order. Throws CaptureFormatError after the
+ * last good packet when the file is bad.
+ */
+export function readCaptureFile(path: string | number, onRecord: FileRecordCallback): CaptureInfo {
+  const fd = typeof path === "number" ? path : openSync(path, "r");
+  const reader = new CaptureReader();
+  const chunk = new Uint8Array(CHUNK);
+  let stopped = false;
+  const cb: RecordCallback = (r) => {
+    if (!stopped && onRecord(r, reader.info!) === false) stopped = true;
+  };
+  try {
+    while (!stopped) {
+      const n = readSync(fd, chunk, 0, CHUNK, null);
+      if (n === 0) {
+        reader.end();
+        break;
+      }
+      reader.feed(chunk.subarray(0, n), cb);
+    }
+  } finally {
+    if (typeof path !== "number") closeSync(fd);
+  }
+  return reader.info!;
+}
+
+/**
+ * Reads a capture from an async iterable of chunks (a file or socket stream)
+ * and yields each packet with a copy of its bytes. A format error is thrown
+ * after every packet before it has been yielded.
+ */
+export async function* readCaptureStream(source: AsyncIterable<Uint8Array>): AsyncGenerator<CaptureRecord> {
+  const reader = new CaptureReader();
+  const batch: CaptureRecord[] = [];
+  const push: RecordCallback = (r) => {
+    batch.push({ ...r, data: r.data.slice() });
+  };
+  for await (const chunk of source) {
+    let failure: unknown;
+    try {
+      reader.feed(chunk, push);
+    } catch (err) {
+      failure = err;
+    }
+    yield* batch;
+    batch.length = 0;
+    if (failure !== undefined) throw failure;
+  }
+  reader.end();
+}
