@@ -1,0 +1,32 @@
+export * as codec from "./codec.js";
+export {
+  ModuleNotLoadedError,
+  NetlinkError,
+  NoSuchLinkError,
+  NotPvalLinkError,
+  PermissionError,
+} from "./errors.js";
+export {
+  type CreateLinkOptions,
+  createLink,
+  decodeLinkMessage,
+  deleteLink,
+  getAnyLink,
+  getLink,
+  isPvalLink,
+  type Link,
+  type LinkPeer,
+  type LinkRef,
+  listAllLinks,
+  listLinks,
+  PVAL_SWITCHES,
+  type PvalChanges,
+  type PvalInfo,
+  type PvalLink,
+  PvalNetlink,
+  type PvalStats,
+  type PvalSwitches,
+  resolvePeers,
+  setLink,
+} from "./link.js";
+export { type RtnlOptions, RtnlSocket, SocketClosedError } from "./socket.js";

@@ -1,0 +1,422 @@
+// The pval link API: create, change, inspect and delete links of kind "pval"
+// over rtnetlink, plus generic link inspection (any kind) for tools that
+// show pval links beside their lower devices.
+import { constants } from "node:os";
+import {
+  AF_UNSPEC,
+  type AttrValues,
+  decodeAttrs,
+  encodeAttribute,
+  encodeAttrs,
+  encodeIfInfoMsg,
+  IFLA_IFNAME,
+  IFLA_INFO_DATA,
+  IFLA_INFO_KIND,
+  IFLA_LINKINFO,
+  LINK_ATTRS,
+  type LinkStats64,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_EXCL,
+  type Nlmsg,
+  OPERSTATES,
+  PVAL_ATTRS,
+  parseIfInfoMsg,
+  RTM_DELLINK,
+  RTM_GETLINK,
+  RTM_NEWLINK,
+} from "./codec.js";
+import { ModuleNotLoadedError, NetlinkError, NoSuchLinkError, NotPvalLinkError } from "./errors.js";
+import { PVAL_KIND } from "./generated/abi.js";
+import { type RtnlOptions, RtnlSocket } from "./socket.js";
+
+/** A link named by its interface name or its ifindex. */
+export type LinkRef = string | number;
+
+/** A link another link points at. `name` is absent when it lives in another namespace. */
+export interface LinkPeer {
+  index: number;
+  name?: string;
+}
+
+/** The on/off switches of a pval link, in attribute order. */
+export interface PvalSwitches {
+  ipopt: boolean;
+  txtstamp: boolean;
+  rxtstamp: boolean;
+  txcopy: boolean;
+  rxcopy: boolean;
+  txbusydrop: boolean;
+  swtstamp: boolean;
+}
+
+/** The switch names, in the order of their attributes. */
+export const PVAL_SWITCHES: readonly (keyof PvalSwitches)[] = [
+  "ipopt",
+  "txtstamp",
+  "rxtstamp",
+  "txcopy",
+  "rxcopy",
+  "txbusydrop",
+  "swtstamp",
+];
+
+/** IFLA_PVAL_STATS: link-wide counters. */
+export interface PvalStats {
+  ipoptInserted: bigint;
+  ipoptSkipped: bigint;
+  txCopyDrops: bigint;
+  rxCopyDrops: bigint;
+  txtstampBusy: bigint;
+}
+
+/**
+ * IFLA_INFO_DATA of a pval link. A switch or counter the running module does
+ * not report is absent, never guessed.
+ */
+export interface PvalInfo extends Partial<PvalSwitches> {
+  /** The lower (physical) link. */
+  link: LinkPeer;
+  ringSlots?: number;
+  stats?: Partial<PvalStats>;
+}
+
+/** A network link as RTM_GETLINK reports it. */
+export interface Link {
+  index: number;
+  name: string;
+  /** IFLA_INFO_KIND, e.g. "pval", "veth"; absent for links without rtnl_link_ops. */
+  kind?: string;
+  /** net_device_flags (IFF_*). */
+  flags: number;
+  /** ARPHRD_* link type. */
+  type: number;
+  mtu?: number;
+  minMtu?: number;
+  maxMtu?: number;
+  /** RFC 2863 state: "UP", "DOWN", "UNKNOWN", ... */
+  operstate: string;
+  linkmode?: number;
+  qdisc?: string;
+  group?: number;
+  txqlen?: number;
+  address?: string;
+  broadcast?: string;
+  promiscuity?: number;
+  carrier?: boolean;
+  numTxQueues?: number;
+  numRxQueues?: number;
+  gsoMaxSize?: number;
+  gsoMaxSegs?: number;
+  /** IFLA_LINK: the link this one is stacked on or paired with. */
+  link?: LinkPeer;
+  /** IFLA_LINK_NETNSID: `link` lives in another namespace. */
+  linkNetnsid?: number;
+  master?: LinkPeer;
+  stats64?: LinkStats64;
+  /** Present when kind is "pval". */
+  pval?: PvalInfo;
+}
+
+/** A link of kind "pval". */
+export interface PvalLink extends Link {
+  kind: "pval";
+  pval: PvalInfo;
+}
+
+export interface CreateLinkOptions extends Partial<PvalSwitches> {
+  /** Interface name; the kernel picks pval%d when absent. */
+  name?: string;
+  /** The lower Ethernet device. */
+  link: LinkRef;
+  /** Slots per ring (power of two), creation only. */
+  ringSlots?: number;
+}
+
+/** What setLink can change. Creation-only attributes are passed on so the kernel can refuse them with a reason. */
+export interface PvalChanges extends Partial<PvalSwitches> {
+  ringSlots?: number;
+}
+
+export function isPvalLink(link: Link): link is PvalLink {
+  return link.kind === PVAL_KIND && link.pval !== undefined;
+}
+
+/** Decode one RTM_NEWLINK message. Peer names are left empty; see resolvePeers. */
+export function decodeLinkMessage(msg: Nlmsg): Link {
+  const { value: ifi, consumed } = parseIfInfoMsg(msg.payload);
+  const a = decodeAttrs(LINK_ATTRS, msg.payload.subarray(consumed));
+  const info = a.linkinfo as AttrValues | undefined;
+  const link: Link = {
+    index: ifi.index,
+    name: a.ifname as string,
+    flags: ifi.flags,
+    type: ifi.type,
+    operstate: OPERSTATES[a.operstate as number] ?? "UNKNOWN",
+  };
+  const copy = <K extends keyof Link>(key: K, value: unknown): void => {
+    if (value !== undefined) link[key] = value as Link[K];
+  };
+  copy("kind", info?.kind);
+  copy("mtu", a.mtu);
+  copy("minMtu", a.minMtu);
+  copy("maxMtu", a.maxMtu);
+  copy("linkmode", a.linkmode);
+  copy("qdisc", a.qdisc);
+  copy("group", a.group);
+  copy("txqlen", a.txqlen);
+  copy("address", a.address);
+  copy("broadcast", a.broadcast);
+  copy("promiscuity", a.promiscuity);
+  copy("carrier", a.carrier === undefined ? undefined : a.carrier === 1);
+  copy("numTxQueues", a.numTxQueues);
+  copy("numRxQueues", a.numRxQueues);
+  copy("gsoMaxSize", a.gsoMaxSize);
+  copy("gsoMaxSegs", a.gsoMaxSegs);
+  copy("linkNetnsid", a.linkNetnsid);
+  copy("stats64", a.stats64);
+  if (a.link !== undefined && a.link !== ifi.index) link.link = { index: a.link as number };
+  if (a.master !== undefined) link.master = { index: a.master as number };
+  if (info?.kind === PVAL_KIND && info.data instanceof Uint8Array) {
+    const { link: lower, pad: _pad, unknown: _unknown, ...rest } = decodeAttrs(PVAL_ATTRS, info.data);
+    link.pval = { link: { index: (lower as number | undefined) ?? 0 }, ...(rest as Omit<PvalInfo, "link">) };
+  }
+  return link;
+}
+
+/** Fill in the names of peer links (lower, master, IFLA_LINK) from a set of links of the same namespace. */
+export function resolvePeers(links: Link[], known: Iterable<Link> = links): void {
+  const names = new Map<number, string>();
+  for (const l of known) names.set(l.index, l.name);
+  for (const l of links) {
+    for (const peer of [l.link && l.linkNetnsid === undefined ? l.link : undefined, l.master, l.pval?.link]) {
+      if (peer === undefined) continue;
+      const name = names.get(peer.index);
+      if (name !== undefined) peer.name = name;
+    }
+  }
+}
+
+function linkRequest(ref: LinkRef, ...attrs: Uint8Array[]): Uint8Array[] {
+  if (typeof ref === "number") {
+    if (!Number.isInteger(ref) || ref <= 0) throw new RangeError(`link index must be a positive integer, got ${ref}`);
+    return [encodeIfInfoMsg({ family: AF_UNSPEC, index: ref }), ...attrs];
+  }
+  if (ref.length === 0 || ref.length > 15 || /[\s/]/.test(ref)) {
+    throw new RangeError(`"${ref}" is not a valid interface name`);
+  }
+  return [encodeIfInfoMsg({ family: AF_UNSPEC }), encodeAttribute(IFLA_IFNAME, Buffer.from(`${ref}\0`)), ...attrs];
+}
+
+function pvalLinkinfo(data: AttrValues): Buffer {
+  return encodeAttribute(
+    IFLA_LINKINFO,
+    Buffer.concat([
+      encodeAttribute(IFLA_INFO_KIND, Buffer.from(`${PVAL_KIND}\0`)),
+      encodeAttribute(IFLA_INFO_DATA, encodeAttrs(PVAL_ATTRS, data), true),
+    ]),
+    true,
+  );
+}
+
+function pickSwitches(source: Partial<PvalSwitches> & { ringSlots?: number }): AttrValues {
+  const data: AttrValues = {};
+  for (const key of PVAL_SWITCHES) {
+    const v = source[key];
+    if (v !== undefined) {
+      if (typeof v !== "boolean") throw new TypeError(`${key} must be a boolean, got ${JSON.stringify(v)}`);
+      data[key] = v;
+    }
+  }
+  if (source.ringSlots !== undefined) data.ringSlots = source.ringSlots;
+  return data;
+}
+
+/**
+ * A connection to the kernel's link table. Use one for a batch of requests;
+ * the module-level functions open and close one per call.
+ */
+export class PvalNetlink {
+  readonly #sock: RtnlSocket;
+
+  private constructor(sock: RtnlSocket) {
+    this.#sock = sock;
+  }
+
+  static open(options: RtnlOptions = {}): PvalNetlink {
+    return new PvalNetlink(RtnlSocket.open(options));
+  }
+
+  close(): void {
+    this.#sock.close();
+  }
+
+  /** Every link of the namespace, any kind, with peer names resolved. */
+  async listAllLinks(): Promise<Link[]> {
+    const replies = await this.#sock.request(
+      "list links",
+      RTM_GETLINK,
+      NLM_F_DUMP,
+      encodeIfInfoMsg({ family: AF_UNSPEC }),
+    );
+    const links = replies.filter((m) => m.type === RTM_NEWLINK).map(decodeLinkMessage);
+    resolvePeers(links);
+    return links;
+  }
+
+  /** Every pval link of the namespace. */
+  async listLinks(): Promise<PvalLink[]> {
+    return (await this.listAllLinks()).filter(isPvalLink);
+  }
+
+  /** One link of any kind. Throws NoSuchLinkError when it does not exist. */
+  async getAnyLink(ref: LinkRef): Promise<Link> {
+    const operation = `get link ${ref}`;
+    let replies: Nlmsg[];
+    try {
+      replies = await this.#sock.request(operation, RTM_GETLINK, 0, ...linkRequest(ref));
+    } catch (err) {
+      if (err instanceof NetlinkError && err.errno === constants.errno.ENODEV) {
+        throw new NoSuchLinkError(operation, ref, `no link ${JSON.stringify(String(ref))}`);
+      }
+      throw err;
+    }
+    const msg = replies.find((m) => m.type === RTM_NEWLINK);
+    if (msg === undefined) throw new NoSuchLinkError(operation, ref);
+    const link = decodeLinkMessage(msg);
+    const peers = [link.link && link.linkNetnsid === undefined ? link.link : undefined, link.master, link.pval?.link];
+    const known: Link[] = [link];
+    for (const peer of peers) {
+      if (peer === undefined || peer.index === 0 || known.some((k) => k.index === peer.index)) continue;
+      try {
+        known.push(decodeLinkMessage((await this.#peer(peer.index)) as Nlmsg));
+      } catch {
+        // A peer that vanished in between keeps its index only.
+      }
+    }
+    resolvePeers([link], known);
+    return link;
+  }
+
+  async #peer(index: number): Promise<Nlmsg | undefined> {
+    const replies = await this.#sock.request(`get link ${index}`, RTM_GETLINK, 0, ...linkRequest(index));
+    return replies.find((m) => m.type === RTM_NEWLINK);
+  }
+
+  /** One pval link. Throws NoSuchLinkError, or NotPvalLinkError for a link of another kind. */
+  async getLink(ref: LinkRef): Promise<PvalLink> {
+    const link = await this.getAnyLink(ref);
+    if (!isPvalLink(link)) throw new NotPvalLinkError(`get link ${ref}`, link.name, link.kind);
+    return link;
+  }
+
+  /** Create a pval link on top of `options.link` and return it as the kernel reports it. */
+  async createLink(options: CreateLinkOptions): Promise<PvalLink> {
+    const operation = `create link ${options.name ?? PVAL_KIND}`;
+    let lower: Link;
+    try {
+      lower = await this.getAnyLink(options.link);
+    } catch (err) {
+      if (err instanceof NoSuchLinkError) {
+        throw new NoSuchLinkError(operation, options.link, `lower device "${options.link}" does not exist`);
+      }
+      throw err;
+    }
+    const before =
+      options.name === undefined ? new Set((await this.listLinks()).map((l) => l.index)) : new Set<number>();
+    const data = { link: lower.index, ...pickSwitches(options) };
+    const body =
+      options.name === undefined
+        ? [encodeIfInfoMsg({ family: AF_UNSPEC }), pvalLinkinfo(data)]
+        : linkRequest(options.name, pvalLinkinfo(data));
+    try {
+      await this.#sock.request(operation, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, ...body);
+    } catch (err) {
+      if (err instanceof NetlinkError && err.errno === constants.errno.EOPNOTSUPP && isUnknownKind(err.extack)) {
+        throw new ModuleNotLoadedError(operation, err.errno, err.extack);
+      }
+      throw err;
+    }
+    if (options.name !== undefined) return this.getLink(options.name);
+    const created = (await this.listLinks()).filter((l) => !before.has(l.index) && l.pval.link.index === lower.index);
+    const newest = created.sort((x, y) => y.index - x.index)[0];
+    if (newest === undefined)
+      throw new NoSuchLinkError(operation, PVAL_KIND, "the new link vanished before it could be read");
+    return newest;
+  }
+
+  /** Change switches of a pval link; only the given ones are sent. Returns the link after the change. */
+  async setLink(ref: LinkRef, changes: PvalChanges): Promise<PvalLink> {
+    const link = await this.getLink(ref);
+    const data = pickSwitches(changes);
+    if (Object.keys(data).length > 0) {
+      await this.#sock.request(
+        `change link ${link.name}`,
+        RTM_NEWLINK,
+        0,
+        encodeIfInfoMsg({ family: AF_UNSPEC, index: link.index }),
+        pvalLinkinfo(data),
+      );
+    }
+    return this.getLink(link.index);
+  }
+
+  /** Delete a pval link; a link of another kind is refused with NotPvalLinkError. */
+  async deleteLink(ref: LinkRef): Promise<void> {
+    const link = await this.getLink(ref);
+    await this.#sock.request(
+      `delete link ${link.name}`,
+      RTM_DELLINK,
+      0,
+      encodeIfInfoMsg({ family: AF_UNSPEC, index: link.index }),
+    );
+  }
+}
+
+function isUnknownKind(extack: string | undefined): boolean {
+  return extack === undefined || /unknown device type/i.test(extack);
+}
+
+async function withNetlink<T>(options: RtnlOptions | undefined, fn: (nl: PvalNetlink) => Promise<T>): Promise<T> {
+  const nl = PvalNetlink.open(options);
+  try {
+    return await fn(nl);
+  } finally {
+    nl.close();
+  }
+}
+
+/** Create a pval link. See PvalNetlink.createLink. */
+export function createLink(options: CreateLinkOptions, connection?: RtnlOptions): Promise<PvalLink> {
+  return withNetlink(connection, (nl) => nl.createLink(options));
+}
+
+/** Change switches of a pval link. See PvalNetlink.setLink. */
+export function setLink(ref: LinkRef, changes: PvalChanges, connection?: RtnlOptions): Promise<PvalLink> {
+  return withNetlink(connection, (nl) => nl.setLink(ref, changes));
+}
+
+/** Read one pval link. See PvalNetlink.getLink. */
+export function getLink(ref: LinkRef, connection?: RtnlOptions): Promise<PvalLink> {
+  return withNetlink(connection, (nl) => nl.getLink(ref));
+}
+
+/** Read one link of any kind. See PvalNetlink.getAnyLink. */
+export function getAnyLink(ref: LinkRef, connection?: RtnlOptions): Promise<Link> {
+  return withNetlink(connection, (nl) => nl.getAnyLink(ref));
+}
+
+/** Every pval link. See PvalNetlink.listLinks. */
+export function listLinks(connection?: RtnlOptions): Promise<PvalLink[]> {
+  return withNetlink(connection, (nl) => nl.listLinks());
+}
+
+/** Every link, any kind. See PvalNetlink.listAllLinks. */
+export function listAllLinks(connection?: RtnlOptions): Promise<Link[]> {
+  return withNetlink(connection, (nl) => nl.listAllLinks());
+}
+
+/** Delete a pval link. See PvalNetlink.deleteLink. */
+export function deleteLink(ref: LinkRef, connection?: RtnlOptions): Promise<void> {
+  return withNetlink(connection, (nl) => nl.deleteLink(ref));
+}
