@@ -1,0 +1,19 @@
+export {
+  DEVICE_DIR,
+  type DeviceName,
+  type Direction,
+  deviceFileName,
+  devicePath,
+  parseDeviceName,
+} from "./device-name.js";
+export { isReaderClosedError, ReaderClosedError } from "./errors.js";
+export { type DeviceEntry, discoverDevices, type LinkOptions, LinkReader, openDevices, openLink } from "./link.js";
+export type { RingStats } from "./native.js";
+export {
+  type Batch,
+  type BatchListener,
+  copyBatch,
+  openDevice,
+  type ReaderOptions,
+  SlotReader,
+} from "./reader.js";

@@ -1,0 +1,66 @@
+// Loads the compiled addon (native/*.cc) and checks it against the ABI the
+// TypeScript side was generated from.
+//
+// node-gyp-build looks for prebuilds/<platform>-<arch>/ first and falls back
+// to build/Release, so a package installed without running install scripts
+// still finds the prebuilt binary.
+
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { PvalSlotLayout } from "./generated/abi.js";
+
+/** Counters of one ring, from the PVAL_IOC_RING_STATS ioctl. */
+export interface RingStats {
+  /** Slots written into the ring. */
+  copied: number;
+  /** Copies lost because the ring was full. */
+  droppedFull: number;
+  /** Copies lost for lack of memory. */
+  droppedNomem: number;
+  /** Slots handed to readers. */
+  read: number;
+}
+
+/** The native Device class (native/poller.h). */
+export interface NativeDevice {
+  readonly fd: number;
+  readonly path: string;
+  readonly polling: boolean;
+  read(buffer: ArrayBuffer, maxSlots: number): number;
+  start(
+    buffer: ArrayBuffer,
+    maxSlots: number,
+    budget: number,
+    onBatch: (err: NodeJS.ErrnoException | null, slots: number) => void,
+  ): void;
+  stop(): void;
+  close(): void;
+  stats(): RingStats;
+}
+
+export interface NativeBinding {
+  Device: new (path: string, flags?: number) => NativeDevice;
+  SLOT_SIZE: number;
+  MAX_SLOTS_PER_READ: number;
+  RING_STATS_IOCTL: number;
+  FLAG_BYTE_STREAM: number;
+}
+
+let binding: NativeBinding | undefined;
+
+/** The addon, loaded on first use. */
+export function native(): NativeBinding {
+  if (binding) return binding;
+  const require = createRequire(import.meta.url);
+  const load = require("node-gyp-build") as (dir: string) => unknown;
+  // src/native.ts and dist/index.js both sit one level below the package root.
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const loaded = load(root) as NativeBinding;
+  if (loaded.SLOT_SIZE !== PvalSlotLayout.size) {
+    throw new Error(
+      `@pval/chardev: the addon was built for ${loaded.SLOT_SIZE}-byte slots, this package for ${PvalSlotLayout.size}; rebuild it`,
+    );
+  }
+  binding = loaded;
+  return binding;
+}
