@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pval: transmit path.  With ipopt on, every IPv4 packet gets the pval
+ * option (CPU, per-CPU sequence number) right after its fixed header; then
+ * the frame, copied to the TX ring when txcopy is on, leaves through the
+ * lower device.
+ */
+#include <linux/etherdevice.h>
+#include <linux/ip.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/version.h>
+#include <net/ip.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+#include <net/gso.h>
+#endif
+
+#include "pval.h"
+#include "pval_ring.h"
+
+/* The option is a multiple of 4 bytes, so IHL grows by whole words. */
+static_assert(PVAL_IPOPT_LEN % 4 == 0);
+static_assert(sizeof(struct pval_ipopt) == PVAL_IPOPT_LEN);
+
+#define PVAL_IPOPT_WORDS	(PVAL_IPOPT_LEN / 4)
+#define PVAL_IHL_MAX		15
+
+static void pval_tx_count_skipped(struct pval_pcpu *pc)
+{
+	u64_stats_update_begin(&pc->syncp);
+	u64_stats_inc(&pc->ipopt_skipped);
+	u64_stats_update_end(&pc->syncp);
+}
+
+/*
+ * Insert the option into the IPv4 packet of an Ethernet frame (skb->data at
+ * the Ethernet header).  Runs with bottom halves disabled, so this CPU's
+ * sequence counter has no other writer.
+ *
+ * Returns 0 when the packet carries the option or was left alone on
+ * purpose (counted in ipopt_skipped), a negative errno when the skb could
+ * not be made writable (the caller drops it).
+ */
+static int pval_tx_insert_ipopt(struct pval_dev *pval, struct sk_buff *skb)
+{
+	struct pval_pcpu *pc = this_cpu_ptr(pval->pcpu);
+	const unsigned int iph_off = ETH_HLEN;
+	unsigned int cpu = smp_processor_id();
+	struct pval_ipopt *opt;
+	struct iphdr *iph;
+	unsigned int tot;
+	u64 seq;
+
+	if (!pskb_may_pull(skb, iph_off + sizeof(struct iphdr)))
+		goto skip;
+	iph = (struct iphdr *)(skb->data + iph_off);
+	tot = ntohs(iph->tot_len);
+	if (iph->version != 4 || iph->ihl < 5 ||
+	    tot < iph->ihl * 4 || tot > skb->len - iph_off)
+		goto skip;
+	/* No room in the header, in the length field or in the cpu field. */
+	if (iph->ihl + PVAL_IPOPT_WORDS > PVAL_IHL_MAX ||
+	    tot + PVAL_IPOPT_LEN > IP_MAX_MTU || cpu > U8_MAX)
+		goto skip;
+
+	if (skb_cow_head(skb, PVAL_IPOPT_LEN))
+		return -ENOMEM;
+
+	/* Move the Ethernet and fixed IPv4 headers forward over the gap. */
+	__skb_push(skb, PVAL_IPOPT_LEN);
+	memmove(skb->data, skb->data + PVAL_IPOPT_LEN,
+		iph_off + sizeof(struct iphdr));
+	skb_reset_mac_header(skb);
+	skb_set_network_header(skb, iph_off);
+	iph = ip_hdr(skb);
+
+	u64_stats_update_begin(&pc->syncp);
+	seq = u64_stats_read(&pc->seq);
+	u64_stats_set(&pc->seq, seq + 1);
+	u64_stats_inc(&pc->ipopt_inserted);
+	u64_stats_update_end(&pc->syncp);
+
+	opt = (struct pval_ipopt *)(iph + 1);
+	opt->type = PVAL_IPOPT_TYPE;
+	opt->len = PVAL_IPOPT_LEN;
+	opt->reserved = 0;
+	opt->cpu = cpu;
+	put_unaligned_le64(seq, &opt->seq);
+
+	iph->ihl += PVAL_IPOPT_WORDS;
+	iph->tot_len = htons(tot + PVAL_IPOPT_LEN);
+	ip_send_check(iph);
+	return 0;
+
+skip:
+	pval_tx_count_skipped(pc);
+	return 0;
+}
+
+static u64 pval_tx_tstamp(const struct pval_dev *pval)
+{
+	/*
+	 * Hardware TX timestamps (txtstamp) arrive after the frame left;
+	 * pval_tstamp.c delivers those copies itself.
+	 */
+	return pval_copy_tstamp_sw(pval);
+}
+
+static netdev_tx_t pval_tx_one(struct pval_dev *pval, struct sk_buff *skb)
+{
+	struct net_device *dev = pval->dev;
+	unsigned int len;
+	int ret;
+
+	skb_reset_mac_header(skb);
+	if (READ_ONCE(pval->cfg.ipopt) && skb_headlen(skb) >= ETH_HLEN &&
+	    eth_hdr(skb)->h_proto == htons(ETH_P_IP) &&
+	    unlikely(pval_tx_insert_ipopt(pval, skb))) {
+		dev_core_stats_tx_dropped_inc(dev);
+		kfree_skb(skb);
+		return NET_XMIT_DROP;
+	}
+
+	if (READ_ONCE(pval->cfg.txcopy))
+		pval_rings_copy(pval->rings, PVAL_DIR_TX, skb,
+				pval_tx_tstamp(pval));
+
+	len = skb->len;
+	skb->dev = pval->lower;
+	ret = dev_queue_xmit(skb);
+	if (likely(ret == NET_XMIT_SUCCESS || ret == NET_XMIT_CN))
+		dev_sw_netstats_tx_add(dev, 1, len);
+	else
+		dev_core_stats_tx_dropped_inc(dev);
+	return ret;
+}
+
+/*
+ * ndo_start_xmit.  The device announces no GSO feature, so the core
+ * segments GSO packets before they get here: each segment needs its own
+ * sequence number.  A GSO skb that reaches us anyway is segmented here.
+ */
+netdev_tx_t pval_tx_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct pval_dev *pval = netdev_priv(dev);
+	struct sk_buff *segs, *next;
+
+	if (likely(!skb_is_gso(skb))) {
+		pval_tx_one(pval, skb);
+		return NETDEV_TX_OK;
+	}
+
+	segs = skb_gso_segment(skb, dev->features & ~NETIF_F_GSO_MASK);
+	if (IS_ERR_OR_NULL(segs)) {
+		dev_core_stats_tx_dropped_inc(dev);
+		kfree_skb(skb);
+		return NETDEV_TX_OK;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, skb, next) {
+		skb_mark_not_on_list(skb);
+		pval_tx_one(pval, skb);
+	}
+	return NETDEV_TX_OK;
+}
+
+void pval_tx_totals(const struct pval_dev *pval, struct pval_totals *t)
+{
+	int cpu;
+
+	memset(t, 0, sizeof(*t));
+	for_each_possible_cpu(cpu) {
+		const struct pval_pcpu *pc = per_cpu_ptr(pval->pcpu, cpu);
+		u64 inserted, skipped, busy;
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&pc->syncp);
+			inserted = u64_stats_read(&pc->ipopt_inserted);
+			skipped = u64_stats_read(&pc->ipopt_skipped);
+			busy = u64_stats_read(&pc->txtstamp_busy);
+		} while (u64_stats_fetch_retry(&pc->syncp, start));
+		t->ipopt_inserted += inserted;
+		t->ipopt_skipped += skipped;
+		t->txtstamp_busy += busy;
+	}
+}
