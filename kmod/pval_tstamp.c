@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pval: hardware timestamps of the lower device.
+ *
+ * Configuration.  On 6.6 and later the lower driver is configured through
+ * generic_hwtstamp_get_lower()/generic_hwtstamp_set_lower(), which take a
+ * kernel struct kernel_hwtstamp_config (ndo_hwtstamp_get/set).  Drivers that
+ * still only implement SIOC[GS]HWTSTAMP in ndo_eth_ioctl, and every driver
+ * on 6.1, read the config through a __user pointer; without set_fs() the
+ * only way to hand them one is user memory, so pval maps one anonymous page
+ * in the calling process (the ip(8) or netlink client that asked), copies
+ * the config through it and unmaps it.  A caller without user memory (a
+ * kernel thread tearing down a namespace) cannot configure such a driver:
+ * the original configuration is then left as it is and a warning says so.
+ *
+ * Whether the lower device can stamp at all is asked first, through its
+ * ethtool get_ts_info: a device without SOF_TIMESTAMPING_{TX,RX}_HARDWARE
+ * (veth, bridges, most virtual devices) is refused with an extack message
+ * instead of producing zeros.
+ *
+ * TX timestamps.  The hardware reports a TX timestamp through
+ * skb_tstamp_tx(), which queues it on the error queue of the socket that
+ * owns the packet.  pval makes a kernel socket of its own the owner of each
+ * packet it wants stamped (the sender's socket is released early, as
+ * tunnels do), marks it SKBTX_HW_TSTAMP and keeps a clone.  The socket's
+ * sk_error_report queues tx_work once per timestamp; the work reads the
+ * timestamp and writes the clone into the TX ring.  Nothing polls.  Only one
+ * timestamp is outstanding at a time, as much hardware allows: while it is,
+ * pval_tstamp_tx() returns -EBUSY and txbusydrop decides.  A timestamp that
+ * never comes is given up after a second: the copy is delivered with
+ * tstamp 0 by the next packet that wants a timestamp.
+ */
+
+#include <linux/errqueue.h>
+#include <linux/ethtool.h>
+#include <linux/if.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/net_tstamp.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <linux/skbuff.h>
+#include <linux/sockios.h>
+#include <linux/uaccess.h>
+#include <linux/version.h>
+#include <net/sock.h>
+
+#include "pval_ring.h"
+#include "pval_tstamp.h"
+
+#define PVAL_TSTAMP_TX_TIMEOUT	HZ
+
+/* Lower device configuration. */
+
+static int pval_tstamp_caps(struct net_device *lower)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	struct kernel_ethtool_ts_info info = { .phc_index = -1 };
+
+	if (ethtool_get_ts_info_by_layer(lower, &info))
+		return 0;
+#else
+	const struct ethtool_ops *ops = lower->ethtool_ops;
+	struct ethtool_ts_info info = { .cmd = ETHTOOL_GET_TS_INFO, .phc_index = -1 };
+
+	if (!ops || !ops->get_ts_info || ops->get_ts_info(lower, &info))
+		return 0;
+#endif
+	return info.so_timestamping;
+}
+
+/* SIOC[GS]HWTSTAMP through ndo_eth_ioctl, with the config in user memory. */
+static int pval_tstamp_ioctl(struct net_device *lower, int cmd, struct hwtstamp_config *cfg)
+{
+	const struct net_device_ops *ops = lower->netdev_ops;
+	struct ifreq ifr = {};
+	unsigned long addr;
+	int err;
+
+	if (!ops->ndo_eth_ioctl || !netif_device_present(lower))
+		return -EOPNOTSUPP;
+	if (!current->mm || (current->flags & PF_KTHREAD))
+		return -EPERM;
+
+	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	if (IS_ERR_VALUE(addr))
+		return (int)addr;
+	if (copy_to_user((void __user *)addr, cfg, sizeof(*cfg))) {
+		err = -EFAULT;
+		goto out_unmap;
+	}
+	strscpy(ifr.ifr_name, lower->name, sizeof(ifr.ifr_name));
+	ifr.ifr_data = (void __user *)addr;
+	err = ops->ndo_eth_ioctl(lower, &ifr, cmd);
+	if (!err && copy_from_user(cfg, (void __user *)addr, sizeof(*cfg)))
+		err = -EFAULT;
+out_unmap:
+	vm_munmap(addr, PAGE_SIZE);
+	return err;
+}
+
+static int pval_tstamp_get_cfg(struct net_device *lower, int *tx_type, int *rx_filter)
+{
+	struct hwtstamp_config cfg = {};
+	int err;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	if (lower->netdev_ops->ndo_hwtstamp_get) {
+		struct kernel_hwtstamp_config kcfg = {};
+
+		err = generic_hwtstamp_get_lower(lower, &kcfg);
+		if (!err) {
+			*tx_type = kcfg.tx_type;
+			*rx_filter = kcfg.rx_filter;
+		}
+		return err;
+	}
+#endif
+	err = pval_tstamp_ioctl(lower, SIOCGHWTSTAMP, &cfg);
+	if (!err) {
+		*tx_type = cfg.tx_type;
+		*rx_filter = cfg.rx_filter;
+	}
+	return err;
+}
+
+static int pval_tstamp_set_cfg(struct net_device *lower, int tx_type, int rx_filter,
+			       struct netlink_ext_ack *extack)
+{
+	struct hwtstamp_config cfg = { .tx_type = tx_type, .rx_filter = rx_filter };
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	if (lower->netdev_ops->ndo_hwtstamp_set) {
+		struct kernel_hwtstamp_config kcfg = {
+			.tx_type = tx_type,
+			.rx_filter = rx_filter,
+		};
+
+		return generic_hwtstamp_set_lower(lower, &kcfg, extack);
+	}
+#endif
+	return pval_tstamp_ioctl(lower, SIOCSHWTSTAMP, &cfg);
+}
+
+/* TX timestamps. */
+
+/* Deliver the pending copy with @tstamp.  Takes ts->lock. */
+static void pval_tstamp_tx_deliver(struct pval_tstamp *ts, u64 tstamp)
+{
+	struct pval_rings *rings;
+	struct sk_buff *skb;
+
+	spin_lock_bh(&ts->lock);
+	skb = ts->pending;
+	rings = ts->pending_rings;
+	ts->pending = NULL;
+	ts->pending_rings = NULL;
+	if (skb && rings)
+		/* BH off: this CPU's ring has no other producer meanwhile. */
+		pval_rings_copy(rings, PVAL_DIR_TX, skb, tstamp);
+	spin_unlock_bh(&ts->lock);
+	consume_skb(skb);
+}
+
+static void pval_tstamp_tx_work(struct work_struct *work)
+{
+	struct pval_tstamp *ts = container_of(work, struct pval_tstamp, tx_work);
+	struct sock *sk = ts->sock->sk;
+	struct sk_buff *skb;
+	u64 tstamp = 0;
+
+	while ((skb = skb_dequeue(&sk->sk_error_queue))) {
+		if (SKB_EXT_ERR(skb)->ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
+		    skb_hwtstamps(skb)->hwtstamp)
+			tstamp = ktime_to_ns(skb_hwtstamps(skb)->hwtstamp);
+		kfree_skb(skb);
+	}
+	if (tstamp)
+		pval_tstamp_tx_deliver(ts, tstamp);
+}
+
+/* sk_error_report of our socket: any context, so defer to the work. */
+static void pval_tstamp_error_report(struct sock *sk)
+{
+	struct pval_tstamp *ts = sk->sk_user_data;
+
+	if (ts)
+		schedule_work(&ts->tx_work);
+}
+
+static int pval_tstamp_tx_start(struct pval_tstamp *ts, struct netlink_ext_ack *extack)
+{
+	struct socket *sock;
+	struct sock *sk;
+	int err;
+
+	err = sock_create_kern(&init_net, PF_INET, SOCK_DGRAM, IPPROTO_UDP, &sock);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "Cannot create the socket that collects TX timestamps");
+		return err;
+	}
+	sk = sock->sk;
+	/* Timestamps only: no payload is cloned onto the error queue. */
+	WRITE_ONCE(sk->sk_tsflags, SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE |
+				   SOF_TIMESTAMPING_OPT_TSONLY);
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = ts;
+	sk->sk_error_report = pval_tstamp_error_report;
+	write_unlock_bh(&sk->sk_callback_lock);
+	ts->sock = sock;
+
+	spin_lock_bh(&ts->lock);
+	ts->tx_on = true;
+	spin_unlock_bh(&ts->lock);
+	return 0;
+}
+
+static void pval_tstamp_tx_stop(struct pval_tstamp *ts)
+{
+	struct sock *sk;
+
+	if (!ts->sock)
+		return;
+	spin_lock_bh(&ts->lock);
+	ts->tx_on = false;
+	spin_unlock_bh(&ts->lock);
+
+	sk = ts->sock->sk;
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = NULL;
+	write_unlock_bh(&sk->sk_callback_lock);
+	cancel_work_sync(&ts->tx_work);
+	/* A packet still in flight keeps the socket until it is freed. */
+	pval_tstamp_tx_deliver(ts, 0);
+	sock_release(ts->sock);
+	ts->sock = NULL;
+}
+
+int pval_tstamp_tx(struct pval_tstamp *ts, struct sk_buff **pskb, struct pval_rings *rings)
+{
+	struct sk_buff *skb = *pskb, *clone;
+	bool expired = false;
+	int err = 0;
+
+	spin_lock(&ts->lock);
+	if (!ts->tx_on) {
+		err = -EOPNOTSUPP;
+		goto out_unlock;
+	}
+	if (ts->pending) {
+		if (time_before(jiffies, ts->pending_since + PVAL_TSTAMP_TX_TIMEOUT)) {
+			err = -EBUSY;
+			goto out_unlock;
+		}
+		expired = true;
+	}
+	if (expired) {
+		spin_unlock(&ts->lock);
+		pval_tstamp_tx_deliver(ts, 0);
+		spin_lock(&ts->lock);
+		if (!ts->tx_on || ts->pending) {
+			err = ts->tx_on ? -EBUSY : -EOPNOTSUPP;
+			goto out_unlock;
+		}
+	}
+
+	/* The flags live in shared info: never mark a packet others hold. */
+	if (skb_cloned(skb) || skb_shared(skb)) {
+		struct sk_buff *nskb = skb_copy(skb, GFP_ATOMIC);
+
+		if (!nskb) {
+			err = -ENOMEM;
+			goto out_unlock;
+		}
+		consume_skb(skb);
+		skb = nskb;
+		*pskb = skb;
+	}
+	clone = skb_clone(skb, GFP_ATOMIC);
+	if (!clone) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+
+	skb_orphan(skb);
+	skb_set_owner_w(skb, ts->sock->sk);
+	skb_shinfo(skb)->tx_flags |= SKBTX_HW_TSTAMP;
+	ts->pending = clone;
+	ts->pending_rings = rings;
+	ts->pending_since = jiffies;
+out_unlock:
+	spin_unlock(&ts->lock);
+	return err;
+}
+
+/* Configuration entry points. */
+
+void pval_tstamp_init(struct pval_tstamp *ts)
+{
+	spin_lock_init(&ts->lock);
+	INIT_WORK(&ts->tx_work, pval_tstamp_tx_work);
+}
+
+int pval_tstamp_set(struct pval_tstamp *ts, struct net_device *lower, bool tx, bool rx,
+		    struct netlink_ext_ack *extack)
+{
+	int caps, tx_type, rx_filter, err;
+
+	ASSERT_RTNL();
+	if (tx == ts->tx && rx == ts->rx)
+		return 0;
+
+	if (!tx && !rx) {
+		pval_tstamp_restore(ts, lower);
+		return 0;
+	}
+
+	caps = pval_tstamp_caps(lower);
+	if (tx && !(caps & SOF_TIMESTAMPING_TX_HARDWARE)) {
+		NL_SET_ERR_MSG_MOD(extack, "txtstamp: the lower device has no hardware TX timestamping (ethtool -T); use swtstamp");
+		return -EOPNOTSUPP;
+	}
+	if (rx && !(caps & SOF_TIMESTAMPING_RX_HARDWARE)) {
+		NL_SET_ERR_MSG_MOD(extack, "rxtstamp: the lower device has no hardware RX timestamping (ethtool -T); use swtstamp");
+		return -EOPNOTSUPP;
+	}
+
+	if (!ts->saved) {
+		err = pval_tstamp_get_cfg(lower, &ts->orig_tx_type, &ts->orig_rx_filter);
+		if (err == -EOPNOTSUPP || err == -ERANGE) {
+			/* Drivers without SIOCGHWTSTAMP: assume off. */
+			ts->orig_tx_type = HWTSTAMP_TX_OFF;
+			ts->orig_rx_filter = HWTSTAMP_FILTER_NONE;
+		} else if (err) {
+			NL_SET_ERR_MSG_MOD(extack, "Cannot read the hardware timestamp configuration of the lower device");
+			return err;
+		}
+	}
+
+	tx_type = tx ? HWTSTAMP_TX_ON : ts->orig_tx_type;
+	rx_filter = rx ? HWTSTAMP_FILTER_ALL : ts->orig_rx_filter;
+	err = pval_tstamp_set_cfg(lower, tx_type, rx_filter, extack);
+	if (err) {
+		if (err == -EPERM)
+			NL_SET_ERR_MSG_MOD(extack, "The lower driver is configured through SIOCSHWTSTAMP, which needs a user process");
+		else if (extack && !extack->_msg)
+			NL_SET_ERR_MSG_MOD(extack, "The lower device refused the hardware timestamp configuration");
+		return err;
+	}
+	ts->saved = true;
+
+	if (tx && !ts->tx) {
+		err = pval_tstamp_tx_start(ts, extack);
+		if (err)
+			goto out_restore;
+	} else if (!tx && ts->tx) {
+		pval_tstamp_tx_stop(ts);
+	}
+	ts->tx = tx;
+	ts->rx = rx;
+	return 0;
+
+out_restore:
+	pval_tstamp_set_cfg(lower, ts->orig_tx_type, ts->orig_rx_filter, NULL);
+	ts->saved = ts->tx || ts->rx;
+	return err;
+}
+
+void pval_tstamp_restore(struct pval_tstamp *ts, struct net_device *lower)
+{
+	int err;
+
+	ASSERT_RTNL();
+	pval_tstamp_tx_stop(ts);
+	ts->tx = false;
+	ts->rx = false;
+	if (!ts->saved)
+		return;
+	ts->saved = false;
+	if (!lower || lower->reg_state != NETREG_REGISTERED)
+		return;
+
+	err = pval_tstamp_set_cfg(lower, ts->orig_tx_type, ts->orig_rx_filter, NULL);
+	if (err)
+		netdev_warn(lower, "pval: cannot restore the hardware timestamp configuration (tx_type %d rx_filter %d): %d\n",
+			    ts->orig_tx_type, ts->orig_rx_filter, err);
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pval: hardware timestamps of the lower device.
+ *
+ * Software timestamps (swtstamp) need nothing from here: they are
+ * ktime_get_real_ns(), CLOCK_REALTIME in ns, taken where the packet crosses
+ * the pval device (pval_copy_tstamp_sw() in pval.h).
+ */
+#ifndef _PVAL_TSTAMP_H
+#define _PVAL_TSTAMP_H
+
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+struct net_device;
+struct netlink_ext_ack;
+struct pval_rings;
+struct sk_buff;
+struct socket;
+
+/*
+ * Timestamp state of one link; embed it in the link's private data, zeroed,
+ * and call pval_tstamp_init() before anything else.
+ */
+struct pval_tstamp {
+	/* Configuration of the lower device, under RTNL. */
+	bool			saved;		/* orig_* hold the config we replaced */
+	bool			tx;		/* hardware TX stamping applied */
+	bool			rx;		/* hardware RX stamping applied */
+	int			orig_tx_type;
+	int			orig_rx_filter;
+
+	/*
+	 * The one outstanding TX timestamp.  Packets sent with txtstamp are
+	 * owned by sock, whose error queue receives the timestamp; its
+	 * sk_error_report queues tx_work once, which delivers the copy.
+	 */
+	struct socket		*sock;
+	struct work_struct	tx_work;
+	spinlock_t		lock;		/* the fields below */
+	bool			tx_on;		/* xmit may request timestamps */
+	struct sk_buff		*pending;	/* clone of the stamped packet */
+	struct pval_rings	*pending_rings;	/* where its copy goes, or NULL */
+	unsigned long		pending_since;	/* jiffies */
+};
+
+void pval_tstamp_init(struct pval_tstamp *ts);
+
+/*
+ * Apply the txtstamp/rxtstamp switches to @lower under RTNL (newlink and
+ * changelink).  The first change saves the lower device's configuration;
+ * turning both off restores it.  Fails with an extack message when @lower
+ * cannot timestamp in hardware (veth, most virtual devices) or cannot be
+ * configured from the kernel.
+ */
+int pval_tstamp_set(struct pval_tstamp *ts, struct net_device *lower, bool tx, bool rx,
+		    struct netlink_ext_ack *extack);
+
+/*
+ * Turn everything off and give @lower its original configuration back
+ * (dellink, before pval_rings_destroy()).  @lower may be going away
+ * (NETDEV_UNREGISTER): its configuration is then left alone.
+ */
+void pval_tstamp_restore(struct pval_tstamp *ts, struct net_device *lower);
+
+/*
+ * xmit with txtstamp on, before dev_queue_xmit().  Requests a hardware
+ * timestamp for *@pskb (which may be replaced by an unshared copy owned by
+ * pval).  @rings is where the TX copy goes (txcopy on) or NULL.
+ *
+ *   0:        requested; the TX copy is delivered with the hardware
+ *             timestamp when it arrives (or with 0 after one second).
+ *   -EBUSY:   a timestamp is outstanding (the lower device holds only one);
+ *             count txtstamp_busy, then drop the packet (txbusydrop on) or
+ *             send it unstamped and copy it with tstamp 0 (off).
+ *   other:    not requested (stamping off, no memory): send it unstamped,
+ *             copy it with tstamp 0.
+ */
+int pval_tstamp_tx(struct pval_tstamp *ts, struct sk_buff **pskb, struct pval_rings *rings);
+
+#endif /* _PVAL_TSTAMP_H */
