@@ -61,6 +61,39 @@ export const PVAL_SWITCHES: readonly (keyof PvalSwitches)[] = [
   "swtstamp",
 ];
 
+/**
+ * Every configurable pval attribute, in attribute order, with the keyword
+ * command-line tools use for it (iproute2 style). Tools derive their
+ * grammar, usage text and printers from this table.
+ */
+export const PVAL_OPTIONS: readonly {
+  key: keyof PvalChanges;
+  keyword: string;
+  type: "switch" | "u32";
+  /** Accepted only when the link is created. */
+  creationOnly: boolean;
+  /** Value placeholder for usage text. */
+  meta: string;
+}[] = [
+  ...PVAL_SWITCHES.map((key) => ({
+    key,
+    keyword: key,
+    type: "switch" as const,
+    creationOnly: false,
+    meta: "{ on | off }",
+  })),
+  { key: "ringSlots", keyword: "ring_slots", type: "u32", creationOnly: true, meta: "SLOTS" },
+];
+
+/** The counters of IFLA_PVAL_STATS, in attribute order, with snake_case names for printers. */
+export const PVAL_STATS_FIELDS: readonly { key: keyof PvalStats; name: string }[] = [
+  { key: "ipoptInserted", name: "ipopt_inserted" },
+  { key: "ipoptSkipped", name: "ipopt_skipped" },
+  { key: "txCopyDrops", name: "tx_copy_drops" },
+  { key: "rxCopyDrops", name: "rx_copy_drops" },
+  { key: "txtstampBusy", name: "txtstamp_busy" },
+];
+
 /** IFLA_PVAL_STATS: link-wide counters. */
 export interface PvalStats {
   ipoptInserted: bigint;
@@ -134,6 +167,8 @@ export interface CreateLinkOptions extends Partial<PvalSwitches> {
 }
 
 /** What setLink can change. Creation-only attributes are passed on so the kernel can refuse them with a reason. */
+export type { LinkStats64 as LinkStats } from "./codec.js";
+
 export interface PvalChanges extends Partial<PvalSwitches> {
   ringSlots?: number;
 }
@@ -305,14 +340,24 @@ export class PvalNetlink {
 
   /** One pval link. Throws NoSuchLinkError, or NotPvalLinkError for a link of another kind. */
   async getLink(ref: LinkRef): Promise<PvalLink> {
-    const link = await this.getAnyLink(ref);
-    if (!isPvalLink(link)) throw new NotPvalLinkError(`get link ${ref}`, link.name, link.kind);
+    return this.#getPval(ref, `get link ${ref}`);
+  }
+
+  async #getPval(ref: LinkRef, operation: string): Promise<PvalLink> {
+    let link: Link;
+    try {
+      link = await this.getAnyLink(ref);
+    } catch (err) {
+      if (err instanceof NoSuchLinkError) throw new NoSuchLinkError(operation, ref, err.extack);
+      throw err;
+    }
+    if (!isPvalLink(link)) throw new NotPvalLinkError(operation, link.name, link.kind);
     return link;
   }
 
   /** Create a pval link on top of `options.link` and return it as the kernel reports it. */
   async createLink(options: CreateLinkOptions): Promise<PvalLink> {
-    const operation = `create link ${options.name ?? PVAL_KIND}`;
+    const operation = options.name === undefined ? "create link" : `create link ${options.name}`;
     let lower: Link;
     try {
       lower = await this.getAnyLink(options.link);
@@ -347,7 +392,7 @@ export class PvalNetlink {
 
   /** Change switches of a pval link; only the given ones are sent. Returns the link after the change. */
   async setLink(ref: LinkRef, changes: PvalChanges): Promise<PvalLink> {
-    const link = await this.getLink(ref);
+    const link = await this.#getPval(ref, `change link ${ref}`);
     const data = pickSwitches(changes);
     if (Object.keys(data).length > 0) {
       await this.#sock.request(
@@ -363,7 +408,7 @@ export class PvalNetlink {
 
   /** Delete a pval link; a link of another kind is refused with NotPvalLinkError. */
   async deleteLink(ref: LinkRef): Promise<void> {
-    const link = await this.getLink(ref);
+    const link = await this.#getPval(ref, `delete link ${ref}`);
     await this.#sock.request(
       `delete link ${link.name}`,
       RTM_DELLINK,

@@ -59,12 +59,16 @@ export class RtnlSocket {
         : isAbsolute(options.netns)
           ? options.netns
           : join("/run/netns", options.netns);
-    this.#socket = new Socket(
-      NETLINK_ROUTE,
-      (datagram) => this.#onDatagram(datagram),
-      (err) => this.#failAll(err),
-      netns,
-    );
+    try {
+      this.#socket = new Socket(
+        NETLINK_ROUTE,
+        (datagram) => this.#onDatagram(datagram),
+        (err) => this.#failAll(err),
+        netns,
+      );
+    } catch (err) {
+      throw openError(err, options.netns);
+    }
   }
 
   /** Open a NETLINK_ROUTE socket. Throws a Node-style errno error if it cannot. */
@@ -146,6 +150,20 @@ export class RtnlSocket {
   #failAll(err: Error): void {
     for (const seq of [...this.#pending.keys()]) this.#settle(seq, { error: err });
   }
+}
+
+function openError(err: unknown, netns: string | undefined): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.errno !== "number") return err;
+  const errno = -e.errno;
+  const where = netns === undefined ? "open netlink socket" : `open netlink socket in network namespace ${netns}`;
+  if (errno === constants.errno.ENOENT && e.syscall === "open netns") {
+    return new NetlinkError(where, errno, `network namespace "${netns}" does not exist`);
+  }
+  if (errno === constants.errno.EPERM || errno === constants.errno.EACCES) {
+    return new PermissionError(where, errno, e.message);
+  }
+  return new NetlinkError(where, errno, e.message);
 }
 
 /** The typed error for a kernel errno. */
