@@ -1,0 +1,201 @@
+import { encodeFrame, type FrameSpec, ipv4FromString, SlotBatch, TcpFlag } from "@pval/decode";
+import { describe, expect, it } from "vitest";
+import { SlotPrinter, u64ToDecimal } from "./slot-format.js";
+
+const macBytes = (s: string): Uint8Array => Uint8Array.from(s.split(":").map((h) => Number.parseInt(h, 16)));
+
+// The walkthrough's hosts: 10.0.0.2 (08:00:27:19:12:a4) pings 10.0.0.3 (pval0, ea:51:d7:0c:95:1a).
+const PEER = macBytes("08:00:27:19:12:a4");
+const PVAL0 = macBytes("ea:51:d7:0c:95:1a");
+
+const echoRequest: FrameSpec = {
+  ethernet: { src: PEER, dst: PVAL0 },
+  ipv4: { src: ipv4FromString("10.0.0.2"), dst: ipv4FromString("10.0.0.3"), df: true, id: 48565 },
+  icmp: { type: 8, id: 21554, sequence: 1636 },
+  payload: new Uint8Array(56),
+};
+const echoReply: FrameSpec = {
+  ethernet: { src: PVAL0, dst: PEER },
+  ipv4: {
+    src: ipv4FromString("10.0.0.3"),
+    dst: ipv4FromString("10.0.0.2"),
+    options: [{ kind: "pval", cpu: 0, seq: 46n }],
+  },
+  icmp: { type: 0, id: 21554, sequence: 1636 },
+  payload: new Uint8Array(56),
+};
+const arpRequest: FrameSpec = {
+  ethernet: { src: PVAL0, dst: PEER },
+  arp: {
+    op: 1,
+    sha: PVAL0,
+    spa: Uint8Array.of(10, 0, 0, 3),
+    tha: new Uint8Array(6),
+    tpa: Uint8Array.of(10, 0, 0, 2),
+  },
+};
+const tcpSyn: FrameSpec = {
+  ethernet: { src: PEER, dst: PVAL0 },
+  ipv4: { src: ipv4FromString("10.0.0.2"), dst: ipv4FromString("10.0.0.3") },
+  tcp: { srcPort: 40000, dstPort: 80, flags: TcpFlag.SYN },
+};
+const tcpPshAckFin: FrameSpec = {
+  ethernet: { src: PVAL0, dst: PEER },
+  ipv4: {
+    src: ipv4FromString("10.0.0.3"),
+    dst: ipv4FromString("10.0.0.2"),
+    options: [{ kind: "pval", cpu: 1, seq: 7n }],
+  },
+  tcp: { srcPort: 80, dstPort: 40000, flags: TcpFlag.PSH | TcpFlag.ACK | TcpFlag.FIN },
+  payload: new Uint8Array(10),
+};
+
+function batchOf(frames: Uint8Array[], tstamps: bigint[] = []): SlotBatch {
+  const b = SlotBatch.allocate(frames.length);
+  frames.forEach((frame, i) => {
+    b.write(i, { frame, tstamp: tstamps[i] ?? 0n });
+  });
+  return b;
+}
+
+const DEV = "/dev/pval/pval0-rx-cpu-0";
+
+describe("dump-one", () => {
+  it("prints the walkthrough's lines", () => {
+    const p = new SlotPrinter("dump-one");
+    const rx = batchOf([encodeFrame(echoRequest), encodeFrame(echoRequest)]);
+    expect(p.lines(rx)).toBe(
+      "0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type0800, 10.0.0.2 -> 10.0.0.3\n" +
+        "0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type0800, 10.0.0.2 -> 10.0.0.3\n",
+    );
+    const tx = batchOf([encodeFrame(arpRequest), encodeFrame(echoReply)]);
+    expect(p.lines(tx)).toBe(
+      "0 ea:51:d7:0c:95:1a -> 08:00:27:19:12:a4 Type0806\n" +
+        "0 ea:51:d7:0c:95:1a -> 08:00:27:19:12:a4 Type0800, 10.0.0.3 -> 10.0.0.2\n",
+    );
+  });
+
+  it("prints 64-bit timestamps exactly", () => {
+    const p = new SlotPrinter("dump-one");
+    const ts = 1764084245596047123n; // a CLOCK_REALTIME ns value, above 2^53
+    const b = batchOf([encodeFrame(arpRequest)], [ts]);
+    expect(p.line(b, 0)).toBe(`${ts} ea:51:d7:0c:95:1a -> 08:00:27:19:12:a4 Type0806`);
+    expect(u64ToDecimal(0xffffffff, 0xffffffff)).toBe("18446744073709551615");
+    expect(u64ToDecimal(0x1fffff, 0xffffffff)).toBe(String(2 ** 53 - 1));
+  });
+
+  it("shows the ethertype after VLAN tags", () => {
+    const tagged = encodeFrame({ ...echoRequest, vlans: [{ vid: 5 }] });
+    expect(new SlotPrinter("dump-one").line(batchOf([tagged]), 0)).toBe(
+      "0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type0800, 10.0.0.2 -> 10.0.0.3",
+    );
+  });
+
+  it("never reads past the stored bytes and always finishes the line", () => {
+    const frame = encodeFrame(echoRequest);
+    const p = new SlotPrinter("dump-one");
+    for (let len = 0; len <= frame.length; len++) {
+      const b = SlotBatch.allocate(1);
+      b.write(0, { frame: frame.subarray(0, len), pktlen: frame.length });
+      // Bytes past `len` are poison: a printer that reads them would show them.
+      b.bytes.fill(0xff, b.pktOffset(0) + len, b.pktOffset(0) + 256);
+      const line = p.line(b, 0);
+      if (len < 14) expect(line).toBe("0 [|ether]");
+      else if (len < 34) expect(line).toBe("0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type0800 [|ip]");
+      else expect(line).toBe("0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type0800, 10.0.0.2 -> 10.0.0.3");
+    }
+  });
+
+  it("reports impossible slots instead of printing garbage", () => {
+    const b = batchOf([encodeFrame(echoRequest)]);
+    b.view.setUint32(b.offsetOf(0), 300, true); // len > 256
+    expect(new SlotPrinter("dump-one").line(b, 0)).toBe("0 (invalid slot: len 300, pktlen 98)");
+    expect(new SlotPrinter("look-tcp").line(b, 0, { device: DEV })).toBe(
+      `${DEV} TS=0 PKTLEN=98 (invalid slot: len 300, pktlen 98)`,
+    );
+    expect(JSON.parse(new SlotPrinter("json").line(b, 0))).toMatchObject({ invalid: "slot", len: 300 });
+  });
+
+  it("marks a malformed IPv4 header", () => {
+    const frame = encodeFrame(echoRequest);
+    frame[14] = 0x65; // version 6 under ethertype 0x0800
+    expect(new SlotPrinter("dump-one").line(batchOf([frame]), 0)).toBe(
+      "0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type0800 (invalid)",
+    );
+  });
+});
+
+describe("dump-multi", () => {
+  it("prefixes the device and TS=", () => {
+    const b = batchOf([encodeFrame(echoRequest), encodeFrame(arpRequest)], [5n, 6n]);
+    expect(new SlotPrinter("dump-multi").lines(b, { device: DEV })).toBe(
+      `${DEV} TS=5 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type0800, 10.0.0.2 -> 10.0.0.3\n` +
+        `${DEV} TS=6 ea:51:d7:0c:95:1a -> 08:00:27:19:12:a4 Type0806\n`,
+    );
+  });
+});
+
+describe("look-tcp", () => {
+  it("prints PKTLEN, ETHER_TYPE, IP_PROTO and the TCP flags", () => {
+    const frames = [encodeFrame(tcpSyn), encodeFrame(tcpPshAckFin), encodeFrame(echoRequest), encodeFrame(arpRequest)];
+    const p = new SlotPrinter("look-tcp");
+    expect(p.lines(batchOf(frames, [1n, 2n, 3n, 4n]), { device: DEV }).split("\n")).toEqual([
+      `${DEV} TS=1 PKTLEN=54 ETHER_TYPE=0x0800 IP_PROTO=6 SYN=1 ACK=0 PSH=0 RST=0 FIN=0`,
+      `${DEV} TS=2 PKTLEN=76 ETHER_TYPE=0x0800 IP_PROTO=6 SYN=0 ACK=1 PSH=1 RST=0 FIN=1`,
+      `${DEV} TS=3 PKTLEN=98 ETHER_TYPE=0x0800 IP_PROTO=1`,
+      `${DEV} TS=4 PKTLEN=42 ETHER_TYPE=0x0806`,
+      "",
+    ]);
+  });
+
+  it("finds the TCP header after IPv4 options, and says when it is cut", () => {
+    const frame = encodeFrame(tcpPshAckFin); // IHL 8: 12 option bytes
+    const flagsAt = 14 + 32 + 13;
+    const p = new SlotPrinter("look-tcp");
+    const cut = SlotBatch.allocate(1);
+    cut.write(0, { frame: frame.subarray(0, flagsAt), pktlen: frame.length });
+    expect(p.line(cut, 0, { device: DEV })).toBe(`${DEV} TS=0 PKTLEN=76 ETHER_TYPE=0x0800 IP_PROTO=6 [|tcp]`);
+    const whole = SlotBatch.allocate(1);
+    whole.write(0, { frame: frame.subarray(0, flagsAt + 1), pktlen: frame.length });
+    expect(p.line(whole, 0, { device: DEV })).toMatch(/SYN=0 ACK=1 PSH=1 RST=0 FIN=1$/);
+  });
+});
+
+describe("json", () => {
+  it("prints one object per slot with raw values", () => {
+    const b = batchOf([encodeFrame(echoReply), encodeFrame(arpRequest)], [1764084245596047123n, 0n]);
+    const lines = new SlotPrinter("json").lines(b, { device: DEV, direction: "tx", cpu: 0 }).trimEnd().split("\n");
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      {
+        device: DEV,
+        direction: "tx",
+        cpu: 0,
+        tstamp: "1764084245596047123",
+        len: 110,
+        pktlen: 110,
+        src: "ea:51:d7:0c:95:1a",
+        dst: "08:00:27:19:12:a4",
+        ethertype: 0x0800,
+        ipSrc: "10.0.0.3",
+        ipDst: "10.0.0.2",
+        ipProto: 1,
+        pval: { cpu: 0, seq: "46" },
+      },
+      {
+        device: DEV,
+        direction: "tx",
+        cpu: 0,
+        tstamp: "0",
+        len: 42,
+        pktlen: 42,
+        src: "ea:51:d7:0c:95:1a",
+        dst: "08:00:27:19:12:a4",
+        ethertype: 0x0806,
+      },
+    ]);
+  });
+});
+
+it("refuses an unknown format", () => {
+  expect(() => new SlotPrinter("dump-two" as never)).toThrow(/unknown slot format "dump-two"/);
+});
