@@ -10,6 +10,8 @@
 #include <linux/u64_stats_sync.h>
 #include <uapi/linux/pval.h>
 
+#include "pval_tstamp.h"
+
 struct pval_rings;
 
 /* The switches of one link, as set over rtnetlink (IFLA_PVAL_*). */
@@ -52,6 +54,7 @@ struct pval_dev {
 	struct pval_rings	*rings;
 	struct pval_pcpu __percpu *pcpu;
 	struct pval_cfg		cfg;
+	struct pval_tstamp	ts;	/* hardware timestamps, pval_tstamp.c */
 };
 
 /* Totals of the per-CPU counters, for IFLA_PVAL_STATS. */

@@ -149,17 +149,18 @@ static int pval_nl2cfg(struct nlattr *tb[], struct nlattr *data[],
 }
 
 /*
- * Hardware timestamping of the lower device (txtstamp, rxtstamp): this is
- * where the lower device gets configured for a new cfg, before it is
- * applied.  Until pval_tstamp.c provides pval_tstamp_set(), the switches are
- * stored and reported only, and copies carry software timestamps
- * (swtstamp) or 0.
+ * Hardware timestamping of the lower device (txtstamp, rxtstamp), applied
+ * before a new cfg is published.  pval_tstamp_set() refuses, with an extack
+ * message, a lower device that cannot timestamp in hardware.
  */
 static int pval_tstamp_config(struct pval_dev *pval, const struct pval_cfg *cfg,
 			      struct netlink_ext_ack *extack)
 {
-	/* return pval_tstamp_set(pval, cfg->txtstamp, cfg->rxtstamp, extack); */
-	return 0;
+	if (cfg->txtstamp == pval->cfg.txtstamp &&
+	    cfg->rxtstamp == pval->cfg.rxtstamp)
+		return 0;
+	return pval_tstamp_set(&pval->ts, pval->lower, cfg->txtstamp,
+			       cfg->rxtstamp, extack);
 }
 
 /* Publish a new configuration to the lockless data path. */
@@ -245,6 +246,7 @@ static int pval_newlink(struct net *src_net, struct net_device *dev,
 	} else {
 		dev->mtu = lower->mtu - PVAL_IPOPT_LEN;
 	}
+	dev->max_mtu = lower->mtu - PVAL_IPOPT_LEN;
 	if (!tb[IFLA_ADDRESS])
 		eth_hw_addr_set(dev, lower->dev_addr);
 	dev->needed_headroom = lower->needed_headroom + PVAL_IPOPT_LEN;
@@ -290,9 +292,9 @@ static int pval_newlink(struct net *src_net, struct net_device *dev,
 out_rx_handler_unregister:
 	netdev_rx_handler_unregister(lower);
 out_tstamp_reset:
-	cfg.txtstamp = false;
-	cfg.rxtstamp = false;
-	pval_tstamp_config(pval, &cfg, NULL);
+	pval_tstamp_restore(&pval->ts, lower);
+	WRITE_ONCE(pval->cfg.txtstamp, false);
+	WRITE_ONCE(pval->cfg.rxtstamp, false);
 out_rings_destroy:
 	pval_rings_destroy(pval->rings);
 	pval->rings = NULL;
@@ -327,13 +329,12 @@ static int pval_changelink(struct net_device *dev, struct nlattr *tb[],
 static void pval_dellink(struct net_device *dev, struct list_head *head)
 {
 	struct pval_dev *pval = netdev_priv(dev);
-	struct pval_cfg cfg = pval->cfg;
 
 	netdev_upper_dev_unlink(pval->lower, dev);
 	netdev_rx_handler_unregister(pval->lower);
-	cfg.txtstamp = false;
-	cfg.rxtstamp = false;
-	pval_tstamp_config(pval, &cfg, NULL);
+	pval_tstamp_restore(&pval->ts, pval->lower);
+	WRITE_ONCE(pval->cfg.txtstamp, false);
+	WRITE_ONCE(pval->cfg.rxtstamp, false);
 	unregister_netdevice_queue(dev, head);
 }
 
@@ -615,6 +616,8 @@ static void pval_setup(struct net_device *dev)
 	dev->min_mtu = ETH_MIN_MTU;
 	dev->max_mtu = ETH_MAX_MTU - PVAL_IPOPT_LEN;
 	eth_hw_addr_random(dev);
+
+	pval_tstamp_init(&((struct pval_dev *)netdev_priv(dev))->ts);
 }
 
 /* netdevice notifier: follow the lower device, and our own renames. */
@@ -632,9 +635,10 @@ static int pval_notify_lower(struct net_device *lower, unsigned long event)
 		netif_stacked_transfer_operstate(lower, dev);
 		break;
 	case NETDEV_CHANGEMTU:
-		if (dev->mtu > lower->mtu - PVAL_IPOPT_LEN)
-			dev_set_mtu(dev, max_t(int, lower->mtu - PVAL_IPOPT_LEN,
-					       ETH_MIN_MTU));
+		/* Keep room for the option: max_mtu follows the lower MTU. */
+		dev->max_mtu = max_t(int, lower->mtu - PVAL_IPOPT_LEN, ETH_MIN_MTU);
+		if (dev->mtu > dev->max_mtu)
+			dev_set_mtu(dev, dev->max_mtu);
 		break;
 	case NETDEV_PRE_TYPE_CHANGE:
 		/* The lower device must stay Ethernet. */

@@ -97,33 +97,46 @@ skip:
 	return 0;
 }
 
-static u64 pval_tx_tstamp(const struct pval_dev *pval)
+static void pval_tx_count_busy(struct pval_dev *pval)
 {
-	/*
-	 * Hardware TX timestamps (txtstamp) arrive after the frame left;
-	 * pval_tstamp.c delivers those copies itself.
-	 */
-	return pval_copy_tstamp_sw(pval);
+	struct pval_pcpu *pc = this_cpu_ptr(pval->pcpu);
+
+	u64_stats_update_begin(&pc->syncp);
+	u64_stats_inc(&pc->txtstamp_busy);
+	u64_stats_update_end(&pc->syncp);
 }
 
 static netdev_tx_t pval_tx_one(struct pval_dev *pval, struct sk_buff *skb)
 {
 	struct net_device *dev = pval->dev;
+	bool txcopy = READ_ONCE(pval->cfg.txcopy);
 	unsigned int len;
 	int ret;
 
 	skb_reset_mac_header(skb);
 	if (READ_ONCE(pval->cfg.ipopt) && skb_headlen(skb) >= ETH_HLEN &&
 	    eth_hdr(skb)->h_proto == htons(ETH_P_IP) &&
-	    unlikely(pval_tx_insert_ipopt(pval, skb))) {
-		dev_core_stats_tx_dropped_inc(dev);
-		kfree_skb(skb);
-		return NET_XMIT_DROP;
-	}
+	    unlikely(pval_tx_insert_ipopt(pval, skb)))
+		goto drop;
 
-	if (READ_ONCE(pval->cfg.txcopy))
+	/*
+	 * With a hardware TX timestamp requested, pval_tstamp.c delivers the
+	 * TX copy once the timestamp arrives; otherwise the copy is taken
+	 * here, with a software timestamp (swtstamp) or 0.
+	 */
+	if (READ_ONCE(pval->cfg.txtstamp)) {
+		ret = pval_tstamp_tx(&pval->ts, &skb, txcopy ? pval->rings : NULL);
+		if (ret == 0) {
+			txcopy = false;
+		} else if (ret == -EBUSY) {
+			pval_tx_count_busy(pval);
+			if (READ_ONCE(pval->cfg.txbusydrop))
+				goto drop;
+		}
+	}
+	if (txcopy)
 		pval_rings_copy(pval->rings, PVAL_DIR_TX, skb,
-				pval_tx_tstamp(pval));
+				pval_copy_tstamp_sw(pval));
 
 	len = skb->len;
 	skb->dev = pval->lower;
@@ -133,6 +146,11 @@ static netdev_tx_t pval_tx_one(struct pval_dev *pval, struct sk_buff *skb)
 	else
 		dev_core_stats_tx_dropped_inc(dev);
 	return ret;
+
+drop:
+	dev_core_stats_tx_dropped_inc(dev);
+	kfree_skb(skb);
+	return NET_XMIT_DROP;
 }
 
 /*
