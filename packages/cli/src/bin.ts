@@ -20,6 +20,11 @@ interface Subcommand {
 
 const SUBCOMMANDS: Subcommand[] = [
   { name: "link", summary: "add, change, show and delete pval links", load: () => import("./commands/link.js") },
+  {
+    name: "dump",
+    summary: "print or save the packet copies of pval devices",
+    load: () => import("./commands/dump.js"),
+  },
 ];
 
 function buildProgram(): Command {

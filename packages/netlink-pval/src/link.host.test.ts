@@ -1,0 +1,171 @@
+// Against the host kernel, inside a namespace of our own: generic link
+// decoding checked against `ip -j`, and every error path that needs no pval
+// module (the host has none: creating kind "pval" must say so).
+import { spawnSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createNetns, rootSkipReason, type TestNetns } from "../test/netns.js";
+import {
+  createLink,
+  deleteLink,
+  getAnyLink,
+  getLink,
+  listAllLinks,
+  listLinks,
+  ModuleNotLoadedError,
+  type NetlinkError,
+  NoSuchLinkError,
+  NotPvalLinkError,
+  PvalNetlink,
+  setLink,
+} from "./index.js";
+
+describe.skipIf(rootSkipReason !== undefined)("rtnetlink on veth in a test namespace", () => {
+  let ns: TestNetns;
+  beforeAll(() => {
+    ns = createNetns();
+  });
+  afterAll(() => ns?.remove());
+  const where = () => ({ netns: ns.name });
+
+  it("lists the namespace's links as ip -j does", async () => {
+    const links = await listAllLinks(where());
+    const ipLinks = ns.ipLinks();
+    expect(links.map((l) => [l.index, l.name])).toEqual(ipLinks.map((l) => [l.ifindex, l.ifname]));
+  });
+
+  it("decodes one link field by field like ip -d -j", async () => {
+    const link = await getAnyLink("veth0", where());
+    const [ref] = ns.ipLinks("veth0");
+    expect(ref).toBeDefined();
+    expect({
+      ifindex: link.index,
+      ifname: link.name,
+      link: link.link?.name,
+      mtu: link.mtu,
+      qdisc: link.qdisc,
+      operstate: link.operstate,
+      txqlen: link.txqlen,
+      address: link.address,
+      broadcast: link.broadcast,
+      promiscuity: link.promiscuity,
+      min_mtu: link.minMtu,
+      max_mtu: link.maxMtu,
+      info_kind: link.kind,
+      num_tx_queues: link.numTxQueues,
+      num_rx_queues: link.numRxQueues,
+      gso_max_size: link.gsoMaxSize,
+      gso_max_segs: link.gsoMaxSegs,
+    }).toEqual({
+      ifindex: ref!.ifindex,
+      ifname: ref!.ifname,
+      link: ref!.link,
+      mtu: ref!.mtu,
+      qdisc: ref!.qdisc,
+      operstate: ref!.operstate,
+      txqlen: ref!.txqlen,
+      address: ref!.address,
+      broadcast: ref!.broadcast,
+      promiscuity: ref!.promiscuity,
+      min_mtu: ref!.min_mtu,
+      max_mtu: ref!.max_mtu,
+      info_kind: (ref!.linkinfo as { info_kind: string }).info_kind,
+      num_tx_queues: ref!.num_tx_queues,
+      num_rx_queues: ref!.num_rx_queues,
+      gso_max_size: ref!.gso_max_size,
+      gso_max_segs: ref!.gso_max_segs,
+    });
+  });
+
+  it("finds a link by index as by name", async () => {
+    const byName = await getAnyLink("veth1", where());
+    const byIndex = await getAnyLink(byName.index, where());
+    expect(byIndex.name).toBe("veth1");
+    expect(byIndex.link?.name).toBe("veth0");
+  });
+
+  it("counts transmitted packets in stats64 as ip -s does", async () => {
+    ns.ip("link", "set", "veth1", "up");
+    ns.ip("addr", "add", "10.99.0.1/24", "dev", "veth0");
+    ns.ip("neigh", "add", "10.99.0.2", "lladdr", "02:00:00:00:00:02", "dev", "veth0");
+    const before = (await getAnyLink("veth0", where())).stats64!.txPackets;
+    // Nobody answers; each echo request is still counted when veth0 sends it.
+    spawnSync("/usr/bin/ip", ["netns", "exec", ns.name, "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.99.0.2"]);
+    const after = (await getAnyLink("veth0", where())).stats64!;
+    expect(after.txPackets - before).toBeGreaterThanOrEqual(3n);
+    const [ref] = JSON.parse(ns.ip("-s", "-j", "link", "show", "dev", "veth0")) as {
+      stats64: { tx: { packets: number; bytes: number } };
+    }[];
+    expect(BigInt(ref!.stats64.tx.packets)).toBe(after.txPackets);
+    expect(BigInt(ref!.stats64.tx.bytes)).toBe(after.txBytes);
+  }, 10_000);
+
+  it("reports no pval links in a namespace without any", async () => {
+    expect(await listLinks(where())).toEqual([]);
+  });
+
+  it("says the pval module is not loaded when the kind is unknown", async () => {
+    const err = await createLink({ link: "veth0", ipopt: true }, where()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModuleNotLoadedError);
+    const e = err as ModuleNotLoadedError;
+    expect(e.code).toBe("EOPNOTSUPP");
+    expect(e.errno).toBe(95);
+    expect(e.extack).toBe("Unknown device type");
+    expect(e.message).toMatch(/modprobe pval/);
+    expect(e.message).toMatch(/insmod kmod\/pval\.ko/);
+  });
+
+  it("names a lower device that does not exist", async () => {
+    const err = await createLink({ link: "nosuch0" }, where()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoSuchLinkError);
+    expect((err as Error).message).toBe('create link: lower device "nosuch0" does not exist');
+  });
+
+  it("refuses to treat a veth as a pval link", async () => {
+    for (const attempt of [
+      () => getLink("veth0", where()),
+      () => setLink("veth0", { ipopt: true }, where()),
+      () => deleteLink("veth0", where()),
+    ]) {
+      const err = await attempt().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotPvalLinkError);
+      expect((err as NotPvalLinkError).kind).toBe("veth");
+    }
+    expect(ns.ipLinks("veth0")).toHaveLength(1);
+  });
+
+  it("reports a missing link with ENODEV", async () => {
+    const err = await getAnyLink("nosuch0", where()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoSuchLinkError);
+    expect((err as NetlinkError).code).toBe("ENODEV");
+  });
+
+  it("rejects a bad interface name before asking the kernel", async () => {
+    await expect(getAnyLink("a name with spaces", where())).rejects.toThrow(RangeError);
+    await expect(getAnyLink("x".repeat(16), where())).rejects.toThrow(RangeError);
+  });
+
+  it("runs many requests on one connection concurrently", async () => {
+    const nl = PvalNetlink.open(where());
+    try {
+      const names = await Promise.all(Array.from({ length: 20 }, (_, i) => nl.getAnyLink(i % 2 ? "veth0" : "veth1")));
+      expect(names.map((l) => l.name)).toEqual(Array.from({ length: 20 }, (_, i) => (i % 2 ? "veth0" : "veth1")));
+    } finally {
+      nl.close();
+    }
+  });
+
+  it("fails pending and later requests once closed", async () => {
+    const nl = PvalNetlink.open(where());
+    const pending = nl.listAllLinks();
+    nl.close();
+    nl.close();
+    await expect(pending).rejects.toThrow(/closed/);
+    await expect(nl.listAllLinks()).rejects.toThrow(/closed/);
+  });
+
+  it("says when a namespace does not exist", async () => {
+    await expect(listAllLinks({ netns: "pvnl-does-not-exist" })).rejects.toThrow(
+      'network namespace "pvnl-does-not-exist" does not exist',
+    );
+  });
+});
