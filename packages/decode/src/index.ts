@@ -68,3 +68,4 @@ export {
   PvalSlotLayout,
 } from "./generated/abi.js";
 export { NATIVE_LITTLE_ENDIAN, SLOT_SIZE, SlotBatch, type SlotInit, SlotStatus } from "./slots.js";
+export * from "./pcap/index.js";
