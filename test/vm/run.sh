@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Boots a Debian cloud kernel under QEMU (TCG) and runs one command in it.
+#
+#   test/vm/run.sh [--kernel 6.1|6.12|RELEASE] [--timeout SECONDS] [--cpus N]
+#                  [--mem MB] [--no-build] -- COMMAND [ARGS...]
+#
+# The guest sees the repository at /pval (tracked and untracked files, the
+# packages' build outputs and their production dependencies), pval.ko built
+# for the guest kernel at /pval/kmod/pval.ko (not loaded), the C clients
+# built on the host in /pval/test/clients/build, and Debian's bash, ip,
+# tcpdump, ping, node and kmod. COMMAND runs as root with cwd /pval; its
+# output streams here. Exit status: COMMAND's, or 1 when the kernel log
+# shows a warning, BUG, Oops, refcount or leak report (even if COMMAND
+# passed), or 124 when the guest does not finish in time.
+# Logs: test/vm/out/<release>/<run>/{console.log,output.log,dmesg.log}, and
+# test/vm/out/<release>/latest pointing at the newest run.
+set -euo pipefail
+. "$(dirname "$0")/kernels.sh"
+
+line=6.1 timeout=300 cpus=2 mem=2048 build=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --kernel) line=$2; shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
+    --cpus) cpus=$2; shift 2 ;;
+    --mem) mem=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --) shift; break ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ $# -gt 0 ] || { echo "run.sh: no command given (usage: run.sh [options] -- COMMAND...)" >&2; exit 2; }
+
+case $line in
+  6.*-*) krel=$line ;;
+  *) krel=$(kernel_release "$line") ;;
+esac
+kimg=$(kernel_image_dir "$krel")/boot/vmlinuz-$krel
+[ -f "$kimg" ] || { echo "run.sh: no kernel image $kimg; run test/vm/setup-host.sh" >&2; exit 1; }
+outdir=$PVAL_ROOT/test/vm/out/$krel/$(date +%H%M%S)-$$
+mkdir -p "$outdir"
+ln -sfn "$(basename "$outdir")" "$PVAL_ROOT/test/vm/out/$krel/latest"
+lock=$PVAL_CACHE/build-$krel.lock
+
+# 1. Build pval.ko for the guest kernel, in a copy of kmod/ of its own so
+#    builds for several kernels can run side by side; build the C clients.
+kbuild=$PVAL_CACHE/build/$krel/kmod
+if [ $build = 1 ]; then
+  (
+    flock 9
+    mkdir -p "$kbuild"
+    cp -a "$PVAL_ROOT/kmod/." "$kbuild/"
+    if [ -f "$kbuild/Kbuild" ] || [ -f "$kbuild/Makefile" ]; then
+      make -s -C "$(kernel_headers_dir "$krel")" M="$kbuild" modules >"$outdir/kbuild.log" 2>&1 \
+        || { cat "$outdir/kbuild.log" >&2; echo "run.sh: building pval.ko for $krel failed" >&2; exit 1; }
+    fi
+    if [ -f "$PVAL_ROOT/test/clients/Makefile" ]; then
+      make -s -C "$PVAL_ROOT/test/clients" >"$outdir/clients.log" 2>&1 \
+        || { cat "$outdir/clients.log" >&2; echo "run.sh: building test/clients failed" >&2; exit 1; }
+    fi
+  ) 9>"$lock"
+fi
+
+# 2. The guest image: the cached base plus this run's payload.
+base=$("$PVAL_ROOT/test/vm/mkbase.sh" "$krel")
+stage=$(mktemp -d)
+initrd=$(mktemp --suffix=.cpio)
+cleanup() { rm -rf "$stage" "$initrd"; }
+trap cleanup EXIT
+mkdir -p "$stage/pval/.vm"
+(
+  cd "$PVAL_ROOT"
+  {
+    git ls-files -co --exclude-standard
+    # Build outputs of the packages and their production dependencies.
+    find packages -maxdepth 3 \( -path '*/node_modules' -prune -o -type d \( -name dist -o -name prebuilds \) -print \) | xargs -r -I{} find {} -type f
+    find packages -path '*/build/Release/*.node' 2>/dev/null
+    [ -d test/clients/build ] && find test/clients/build -type f
+    find . -maxdepth 4 -path '*/node_modules/*' -type l -not -path './node_modules/.pnpm/*' 2>/dev/null
+    if command -v pnpm >/dev/null && [ -d node_modules ]; then
+      pnpm list -r --prod --parseable --depth Infinity 2>/dev/null | grep '/node_modules/' | sed "s#^$PVAL_ROOT/##" | xargs -r -I{} find {} \( -type f -o -type l \)
+    fi
+  } | sort -u | grep -v '^\.cache/' | grep -v '^test/vm/out/' | while read -r f; do
+    [ -e "$f" ] || [ -L "$f" ] || continue
+    mkdir -p "$stage/pval/$(dirname "$f")"
+    cp -a "$f" "$stage/pval/$f" 2>/dev/null || true
+  done
+)
+if [ -f "$kbuild/pval.ko" ]; then cp "$kbuild/pval.ko" "$stage/pval/kmod/pval.ko"; fi
+printf '%q ' "$@" > "$stage/pval/.vm/cmd"
+echo >> "$stage/pval/.vm/cmd"
+{ cat "$base"; (cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet); } > "$initrd"
+
+# 3. Boot. ttyS0 carries the kernel console (kept in console.log even if the
+#    guest hangs); ttyS1 carries the command's output.
+: > "$outdir/console.log"
+echo "run.sh: booting $krel ($cpus vCPUs, ${mem} MB, timeout ${timeout}s): $*" >&2
+set +e
+timeout -s KILL "$timeout" qemu-system-x86_64 \
+  -accel tcg -cpu max,cx16=off -smp "$cpus" -m "$mem" \
+  -nodefaults -no-reboot -display none -nic none \
+  -kernel "$kimg" -initrd "$initrd" \
+  -append "console=ttyS0 rdinit=/init panic=-1 ignore_loglevel printk.time=1 tsc=unstable net.ifnames=0" \
+  -serial "file:$outdir/console.log" -serial stdio </dev/null \
+  | tee "$outdir/output.log" | sed -u '/^@@PVAL-DMESG-BEGIN@@/,/^@@PVAL-DMESG-END@@/d'
+qrc=${PIPESTATUS[0]}
+set -e
+
+sed -n '/^@@PVAL-DMESG-BEGIN@@/,/^@@PVAL-DMESG-END@@/p' "$outdir/output.log" | sed '1d;$d' > "$outdir/dmesg.log"
+[ -s "$outdir/dmesg.log" ] || cp "$outdir/console.log" "$outdir/dmesg.log"
+rc=$(sed -n 's/^@@PVAL-RC=\([0-9]*\)@@.*/\1/p' "$outdir/output.log" | tail -1)
+
+if [ -z "$rc" ]; then
+  if [ "$qrc" = 137 ]; then
+    echo "run.sh: FAIL: the guest did not finish within ${timeout}s (killed); last kernel messages:" >&2
+    rc=124
+  else
+    echo "run.sh: FAIL: the guest stopped before the command finished (qemu exit $qrc); last kernel messages:" >&2
+    rc=1
+  fi
+  tail -n 40 "$outdir/console.log" | tr -d '\r' >&2
+fi
+
+# Any of these in the kernel log fails the run.
+bad='WARNING:|BUG:|Oops|kernel BUG|general protection fault|refcount_t:|UBSAN:|KASAN:|kmemleak|unregister_netdevice: waiting|Call Trace:|list_(add|del) corruption|sleeping function called from invalid context|INFO: task .* blocked|rcu: INFO|soft lockup|hard LOCKUP|double free|use-after-free'
+if grep -Eq "$bad" "$outdir/dmesg.log" "$outdir/console.log"; then
+  echo "run.sh: FAIL: the kernel log of $krel has a warning or error report:" >&2
+  grep -Eh -A 12 "$bad" "$outdir/console.log" | tr -d '\r' | head -60 >&2
+  [ "$rc" = 0 ] && rc=1
+fi
+echo "run.sh: $krel: exit $rc (logs in ${outdir#"$PVAL_ROOT"/})" >&2
+exit "$rc"
