@@ -631,7 +631,6 @@ function decodeIpv4Options(
     }
     if (q + length > limit) return undefined;
     const raw = u8.subarray(q, q + length);
-    const base = { type, offset: q, length, raw };
     switch (type) {
       case Ipv4OptionType.RR:
       case Ipv4OptionType.LSRR:
@@ -642,7 +641,7 @@ function decodeIpv4Options(
         const addresses: number[] = [];
         for (let a = q + 3; a < q + length; a += 4) addresses.push(dv.getUint32(a));
         const kind = type === Ipv4OptionType.RR ? "rr" : type === Ipv4OptionType.LSRR ? "lsrr" : "ssrr";
-        out.push({ ...base, kind, pointer: u8[q + 2]!, addresses });
+        out.push({ type, offset: q, length, raw, kind, pointer: u8[q + 2]!, addresses });
         break;
       }
       case Ipv4OptionType.TS: {
@@ -659,12 +658,22 @@ function decodeIpv4Options(
               : { address: dv.getUint32(a), timestamp: dv.getUint32(a + 4) },
           );
         }
-        out.push({ ...base, kind: "ts", pointer: u8[q + 2]!, overflow: u8[q + 3]! >> 4, flag, entries });
+        out.push({
+          type,
+          offset: q,
+          length,
+          raw,
+          kind: "ts",
+          pointer: u8[q + 2]!,
+          overflow: u8[q + 3]! >> 4,
+          flag,
+          entries,
+        });
         break;
       }
       case Ipv4OptionType.RA:
         if (length !== 4) return invalidOption(out, u8, type, q, limit, `router alert length ${length} != 4`);
-        out.push({ ...base, kind: "ra", value: dv.getUint16(q + 2) });
+        out.push({ type, offset: q, length, raw, kind: "ra", value: dv.getUint16(q + 2) });
         break;
       case Ipv4OptionType.PVAL: {
         if (length !== PVAL_IPOPT_LEN) {
@@ -673,7 +682,10 @@ function decodeIpv4Options(
         const seqLo = dv.getUint32(q + 4, true);
         const seqHi = dv.getUint32(q + 8, true);
         out.push({
-          ...base,
+          type,
+          offset: q,
+          length,
+          raw,
           kind: "pval",
           reserved: u8[q + 2]!,
           cpu: u8[q + 3]!,
@@ -684,7 +696,7 @@ function decodeIpv4Options(
         break;
       }
       default:
-        out.push({ ...base, kind: "unknown", data: u8.subarray(q + 2, q + length) });
+        out.push({ type, offset: q, length, raw, kind: "unknown", data: u8.subarray(q + 2, q + length) });
     }
     q += length;
   }
@@ -923,19 +935,19 @@ function decodeTcpOptions(
       return invalidOption(out, u8, type, q, limit, `option ${type} length ${length} runs past the header`);
     }
     if (q + length > limit) return undefined;
-    const base = { type, offset: q, length, raw: u8.subarray(q, q + length) };
+    const raw = u8.subarray(q, q + length);
     const expect = (n: number): OptionFault | undefined =>
       length === n ? undefined : invalidOption(out, u8, type, q, limit, `option ${type} length ${length} != ${n}`);
     let fault: OptionFault | undefined;
     switch (type) {
       case TcpOptionKind.MSS:
-        if (!(fault = expect(4))) out.push({ ...base, kind: "mss", value: dv.getUint16(q + 2) });
+        if (!(fault = expect(4))) out.push({ type, offset: q, length, raw, kind: "mss", value: dv.getUint16(q + 2) });
         break;
       case TcpOptionKind.WINDOW_SCALE:
-        if (!(fault = expect(3))) out.push({ ...base, kind: "window-scale", shift: u8[q + 2]! });
+        if (!(fault = expect(3))) out.push({ type, offset: q, length, raw, kind: "window-scale", shift: u8[q + 2]! });
         break;
       case TcpOptionKind.SACK_PERMITTED:
-        if (!(fault = expect(2))) out.push({ ...base, kind: "sack-permitted" });
+        if (!(fault = expect(2))) out.push({ type, offset: q, length, raw, kind: "sack-permitted" });
         break;
       case TcpOptionKind.SACK: {
         if ((length - 2) % 8 !== 0) {
@@ -944,16 +956,24 @@ function decodeTcpOptions(
         }
         const blocks: { left: number; right: number }[] = [];
         for (let a = q + 2; a < q + length; a += 8) blocks.push({ left: dv.getUint32(a), right: dv.getUint32(a + 4) });
-        out.push({ ...base, kind: "sack", blocks });
+        out.push({ type, offset: q, length, raw, kind: "sack", blocks });
         break;
       }
       case TcpOptionKind.TIMESTAMP:
         if (!(fault = expect(10))) {
-          out.push({ ...base, kind: "timestamp", value: dv.getUint32(q + 2), echo: dv.getUint32(q + 6) });
+          out.push({
+            type,
+            offset: q,
+            length,
+            raw,
+            kind: "timestamp",
+            value: dv.getUint32(q + 2),
+            echo: dv.getUint32(q + 6),
+          });
         }
         break;
       default:
-        out.push({ ...base, kind: "unknown", data: u8.subarray(q + 2, q + length) });
+        out.push({ type, offset: q, length, raw, kind: "unknown", data: u8.subarray(q + 2, q + length) });
     }
     if (fault) return fault;
     q += length;

@@ -67,5 +67,5 @@ export {
   PvalIpoptLayout,
   PvalSlotLayout,
 } from "./generated/abi.js";
-export { NATIVE_LITTLE_ENDIAN, SLOT_SIZE, SlotBatch, type SlotInit, SlotStatus } from "./slots.js";
 export * from "./pcap/index.js";
+export { NATIVE_LITTLE_ENDIAN, SLOT_SIZE, SlotBatch, type SlotInit, SlotStatus } from "./slots.js";

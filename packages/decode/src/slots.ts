@@ -21,6 +21,10 @@ const OFF_PKTLEN: number = PvalSlotLayout.fields.pktlen.offset;
 const OFF_TSTAMP: number = PvalSlotLayout.fields.tstamp.offset;
 const OFF_PKT: number = PvalSlotLayout.fields.pkt.offset;
 
+// The u32 fields sit on 4-byte boundaries of a slot whose size is a multiple of 4.
+const WORD_ALIGNED_FIELDS =
+  SLOT_SIZE % 4 === 0 && OFF_LEN % 4 === 0 && OFF_PKTLEN % 4 === 0 && OFF_TSTAMP % 4 === 0 && OFF_PKT % 4 === 0;
+
 /** True when this machine stores integers little-endian (the slot's byte order). */
 export const NATIVE_LITTLE_ENDIAN: boolean = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -56,6 +60,11 @@ export class SlotBatch {
   readonly view: DataView;
   /** Number of slots in the batch. */
   readonly count: number;
+  /**
+   * The same bytes as native-order u32 words, when the batch starts on a
+   * 4-byte boundary (slot fields are 4-byte aligned within a slot); else undefined.
+   */
+  readonly words: Uint32Array | undefined;
 
   /**
    * Wraps `source` without copying. `count` defaults to all whole slots in
@@ -80,6 +89,10 @@ export class SlotBatch {
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.count = count;
+    this.words =
+      WORD_ALIGNED_FIELDS && bytes.byteOffset % 4 === 0
+        ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2)
+        : undefined;
   }
 
   /** A zero-filled batch of `count` slots. */
