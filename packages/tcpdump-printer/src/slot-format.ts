@@ -19,6 +19,8 @@
 
 import { FieldStatus, IpProtocol, PvalFields, readPvalFields, type SlotBatch, TcpFlag } from "@pval/decode";
 
+export { readCaptureSlots, SlotPcapngWriter } from "./slot-format-pcap.js";
+
 export type SlotFormat = "dump-one" | "dump-multi" | "look-tcp" | "json";
 
 export const SLOT_FORMATS: readonly SlotFormat[] = ["dump-one", "dump-multi", "look-tcp", "json"];
