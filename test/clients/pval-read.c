@@ -20,6 +20,7 @@
  *   -c        check timestamps: non-zero and never decreasing per device
  *   -v        print one line per slot: DEV TS LEN PKTLEN ETHERTYPE [SRC > DST]
  *   -r        print "ready" once every device is open
+ *   -D MS     wait MS milliseconds after opening before the first read
  *
  * Summary line on stdout at the end:
  *   slots N udp N truncated N reads N tsmin NS tsmax NS tszero N tsback N
@@ -69,7 +70,7 @@ static int use_read;
 static enum { WAIT_BLOCK, WAIT_POLL, WAIT_EPOLL, WAIT_NONE } wait_mode;
 static uint64_t max_slots;
 static long idle_ms = -1, total_ms = -1;
-static long delay_us;
+static long delay_us, start_delay_ms;
 static int udp_port = -1;
 static int opt_stats, opt_check, opt_verbose, opt_ready;
 
@@ -100,7 +101,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: pval-read [-b N] [-S BYTES] [-m readv|read] [-M block|poll|epoll|none]\n"
-		"                 [-n N] [-w MS] [-T MS] [-d USEC] [-u PORT] [-s] [-c] [-v] [-r] DEVICE...\n");
+		"                 [-n N] [-w MS] [-T MS] [-d USEC] [-D MS] [-u PORT] [-s] [-c] [-v] [-r] DEVICE...\n");
 	exit(2);
 }
 
@@ -382,7 +383,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int c, i, rc;
 
-	while ((c = getopt(argc, argv, "b:S:m:M:n:w:T:d:u:scvr")) != -1) {
+	while ((c = getopt(argc, argv, "b:S:m:M:n:w:T:d:D:u:scvr")) != -1) {
 		switch (c) {
 		case 'b':
 			batch = parse_num(optarg, "batch");
@@ -421,6 +422,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			delay_us = parse_num(optarg, "delay");
+			break;
+		case 'D':
+			start_delay_ms = parse_num(optarg, "start delay");
 			break;
 		case 'u':
 			udp_port = parse_num(optarg, "port");
@@ -478,6 +482,8 @@ int main(int argc, char **argv)
 		printf("ready\n");
 		fflush(stdout);
 	}
+	if (start_delay_ms)
+		usleep(start_delay_ms * 1000);
 
 	switch (wait_mode) {
 	case WAIT_BLOCK:

@@ -179,13 +179,14 @@ int main(int argc, char **argv)
 	for (;;) {
 		int want = batch, r;
 
-		if (count && count - sent - failed < (uint64_t)want)
-			want = count - sent - failed;
+		/* With -n, exactly N datagrams leave: failed sends are retried. */
+		if (count && count - sent < (uint64_t)want)
+			want = count - sent;
 		if (!want)
 			break;
 		r = sendmmsg(fd, msgs, want, 0);
 		if (r < 0) {
-			/* Count the first datagram as lost and go on. */
+			/* Queue full: count it and try again. */
 			if (errno != ENOBUFS && errno != EAGAIN) {
 				perror("pval-send: sendmmsg");
 				return 1;
