@@ -27,30 +27,23 @@
 static struct rtnl_link_ops pval_link_ops;
 static void pval_setup(struct net_device *dev);
 
-/* Every switch is a u8 that holds 0 (off) or 1 (on). */
-static int pval_nl_validate_switch(const struct nlattr *attr,
-				   struct netlink_ext_ack *extack)
-{
-	if (nla_get_u8(attr) > 1) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "pval switches take 0 (off) or 1 (on)");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-#define PVAL_POLICY_SWITCH NLA_POLICY_VALIDATE_FN(NLA_U8, pval_nl_validate_switch)
+/* The switches: u8 attributes that hold 0 (off) or 1 (on). */
+static const int pval_switches[] = {
+	IFLA_PVAL_IPOPT, IFLA_PVAL_TXTSTAMP, IFLA_PVAL_RXTSTAMP,
+	IFLA_PVAL_TXCOPY, IFLA_PVAL_RXCOPY, IFLA_PVAL_TXBUSYDROP,
+	IFLA_PVAL_SWTSTAMP,
+};
 
 static const struct nla_policy pval_policy[IFLA_PVAL_MAX + 1] = {
 	[IFLA_PVAL_UNSPEC]	= { .strict_start_type = IFLA_PVAL_LINK },
 	[IFLA_PVAL_LINK]	= { .type = NLA_U32 },
-	[IFLA_PVAL_IPOPT]	= PVAL_POLICY_SWITCH,
-	[IFLA_PVAL_TXTSTAMP]	= PVAL_POLICY_SWITCH,
-	[IFLA_PVAL_RXTSTAMP]	= PVAL_POLICY_SWITCH,
-	[IFLA_PVAL_TXCOPY]	= PVAL_POLICY_SWITCH,
-	[IFLA_PVAL_RXCOPY]	= PVAL_POLICY_SWITCH,
-	[IFLA_PVAL_TXBUSYDROP]	= PVAL_POLICY_SWITCH,
-	[IFLA_PVAL_SWTSTAMP]	= PVAL_POLICY_SWITCH,
+	[IFLA_PVAL_IPOPT]	= { .type = NLA_U8 },
+	[IFLA_PVAL_TXTSTAMP]	= { .type = NLA_U8 },
+	[IFLA_PVAL_RXTSTAMP]	= { .type = NLA_U8 },
+	[IFLA_PVAL_TXCOPY]	= { .type = NLA_U8 },
+	[IFLA_PVAL_RXCOPY]	= { .type = NLA_U8 },
+	[IFLA_PVAL_TXBUSYDROP]	= { .type = NLA_U8 },
+	[IFLA_PVAL_SWTSTAMP]	= { .type = NLA_U8 },
 	[IFLA_PVAL_RING_SLOTS]	= { .type = NLA_U32 },
 	[IFLA_PVAL_PAD]		= { .type = NLA_REJECT,
 				    .reject_message = "IFLA_PVAL_PAD is padding, not a setting" },
@@ -62,6 +55,8 @@ static const struct nla_policy pval_policy[IFLA_PVAL_MAX + 1] = {
 static int pval_validate(struct nlattr *tb[], struct nlattr *data[],
 			 struct netlink_ext_ack *extack)
 {
+	unsigned int i;
+
 	if (tb[IFLA_ADDRESS]) {
 		if (nla_len(tb[IFLA_ADDRESS]) != ETH_ALEN) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
@@ -75,7 +70,20 @@ static int pval_validate(struct nlattr *tb[], struct nlattr *data[],
 		}
 	}
 
-	if (data && data[IFLA_PVAL_RING_SLOTS]) {
+	if (!data)
+		return 0;
+
+	for (i = 0; i < ARRAY_SIZE(pval_switches); i++) {
+		const struct nlattr *attr = data[pval_switches[i]];
+
+		if (attr && nla_get_u8(attr) > 1) {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "pval switches take 0 (off) or 1 (on)");
+			return -EINVAL;
+		}
+	}
+
+	if (data[IFLA_PVAL_RING_SLOTS]) {
 		u32 slots = nla_get_u32(data[IFLA_PVAL_RING_SLOTS]);
 
 		if (slots < PVAL_RING_SLOTS_MIN || slots > PVAL_RING_SLOTS_MAX ||
