@@ -363,6 +363,8 @@ static int cmd_show(int argc, char **argv)
 		snprintf(lname, sizeof(lname), "if%u", *(uint32_t *)RTA_DATA(pv[IFLA_PVAL_LINK]));
 	printf("pval link %s", lname);
 	for (s = 1; s < sizeof(switch_names) / sizeof(switch_names[0]); s++) {
+		if (!switch_names[s])
+			continue;
 		if (!pv[s] || RTA_PAYLOAD(pv[s]) != 1) {
 			fprintf(stderr, "\nnl-pval: %s missing or not a u8\n", switch_names[s]);
 			return 1;
