@@ -1,0 +1,175 @@
+// The state of one packet being printed, and the bounds-checked fetches every
+// protocol printer uses. Packets are network byte order.
+//
+// Like tcpdump, a fetch past the captured bytes abandons the packet: it throws
+// TRUNCATED, and the top level ends the line with ` [|proto]`, where proto is
+// the name the innermost printer set on entry.
+
+/** Thrown by a fetch past the end of the captured data. */
+export const TRUNCATED: unique symbol = Symbol("truncated");
+
+export interface PrintFlags {
+  /** -v count, 0..3. */
+  verbose: number;
+  /** -e: print the link-level header. */
+  ether: boolean;
+  /** -x/-X given: no default hex dump of unknown payloads. */
+  suppressDefault: boolean;
+}
+
+/** TCP conversations seen, for relative sequence numbers (tcpdump without -S). */
+export interface TcpSeqEntry {
+  seq: number;
+  ack: number;
+}
+
+export class Ctx {
+  out = "";
+  data: Uint8Array = new Uint8Array(0);
+  /** One past the last byte that may be read (tcpdump's snapend). */
+  end = 0;
+  proto = "";
+  /** A fetch ran past the capture (tcpdump's longjmp): -x/-X then dump the whole frame. */
+  jumped = false;
+  verbose = 0;
+  eflag = false;
+  suppressDefault = false;
+  readonly tcpSeq = new Map<string, TcpSeqEntry>();
+
+  u8(off: number): number {
+    if (off >= this.end) throw TRUNCATED;
+    return this.data[off]!;
+  }
+
+  be16(off: number): number {
+    if (off + 2 > this.end) throw TRUNCATED;
+    const d = this.data;
+    return (d[off]! << 8) | d[off + 1]!;
+  }
+
+  be32(off: number): number {
+    if (off + 4 > this.end) throw TRUNCATED;
+    const d = this.data;
+    return ((d[off]! << 24) | (d[off + 1]! << 16) | (d[off + 2]! << 8) | d[off + 3]!) >>> 0;
+  }
+
+  /** True when `len` bytes from `off` were captured. */
+  has(off: number, len: number): boolean {
+    return len >= 0 && off + len <= this.end;
+  }
+
+  check(off: number, len: number): void {
+    if (off + len > this.end || len < 0) throw TRUNCATED;
+  }
+
+  ip4(off: number): string {
+    if (off + 4 > this.end) throw TRUNCATED;
+    const d = this.data;
+    return `${d[off]}.${d[off + 1]}.${d[off + 2]}.${d[off + 3]}`;
+  }
+
+  ip6(off: number): string {
+    this.check(off, 16);
+    return formatIp6(this.data, off);
+  }
+
+  mac(off: number, len = 6): string {
+    this.check(off, len);
+    let s = "";
+    for (let i = 0; i < len; i++) s += (i ? ":" : "") + HEX2[this.data[off + i]!];
+    return s;
+  }
+
+  /** Runs `fn` with the readable end lowered to `end` (tcpdump's nd_push_snaplen). */
+  withEnd<T>(end: number, fn: () => T): T {
+    const saved = this.end;
+    if (end < this.end) this.end = end;
+    try {
+      return fn();
+    } finally {
+      this.end = saved;
+    }
+  }
+}
+
+export const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** IPv6 text form as inet_ntop writes it (RFC 5952 zero compression, embedded IPv4). */
+export function formatIp6(d: Uint8Array, off: number): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((d[off + 2 * i]! << 8) | d[off + 2 * i + 1]!);
+  let bestBase = -1;
+  let bestLen = 0;
+  let curBase = -1;
+  let curLen = 0;
+  for (let i = 0; i < 8; i++) {
+    if (w[i] === 0) {
+      if (curBase < 0) {
+        curBase = i;
+        curLen = 1;
+      } else curLen++;
+      if (curLen > bestLen) {
+        bestBase = curBase;
+        bestLen = curLen;
+      }
+    } else curBase = -1;
+  }
+  if (bestLen < 2) bestBase = -1;
+  let s = "";
+  for (let i = 0; i < 8; i++) {
+    if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
+      if (i === bestBase) s += ":";
+      continue;
+    }
+    if (i !== 0) s += ":";
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
+      s += `${d[off + 12]}.${d[off + 13]}.${d[off + 14]}.${d[off + 15]}`;
+      break;
+    }
+    s += w[i]!.toString(16);
+  }
+  if (bestBase >= 0 && bestBase + bestLen === 8) s += ":";
+  return s;
+}
+
+/** tcpdump's bittok2str: names of set bits joined by `sep`, or `none`. */
+export function bitNames(
+  table: readonly (readonly [number, string])[],
+  none: string,
+  value: number,
+  sep = ", ",
+): string {
+  let s = "";
+  let any = false;
+  for (const [bit, name] of table) {
+    if ((value & bit) === bit && bit !== 0) {
+      s += any ? sep + name : name;
+      any = true;
+    }
+  }
+  return any ? s : none;
+}
+
+/** The Internet checksum over `data[off, off+len)`, continuing from `initial` (a partial sum). */
+export function sum16(data: Uint8Array, off: number, len: number, initial = 0): number {
+  let sum = initial;
+  const end = off + len - 1;
+  let i = off;
+  for (; i < end; i += 2) sum += (data[i]! << 8) | data[i + 1]!;
+  if (i === end) sum += data[i]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return sum;
+}
+
+/** Folds a partial sum into the checksum result (0 when the data verifies). */
+export function finishSum(sum: number): number {
+  return ~sum & 0xffff;
+}
+
+/** tcpdump's in_cksum_shouldbe: the checksum field value that would have verified. */
+export function shouldBe(field: number, computed: number): number {
+  let s = field + computed;
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return s & 0xffff;
+}

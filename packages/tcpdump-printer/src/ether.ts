@@ -1,0 +1,187 @@
+// Ethernet II, 802.1Q/802.1ad tags and ARP, as tcpdump's print-ether.c and
+// print-arp.c print them.
+
+import { type Ctx, TRUNCATED } from "./context.js";
+import { hexAsciiDump } from "./hex.js";
+import { printIp } from "./ip.js";
+import { printIp6 } from "./ip6.js";
+
+const ETHERTYPE_NAMES: Record<number, string> = {
+  1536: "NS",
+  2048: "IPv4",
+  2054: "ARP",
+  32821: "Reverse ARP",
+  33024: "802.1Q",
+  34525: "IPv6",
+  34825: "Slow Protocols",
+  34887: "MPLS unicast",
+  34888: "MPLS multicast",
+  34915: "PPPoE D",
+  34916: "PPPoE S",
+  34958: "EAPOL",
+  34984: "802.1Q-QinQ",
+  35020: "LLDP",
+  35045: "802.1AE MACsec",
+  35063: "PTP",
+  36864: "Loopback",
+  37120: "802.1Q-9100",
+  37376: "802.1Q-9200",
+};
+
+function etherTypeText(type: number): string {
+  return `ethertype ${ETHERTYPE_NAMES[type] ?? "Unknown"} (0x${type.toString(16).padStart(4, "0")})`;
+}
+
+function isVlan(type: number): boolean {
+  return type === 0x8100 || type === 0x88a8 || type === 0x9100 || type === 0x9200;
+}
+
+/**
+ * Prints an Ethernet frame; returns the link header length (for -x, which
+ * dumps only what follows it).
+ */
+export function printEther(c: Ctx, origlen: number): number {
+  const caplen = c.end;
+  c.proto = "ether";
+  if (caplen < 14 || origlen < 14) {
+    c.out += " [|ether]";
+    return caplen;
+  }
+  if (c.eflag) c.out += `${c.mac(6)} > ${c.mac(0)}, `;
+  let length = origlen - 14;
+  let pos = 12;
+  let hdrlen = 14;
+  let printedLength = false;
+  let type = c.be16(pos);
+  pos += 2;
+  while (isVlan(type)) {
+    if (caplen - pos < 4 || length < 4) {
+      c.proto = "vlan";
+      c.out += " [|vlan]";
+      return caplen;
+    }
+    if (c.eflag) {
+      const tci = c.be16(pos);
+      c.out += etherTypeText(type);
+      c.out += printedLength ? ", " : `, length ${origlen}: `;
+      printedLength = true;
+      c.out += `vlan ${tci & 0xfff}, p ${tci >> 13}${tci & 0x1000 ? ", DEI" : ""}, `;
+    }
+    type = c.be16(pos + 2);
+    pos += 4;
+    length -= 4;
+    hdrlen += 4;
+  }
+  if (type <= 1500) {
+    // IEEE 802.3 length field: an LLC frame, which this printer does not decode.
+    if (c.eflag) c.out += `802.3, length ${type}: `;
+    else c.out += `${c.mac(6)} > ${c.mac(0)}, 802.3, length ${type}: `;
+    if (!c.suppressDefault) c.out += hexAsciiDump(c, pos, c.end - pos, "\n\t");
+    return hdrlen;
+  }
+  if (c.eflag) {
+    c.out += etherTypeText(type);
+    c.out += printedLength ? ", " : `, length ${origlen}: `;
+  }
+  if (!printEtherType(c, type, pos, length)) {
+    if (!c.eflag) c.out += `${c.mac(6)} > ${c.mac(0)}, ${etherTypeText(type)}, length ${origlen}: `;
+    if (!c.suppressDefault) c.out += hexAsciiDump(c, pos, Math.min(length, c.end - pos), "\n\t");
+  }
+  return hdrlen;
+}
+
+/** Prints the payload of one ethertype; false when the type has no printer here. */
+function printEtherType(c: Ctx, type: number, pos: number, length: number): boolean {
+  switch (type) {
+    case 0x0800:
+      runLayer(c, () => printIp(c, pos, length));
+      return true;
+    case 0x86dd:
+      runLayer(c, () => printIp6(c, pos, length));
+      return true;
+    case 0x0806:
+    case 0x8035:
+      runLayer(c, () => printArp(c, pos, length));
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Runs a layer printer; a truncation inside it ends the line with ` [|proto]`. */
+export function runLayer(c: Ctx, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (err !== TRUNCATED) throw err;
+    c.jumped = true;
+    c.out += ` [|${c.proto}]`;
+  }
+}
+
+const ARP_OPS: Record<number, string> = {
+  1: "Request",
+  2: "Reply",
+  3: "Reverse Request",
+  4: "Reverse Reply",
+  8: "Inverse Request",
+  9: "Inverse Reply",
+  10: "NACK Reply",
+};
+
+const ARP_HRD: Record<number, string> = { 1: "Ethernet", 6: "IEEE 802", 15: "Frame Relay", 24: "FireWire" };
+
+function printArp(c: Ctx, p: number, length: number): void {
+  c.proto = "arp";
+  c.check(p, 8);
+  const hrd = c.be16(p);
+  const pro = c.be16(p + 2);
+  const hln = c.u8(p + 4);
+  const pln = c.u8(p + 5);
+  const op = c.be16(p + 6);
+  const sha = p + 8;
+  const spa = sha + hln;
+  const tha = spa + pln;
+  const tpa = tha + hln;
+  c.check(tpa, pln);
+  if (!c.eflag) c.out += "ARP, ";
+  const ipv4 = (pro === 0x0800 || pro === 0x1000) && pln === 4;
+  if (!ipv4 || hln === 0 || c.verbose > 0) {
+    const hw = ARP_HRD[hrd] ?? `Unknown Hardware (${hrd})`;
+    const pr = ETHERTYPE_NAMES[pro] ?? `Unknown Protocol (0x${pro.toString(16).padStart(4, "0")})`;
+    c.out += `${hw} (len ${hln}), ${pr} (len ${pln})`;
+    if (!ipv4 || hln === 0) {
+      c.out += `, length ${length}`;
+      return;
+    }
+  }
+  c.out += `${c.verbose > 0 ? ", " : ""}${ARP_OPS[op] ?? `Unknown (${op})`} `;
+  const hw = (off: number) => (hln === 0 ? "<No address>" : c.mac(off, hln));
+  switch (op) {
+    case 1: {
+      c.out += `who-has ${c.ip4(tpa)}`;
+      let nonzero = false;
+      for (let i = 0; i < hln; i++) if (c.u8(tha + i) !== 0) nonzero = true;
+      if (nonzero) c.out += ` (${hw(tha)})`;
+      c.out += ` tell ${c.ip4(spa)}`;
+      break;
+    }
+    case 2:
+      c.out += `${c.ip4(spa)} is-at ${hw(sha)}`;
+      break;
+    case 3:
+    case 8:
+      c.out += `who-is ${hw(tha)} tell ${hw(sha)}`;
+      break;
+    case 4:
+      c.out += `${hw(tha)} at ${c.ip4(tpa)}`;
+      break;
+    case 9:
+      c.out += `${hw(sha)} at ${c.ip4(spa)}`;
+      break;
+    default:
+      if (!c.suppressDefault) c.out += hexAsciiDump(c, p, c.end - p, "\n\t");
+      return;
+  }
+  c.out += `, length ${length}`;
+}

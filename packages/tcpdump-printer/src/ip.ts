@@ -1,0 +1,310 @@
+// IPv4 (tcpdump's print-ip.c), its options with pval's option 222, and the
+// demultiplexer to the next protocol shared with IPv6.
+
+import { PVAL_IPOPT_LEN, PVAL_IPOPT_TYPE } from "@pval/decode";
+import { bitNames, type Ctx, finishSum, shouldBe, sum16, TRUNCATED } from "./context.js";
+import { printIcmp } from "./icmp.js";
+import { printIcmp6 } from "./icmp6.js";
+import { printIp6 } from "./ip6.js";
+import { printTcp } from "./tcp.js";
+import { printUdp } from "./udp.js";
+
+/** What the transport printers need to know about the IP header in front of them. */
+export interface IpInfo {
+  v6: boolean;
+  /** Offset of the IP header. */
+  hdr: number;
+  /** The protocol being demultiplexed (after any IPv6 extension headers). */
+  nh: number;
+  /** Protocol / next header field of the fixed header. */
+  hdrNh: number;
+  /** IPv6: offset of the final destination address (the last routing header hop, or the header's). */
+  dst6: number;
+  /** More fragments follow (IPv4 MF, or an IPv6 fragment header). */
+  fragmented: boolean;
+}
+
+export const IPPROTO_NAMES: Record<number, string> = {
+  0: "Options",
+  1: "ICMP",
+  2: "IGMP",
+  4: "IPIP",
+  6: "TCP",
+  8: "EGP",
+  9: "IGRP",
+  17: "UDP",
+  33: "DCCP",
+  41: "IPv6",
+  43: "Routing",
+  44: "Fragment",
+  46: "RSVP",
+  47: "GRE",
+  50: "ESP",
+  51: "AH",
+  55: "Mobile IP",
+  58: "ICMPv6",
+  62: "Mobile IP (old)",
+  88: "EIGRP",
+  89: "OSPF",
+  103: "PIM",
+  108: "Compressed IP",
+  112: "VRRP",
+  113: "PGM",
+  132: "SCTP",
+  135: "Mobility",
+  143: "Ethernet",
+};
+
+const FRAG_FLAGS: [number, string][] = [
+  [0x2000, "+"],
+  [0x4000, "DF"],
+  [0x8000, "rsvd"],
+];
+
+const OPTION_NAMES: Record<number, string> = {
+  0: "EOL",
+  1: "NOP",
+  68: "timestamp",
+  130: "security",
+  7: "RR",
+  137: "SSRR",
+  131: "LSRR",
+  148: "RA",
+  82: "traceroute",
+};
+
+/** Prints an IPv4 datagram at `p` of `length` bytes (as far as the layer below knows). */
+export function printIp(c: Ctx, p: number, length: number): void {
+  c.proto = "ip";
+  const vhl = c.u8(p);
+  if (vhl >> 4 !== 4) {
+    c.out += `IP${vhl >> 4} (invalid)`;
+    return;
+  }
+  if (!c.eflag) c.out += "IP ";
+  c.check(p, 20);
+  if (length < 20) {
+    c.out += `truncated-ip ${length}`;
+    return;
+  }
+  const hlen = (vhl & 0x0f) * 4;
+  if (hlen < 20) {
+    c.out += `bad-hlen ${hlen}`;
+    return;
+  }
+  const totalLength = c.be16(p + 2);
+  let len = totalLength;
+  if (len > length) {
+    c.out += `truncated-ip - ${len - length} bytes missing! `;
+  } else if (len < hlen) {
+    c.out += `bad-len ${len}`;
+    return;
+  }
+  c.withEnd(p + Math.min(length, len), () => {
+    len -= hlen;
+    const off = c.be16(p + 6);
+    const nh = c.u8(p + 9);
+    let truncated = false;
+    if (c.verbose > 0) {
+      const tos = c.u8(p + 1);
+      c.out += `(tos 0x${tos.toString(16)}`;
+      switch (tos & 3) {
+        case 1:
+          c.out += ",ECT(1)";
+          break;
+        case 2:
+          c.out += ",ECT(0)";
+          break;
+        case 3:
+          c.out += ",CE";
+          break;
+      }
+      const ttl = c.u8(p + 8);
+      if (ttl >= 1) c.out += `, ttl ${ttl}`;
+      c.out += `, id ${c.be16(p + 4)}, offset ${(off & 0x1fff) * 8}, flags [${bitNames(FRAG_FLAGS, "none", off & 0xe000)}], proto ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh})`;
+      c.out += `, length ${totalLength}`;
+      if (hlen > 20) {
+        c.out += ", options (";
+        if (!printOptions(c, p + 20, hlen - 20)) {
+          c.out += " [truncated-option]";
+          truncated = true;
+        }
+        c.out += ")";
+      }
+      if (c.has(p, hlen)) {
+        const sum = finishSum(sum16(c.data, p, hlen));
+        if (sum !== 0) {
+          const field = c.be16(p + 10);
+          c.out += `, bad cksum ${field.toString(16)} (->${shouldBe(field, sum).toString(16)})!`;
+        }
+      }
+      c.out += ")\n    ";
+      if (truncated) {
+        c.out += `${c.ip4(p + 12)} > ${c.ip4(p + 16)}:  [|ip]`;
+        return;
+      }
+    }
+    if ((off & 0x1fff) === 0) {
+      if (nh !== 6 && nh !== 17 && nh !== 132 && nh !== 33) c.out += `${c.ip4(p + 12)} > ${c.ip4(p + 16)}: `;
+      if (!c.has(p, hlen)) {
+        c.out += ` [remaining caplen(${c.end - p}) < header length(${hlen})]`;
+        throw TRUNCATED;
+      }
+      demux(c, p + hlen, len, { v6: false, hdr: p, nh, hdrNh: nh, dst6: 0, fragmented: (off & 0x2000) !== 0 });
+    } else {
+      c.out += `${c.ip4(p + 12)} > ${c.ip4(p + 16)}: ip-proto-${nh}`;
+    }
+  });
+}
+
+/** tcpdump's ip_demux_print. */
+export function demux(c: Ctx, p: number, length: number, ip: IpInfo): void {
+  switch (ip.nh) {
+    case 1:
+      printIcmp(c, p, length, ip);
+      return;
+    case 6:
+      printTcp(c, p, length, ip);
+      return;
+    case 17:
+      printUdp(c, p, length, ip);
+      return;
+    case 58:
+      printIcmp6(c, p, length, ip);
+      return;
+    case 4:
+      printIp(c, p, length);
+      return;
+    case 41:
+      printIp6(c, p, length);
+      return;
+    case 59:
+      c.out += "no next header";
+      return;
+    default:
+      c.out += ` ip-proto-${ip.nh} ${length}`;
+  }
+}
+
+/** ip_optprint; returns false when an option runs past the captured bytes. */
+function printOptions(c: Ctx, start: number, length: number): boolean {
+  let cp = start;
+  let left = length;
+  let sep = "";
+  while (left > 0) {
+    c.out += sep;
+    sep = ",";
+    const code = c.u8(cp);
+    if (
+      code === PVAL_IPOPT_TYPE &&
+      left >= PVAL_IPOPT_LEN &&
+      c.has(cp, PVAL_IPOPT_LEN) &&
+      c.data[cp + 1] === PVAL_IPOPT_LEN
+    ) {
+      printPvalOption(c, cp);
+      cp += PVAL_IPOPT_LEN;
+      left -= PVAL_IPOPT_LEN;
+      continue;
+    }
+    c.out += OPTION_NAMES[code] ?? `unknown ${code}`;
+    let optLen: number;
+    if (code === 0 || code === 1) optLen = 1;
+    else {
+      optLen = c.u8(cp + 1);
+      if (optLen < 2) {
+        c.out += ` [bad length ${optLen}]`;
+        return true;
+      }
+    }
+    if (optLen > left) {
+      c.out += ` [bad length ${optLen}]`;
+      return true;
+    }
+    if (!c.has(cp, optLen)) return false;
+    switch (code) {
+      case 0:
+        return true;
+      case 68:
+        printTimestamps(c, cp, optLen);
+        break;
+      case 7:
+      case 131:
+      case 137:
+        printRoute(c, cp, optLen);
+        break;
+      case 148:
+        if (optLen < 4) {
+          c.out += ` [bad length ${optLen}]`;
+          break;
+        }
+        if (c.be16(cp + 2) !== 0) c.out += ` value ${c.be16(cp + 2)}`;
+        break;
+    }
+    cp += optLen;
+    left -= optLen;
+  }
+  return true;
+}
+
+/** Option 222: `pval cpu N, seq M` (seq is little-endian, SPEC §2). */
+function printPvalOption(c: Ctx, cp: number): void {
+  const d = c.data;
+  const lo = (d[cp + 4]! | (d[cp + 5]! << 8) | (d[cp + 6]! << 16) | (d[cp + 7]! << 24)) >>> 0;
+  const hi = (d[cp + 8]! | (d[cp + 9]! << 8) | (d[cp + 10]! << 16) | (d[cp + 11]! << 24)) >>> 0;
+  const seq = hi < 0x200000 ? String(hi * 4294967296 + lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+  c.out += `pval cpu ${d[cp + 3]}, seq ${seq}`;
+}
+
+function printRoute(c: Ctx, cp: number, length: number): void {
+  if (length < 3) {
+    c.out += ` [bad length ${length}]`;
+    return;
+  }
+  if ((length + 1) & 3) c.out += ` [bad length ${length}]`;
+  const ptr = c.u8(cp + 2) - 1;
+  if (ptr < 3 || (ptr + 1) & 3 || ptr > length + 1) c.out += ` [bad ptr ${c.u8(cp + 2)}]`;
+  for (let len = 3; len < length; len += 4) {
+    c.out += ` ${c.ip4(cp + len)}`;
+    if (ptr > len) c.out += ",";
+  }
+}
+
+function printTimestamps(c: Ctx, cp: number, length: number): void {
+  if (length < 4) {
+    c.out += `[bad length ${length}]`;
+    return;
+  }
+  c.out += " TS{";
+  const flg = c.u8(cp + 3);
+  const hoplen = (flg & 0xf) !== 0 ? 8 : 4;
+  if ((length - 4) & (hoplen - 1)) c.out += `[bad length ${length}]`;
+  const ptr = c.u8(cp + 2) - 1;
+  let len = 0;
+  if (ptr < 4 || (ptr - 4) & (hoplen - 1) || ptr > length + 1) c.out += `[bad ptr ${c.u8(cp + 2)}]`;
+  let ok = true;
+  switch (flg & 0xf) {
+    case 0:
+      c.out += "TSONLY";
+      break;
+    case 1:
+      c.out += "TS+ADDR";
+      break;
+    case 3:
+      c.out += "PRESPEC";
+      break;
+    default:
+      c.out += `[bad ts type ${flg & 0xf}]`;
+      ok = false;
+  }
+  if (ok) {
+    let type = " ";
+    for (len = 4; len < length; len += hoplen) {
+      if (ptr === len) type = " ^ ";
+      c.out += `${type}${c.be32(cp + len)}@${hoplen !== 8 ? "" : c.ip4(cp + len + 4)}`;
+      type = " ";
+    }
+  }
+  c.out += ptr === len ? " ^ " : "";
+  if (flg >> 4) c.out += ` [${flg >> 4} hops not recorded]} `;
+  else c.out += "}";
+}

@@ -1,0 +1,186 @@
+// IPv6 and its extension headers (tcpdump's print-ip6.c, print-frag6.c,
+// print-rt6.c, print-ip6opts.c).
+
+import type { Ctx } from "./context.js";
+import { demux, IPPROTO_NAMES } from "./ip.js";
+
+export function printIp6(c: Ctx, p: number, length: number): void {
+  c.proto = "ip6";
+  c.check(p, 40);
+  if (!c.eflag) c.out += "IP6 ";
+  if (length < 40) {
+    c.out += `[length ${length} < 40] (invalid)`;
+    return;
+  }
+  const flow = c.be32(p);
+  if (flow >>> 28 !== 6) {
+    c.out += `[version ${flow >>> 28} != 6] (invalid)`;
+    return;
+  }
+  const payloadLen = c.be16(p + 4);
+  let len: number;
+  if (payloadLen !== 0) {
+    len = payloadLen + 40;
+    if (length < len) c.out += `truncated-ip6 - ${len - length} bytes missing!`;
+  } else len = length;
+  let nh = c.u8(p + 6);
+  if (c.verbose > 0) {
+    c.out += "(";
+    if (flow & 0x0ff00000) c.out += `class 0x${((flow & 0x0ff00000) >>> 20).toString(16).padStart(2, "0")}, `;
+    if (flow & 0x000fffff) c.out += `flowlabel 0x${(flow & 0x000fffff).toString(16).padStart(5, "0")}, `;
+    c.out += `hlim ${c.u8(p + 7)}, next-header ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh}) payload length: ${payloadLen}) `;
+  }
+  c.withEnd(p + Math.min(len, length), () => {
+    let cp = p;
+    let advance = 40;
+    let fragmented = false;
+    let left = len;
+    const dst = { off: p + 24 };
+    while (cp < c.end && advance > 0) {
+      if (left < advance) {
+        c.out += ` [|${c.proto}]`;
+        return;
+      }
+      cp += advance;
+      left -= advance;
+      if (cp === p + 40 && nh !== 6 && nh !== 17 && nh !== 33 && nh !== 132) {
+        c.out += `${c.ip6(p + 8)} > ${c.ip6(p + 24)}: `;
+      }
+      switch (nh) {
+        case 0:
+        case 60:
+          advance = printOptionsHeader(c, cp, nh === 0 ? "HBH " : "DSTOPT ");
+          nh = c.u8(cp);
+          break;
+        case 44:
+          advance = printFragment(c, cp, p);
+          if (advance < 0 || c.end <= cp + advance) return;
+          nh = c.u8(cp);
+          fragmented = true;
+          break;
+        case 43:
+          c.u8(cp);
+          advance = printRouting(c, cp, dst);
+          if (advance < 0) return;
+          nh = c.u8(cp);
+          break;
+        default:
+          demux(c, cp, left, { v6: true, hdr: p, nh, hdrNh: c.u8(p + 6), dst6: dst.off, fragmented });
+          return;
+      }
+      c.proto = "ip6";
+    }
+  });
+}
+
+function printOptionsHeader(c: Ctx, cp: number, name: string): number {
+  c.proto = name === "HBH " ? "hbhopt" : "dstopt";
+  const hlen = (c.u8(cp + 1) + 1) << 3;
+  c.check(cp, hlen);
+  c.out += name;
+  if (c.verbose > 0) printIp6Options(c, cp + 2, hlen - 2);
+  return hlen;
+}
+
+function printIp6Options(c: Ctx, bp: number, len: number): void {
+  let optlen = 0;
+  for (let i = 0; i < len; i += optlen) {
+    const type = c.u8(bp + i);
+    if (type === 0) optlen = 1;
+    else {
+      if (i + 1 >= len) {
+        truncOpt(c);
+        return;
+      }
+      optlen = c.u8(bp + i + 1) + 2;
+    }
+    if (i + optlen > len) {
+      truncOpt(c);
+      return;
+    }
+    switch (type) {
+      case 0:
+        c.out += "(pad1)";
+        break;
+      case 1:
+        if (len - i < 2) {
+          c.out += "(padn: trunc)";
+          truncOpt(c);
+          return;
+        }
+        c.out += "(padn)";
+        break;
+      case 5:
+        if (len - i < 4) {
+          c.out += "(rtalert: trunc)";
+          truncOpt(c);
+          return;
+        }
+        if (c.u8(bp + i + 1) !== 2) {
+          c.out += `(rtalert: invalid len ${c.u8(bp + i + 1)})`;
+          truncOpt(c);
+          return;
+        }
+        c.out += `(rtalert: 0x${c
+          .be16(bp + i + 2)
+          .toString(16)
+          .padStart(4, "0")}) `;
+        break;
+      default:
+        if (len - i < 2) {
+          c.out += `(type ${type}: trunc)`;
+          truncOpt(c);
+          return;
+        }
+        c.out += `(opt_type 0x${type.toString(16).padStart(2, "0")}: len=${c.u8(bp + i + 1)})`;
+    }
+  }
+  c.out += " ";
+}
+
+function truncOpt(c: Ctx): void {
+  c.out += "[trunc] ";
+}
+
+function printFragment(c: Ctx, cp: number, ip6: number): number {
+  c.proto = "frag6";
+  const offlg = c.be16(cp + 2);
+  const plen = 40 + c.be16(ip6 + 4) - (cp - ip6) - 8;
+  if (c.verbose > 0) {
+    c.out += `frag (0x${c
+      .be32(cp + 4)
+      .toString(16)
+      .padStart(8, "0")}:${offlg & 0xfff8}|${plen})`;
+  } else c.out += `frag (${offlg & 0xfff8}|${plen})`;
+  if ((offlg & 0xfff8) !== 0) return -1;
+  c.out += " ";
+  return 8;
+}
+
+function printRouting(c: Ctx, cp: number, dst: { off: number }): number {
+  c.proto = "rt6";
+  let len = c.u8(cp + 1);
+  const type = c.u8(cp + 2);
+  c.out += `RT6 (len=${len}, type=${type}`;
+  if (type === 0) c.out += " [Deprecated]";
+  c.out += `, segleft=${c.u8(cp + 3)}`;
+  if (type !== 0 && type !== 2) {
+    c.out += " (unknown type)";
+    c.out += ` [|${c.proto}]`;
+    return -1;
+  }
+  if (c.verbose > 0) c.out += `, rsv=0x${c.be32(cp + 4).toString(16)}`;
+  if (len % 2 === 1) {
+    c.out += ` [|${c.proto}]`;
+    return -1;
+  }
+  len >>= 1;
+  let a = cp + 8;
+  for (let i = 0; i < len; i++) {
+    c.out += `, [${i}]${c.ip6(a)}`;
+    dst.off = a;
+    a += 16;
+  }
+  c.out += ") ";
+  return (c.u8(cp + 1) + 1) << 3;
+}

@@ -1,0 +1,281 @@
+// TCP (tcpdump's print-tcp.c): flags, sequence numbers relative to the first
+// packet of each conversation (tcpdump without -S), window, options, length,
+// and the checksum at -v.
+
+import { bitNames, type Ctx, finishSum, shouldBe, sum16 } from "./context.js";
+import { printDns } from "./dns.js";
+import type { IpInfo } from "./ip.js";
+
+const FLAGS: [number, string][] = [
+  [0x01, "F"],
+  [0x02, "S"],
+  [0x04, "R"],
+  [0x08, "P"],
+  [0x10, "."],
+  [0x20, "U"],
+  [0x40, "E"],
+  [0x80, "W"],
+  [0x100, "e"],
+];
+
+const OPTION_NAMES: Record<number, string> = {
+  0: "eol",
+  1: "nop",
+  2: "mss",
+  3: "wscale",
+  4: "sackOK",
+  5: "sack",
+  6: "echo",
+  7: "echoreply",
+  8: "TS",
+  11: "cc",
+  12: "ccnew",
+  13: "",
+  19: "md5",
+  20: "scps",
+  28: "uto",
+  29: "tcp-ao",
+  30: "mptcp",
+  34: "tfo",
+  254: "exp",
+};
+
+/** The transport checksum over the IPv4 or IPv6 pseudo-header and the segment. */
+export function transportSum(c: Ctx, ip: IpInfo, proto: number, p: number, length: number): number {
+  let s: number;
+  if (ip.v6) {
+    s = sum16(c.data, ip.hdr + 8, 16) + sum16(c.data, ip.dst6, 16) + (length >>> 16) + (length & 0xffff) + proto;
+  } else s = sum16(c.data, ip.hdr + 12, 8) + proto + length;
+  return finishSum(sum16(c.data, p, length, s));
+}
+
+function addrs(c: Ctx, ip: IpInfo): [string, string] {
+  return ip.v6 ? [c.ip6(ip.hdr + 8), c.ip6(ip.hdr + 24)] : [c.ip4(ip.hdr + 12), c.ip4(ip.hdr + 16)];
+}
+
+/** Compares the raw source and destination addresses, as memcmp would. */
+function compareAddrs(c: Ctx, ip: IpInfo): number {
+  const d = c.data;
+  const [a, b, n] = ip.v6 ? [ip.hdr + 8, ip.hdr + 24, 16] : [ip.hdr + 12, ip.hdr + 16, 4];
+  for (let i = 0; i < n; i++) {
+    const diff = d[a + i]! - d[b + i]!;
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
+export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
+  c.proto = "tcp";
+  if (!c.has(p + 2, 2)) {
+    const [s, d] = addrs(c, ip);
+    c.out += `${s} > ${d}: [|tcp]`;
+    return;
+  }
+  const sport = c.be16(p);
+  const dport = c.be16(p + 2);
+  if (ip.hdrNh === 6) {
+    const [s, d] = addrs(c, ip);
+    c.out += `${s}.${sport} > ${d}.${dport}: `;
+  } else c.out += `${sport} > ${dport}: `;
+  let hlen = (c.u8(p + 12) >> 4) * 4;
+  let seq = c.be32(p + 4);
+  let ack = c.be32(p + 8);
+  const win = c.be16(p + 14);
+  const urp = c.be16(p + 18);
+  if (hlen < 20) {
+    c.out += ` tcp ${length - hlen} [bad hdr length ${hlen} - too short, < 20]`;
+    return;
+  }
+  const flags = ((c.u8(p + 12) & 1) << 8) | c.u8(p + 13);
+  c.out += `Flags [${bitNames(FLAGS, "none", flags, "")}]`;
+  let thseq = 0;
+  let thack = 0;
+  let rev = false;
+  if (flags & 0x10) {
+    const cmp = compareAddrs(c, ip);
+    rev = cmp > 0 || (cmp === 0 && sport > dport);
+    const d = c.data;
+    const [a, b, n] = ip.v6 ? [ip.hdr + 8, ip.hdr + 24, 16] : [ip.hdr + 12, ip.hdr + 16, 4];
+    let key = ip.v6 ? "6" : "4";
+    const first = rev ? b : a;
+    const second = rev ? a : b;
+    for (let i = 0; i < n; i++) key += `.${d[first + i]}`;
+    for (let i = 0; i < n; i++) key += `.${d[second + i]}`;
+    key += rev ? `:${dport}:${sport}` : `:${sport}:${dport}`;
+    let th = c.tcpSeq.get(key);
+    if (th === undefined || flags & 0x02) {
+      th = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
+      c.tcpSeq.set(key, th);
+    } else if (rev) {
+      seq = (seq - th.ack) >>> 0;
+      ack = (ack - th.seq) >>> 0;
+    } else {
+      seq = (seq - th.seq) >>> 0;
+      ack = (ack - th.ack) >>> 0;
+    }
+    thseq = th.seq;
+    thack = th.ack;
+  }
+  if (hlen > length) {
+    c.out += ` [bad hdr length ${hlen} - too long, > ${length}]`;
+    return;
+  }
+  if (c.verbose > 0 && !ip.fragmented && c.has(p, length)) {
+    const sum = transportSum(c, ip, 6, p, length);
+    const field = c.be16(p + 16);
+    c.out += `, cksum 0x${hex4(field)}`;
+    c.out += sum !== 0 ? ` (incorrect -> 0x${hex4(shouldBe(field, sum))})` : " (correct)";
+  }
+  const dataLen = length - hlen;
+  if (c.verbose > 1 || dataLen > 0 || flags & 0x07) {
+    c.out += `, seq ${seq}`;
+    if (dataLen > 0) c.out += `:${(seq + dataLen) >>> 0}`;
+  }
+  if (flags & 0x10) c.out += `, ack ${ack}`;
+  c.out += `, win ${win}`;
+  if (flags & 0x20) c.out += `, urg ${urp}`;
+  if (hlen > 20) {
+    hlen -= 20;
+    let cp = p + 20;
+    let ch = "";
+    c.out += ", options [";
+    try {
+      while (hlen > 0) {
+        c.out += ch;
+        const opt = c.u8(cp);
+        cp++;
+        let len: number;
+        if (opt === 0 || opt === 1) len = 1;
+        else {
+          len = c.u8(cp);
+          cp++;
+          if (len < 2 || len > hlen) {
+            c.out += `[bad opt]${ch ? "]" : ""}`;
+            return;
+          }
+          hlen--;
+        }
+        hlen--;
+        let datalen = 0;
+        const lencheck = (l: number) => {
+          if (l > hlen) throw BAD_OPT;
+          if (!c.has(cp, l)) throw OPT_TRUNC;
+        };
+        c.out += OPTION_NAMES[opt] ?? `unknown-${opt}`;
+        switch (opt) {
+          case 2:
+            datalen = 2;
+            lencheck(datalen);
+            c.out += ` ${c.be16(cp)}`;
+            break;
+          case 3:
+            datalen = 1;
+            lencheck(datalen);
+            c.out += ` ${c.u8(cp)}`;
+            break;
+          case 5:
+            datalen = len - 2;
+            if (datalen % 8 !== 0) c.out += " invalid sack";
+            else {
+              c.out += ` ${datalen / 8} `;
+              for (let i = 0; i < datalen; i += 8) {
+                lencheck(i + 4);
+                let s = c.be32(cp + i);
+                lencheck(i + 8);
+                let e = c.be32(cp + i + 4);
+                if (rev) {
+                  s = (s - thseq) >>> 0;
+                  e = (e - thseq) >>> 0;
+                } else {
+                  s = (s - thack) >>> 0;
+                  e = (e - thack) >>> 0;
+                }
+                c.out += `{${s}:${e}}`;
+              }
+            }
+            break;
+          case 6:
+          case 7:
+          case 11:
+          case 12:
+          case 13:
+            datalen = 4;
+            lencheck(datalen);
+            c.out += ` ${c.be32(cp)}`;
+            break;
+          case 8:
+            datalen = 8;
+            lencheck(datalen);
+            c.out += ` val ${c.be32(cp)} ecr ${c.be32(cp + 4)}`;
+            break;
+          case 0:
+          case 1:
+          case 4:
+            break;
+          case 28: {
+            datalen = 2;
+            lencheck(datalen);
+            let uto = c.be16(cp);
+            c.out += ` 0x${uto.toString(16)}`;
+            uto = uto & 1 ? (uto >> 1) * 60 : uto >> 1;
+            c.out += ` ${uto}`;
+            break;
+          }
+          default:
+            datalen = len - 2;
+            if (datalen) c.out += " 0x";
+            for (let i = 0; i < datalen; i++) {
+              lencheck(i + 1);
+              c.out += c
+                .u8(cp + i)
+                .toString(16)
+                .padStart(2, "0");
+            }
+        }
+        cp += datalen;
+        hlen -= datalen;
+        datalen++;
+        if (opt !== 0 && opt !== 1) datalen++;
+        if (datalen !== len) c.out += `[len ${len}]`;
+        ch = ",";
+        if (opt === 0) break;
+      }
+    } catch (err) {
+      if (err === OPT_TRUNC) c.out += ` [|tcp]${ch ? ">" : ""}`;
+      else if (err === BAD_OPT) c.out += `[bad opt]${ch ? "]" : ""}`;
+      else throw err;
+      return;
+    }
+    c.out += "]";
+  }
+  c.out += `, length ${dataLen}`;
+  if (dataLen <= 0) return;
+  const data = p + (c.u8(p + 12) >> 4) * 4;
+  if (flags & 0x04 && c.verbose > 0) {
+    printRstData(c, data, dataLen);
+    return;
+  }
+  if (sport === 53 || dport === 53) printDns(c, data, dataLen, true);
+}
+
+const BAD_OPT = Symbol("bad tcp option");
+/** An option's data runs past the capture: tcpdump's LENCHECK, which ends with `>`. */
+const OPT_TRUNC = Symbol("truncated tcp option");
+
+function hex4(v: number): string {
+  return v.toString(16).padStart(4, "0");
+}
+
+function printRstData(c: Ctx, p: number, length: number): void {
+  c.out += " [RST";
+  if (length > 60) {
+    c.out += "+";
+  }
+  c.out += " ";
+  const n = Math.min(length, 60);
+  for (let i = 0; i < n; i++) {
+    const b = c.u8(p + i);
+    c.out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
+  }
+  c.out += "]";
+}

@@ -1,0 +1,135 @@
+// The printer against tcpdump itself: every corpus frame, whole and cut at
+// many snap lengths, printed with -n, -nv, -nvv, -nvvv, each with and without
+// -e, must come out byte for byte as tcpdump prints it — except that where
+// stock tcpdump prints an intact option 222 as `unknown 222`, the printer
+// says `pval cpu N, seq M` (the values read by @pval/decode, not by the
+// printer).
+
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FieldStatus, PvalFields, pcapFileHeader, pcapRecord, readPvalFieldsFromFrame } from "@pval/decode";
+import { PacketPrinter, type PrintOptions } from "@pval/tcpdump-printer";
+import { afterAll, describe, expect, it } from "vitest";
+import { corpus, SNAPLENS } from "./corpus.js";
+
+const TCPDUMP = process.env.TCPDUMP ?? "/usr/bin/tcpdump";
+const haveTcpdump = spawnSync(TCPDUMP, ["--version"]).status === 0;
+const dir = mkdtempSync(join(tmpdir(), "pval-oracle-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const BASE_SEC = 1700000000;
+
+interface Case {
+  frames: Uint8Array[];
+  origlens: number[];
+}
+
+function buildCase(snap: number): Case {
+  const frames = corpus.map((e) => (snap > 0 ? e.frame.subarray(0, snap) : e.frame));
+  return { frames, origlens: corpus.map((e) => e.origlen ?? e.frame.length) };
+}
+
+function writePcap(name: string, c: Case): string {
+  const parts = [pcapFileHeader()];
+  c.frames.forEach((data, i) => {
+    parts.push(pcapRecord({ tsSec: BASE_SEC + i, tsNsec: (i * 1000 + 7) * 1000, data, origlen: c.origlens[i] }));
+  });
+  const path = join(dir, name);
+  writeFileSync(path, Buffer.concat(parts));
+  return path;
+}
+
+function tcpdump(path: string, flags: string[]): string {
+  return execFileSync(TCPDUMP, [...flags, "-r", path], {
+    env: { ...process.env, TZ: "UTC" },
+    encoding: "latin1",
+    stdio: ["ignore", "pipe", "ignore"],
+    maxBuffer: 1 << 26,
+  });
+}
+
+/** Splits tcpdump's output into one block per packet (each starts with its timestamp). */
+function splitPackets(text: string): string[] {
+  return text
+    .split(/\n(?=\d\d:\d\d:\d\d\.\d{6} |\d{4}-\d\d-\d\d |\d+\.\d{6} | \d\d:\d\d:\d\d\.)/)
+    .map((b) => `${b.replace(/\n$/, "")}\n`);
+}
+
+/** tcpdump's text with an intact option 222 in the outer IPv4 header named as pval names it. */
+function expectedBlock(block: string, frame: Uint8Array): string {
+  const fields = new PvalFields();
+  const status = readPvalFieldsFromFrame(frame, fields);
+  if ((status & FieldStatus.PVAL) === 0) return block;
+  return block.replace("unknown 222", `pval cpu ${fields.cpu}, seq ${fields.seq}`);
+}
+
+function ours(c: Case, options: PrintOptions): string[] {
+  const printer = new PacketPrinter(options);
+  return c.frames.map((data, i) =>
+    printer.format({ tsSec: BASE_SEC + i, tsNsec: (i * 1000 + 7) * 1000, data, origlen: c.origlens[i] }),
+  );
+}
+
+const VERBOSITY = [0, 1, 2, 3];
+
+describe.runIf(haveTcpdump)("byte-identical to tcpdump", () => {
+  for (const snap of [0, ...SNAPLENS]) {
+    const c = buildCase(snap);
+    const path = writePcap(`snap-${snap}.pcap`, c);
+    for (const verbose of VERBOSITY) {
+      for (const link of [false, true]) {
+        const flags = [`-n${"v".repeat(verbose)}`, ...(link ? ["-e"] : [])];
+        it(`${snap ? `snaplen ${snap}` : "whole frames"}, ${flags.join(" ")}`, () => {
+          const theirs = splitPackets(tcpdump(path, flags));
+          expect(theirs).toHaveLength(c.frames.length);
+          const got = ours(c, { verbose, link });
+          for (let i = 0; i < c.frames.length; i++) {
+            const want = expectedBlock(theirs[i]!, c.frames[i]!);
+            expect(got[i], `${corpus[i]!.name} (packet ${i + 1})`).toBe(want);
+          }
+        });
+      }
+    }
+  }
+
+  // Output options over the frames without option 222 (the substitution
+  // above needs the per-packet split, which -t removes).
+  const plain: Case = { frames: [], origlens: [] };
+  corpus.forEach((e) => {
+    if (e.name.includes("pval")) return;
+    plain.frames.push(e.frame);
+    plain.origlens.push(e.origlen ?? e.frame.length);
+  });
+  const plainPath = writePcap("plain.pcap", plain);
+  it.each([
+    [["-x"], { hex: "x" }],
+    [["-xx"], { hex: "xx" }],
+    [["-X"], { hex: "X" }],
+    [["-XX"], { hex: "XX" }],
+    [["-v", "-X"], { verbose: 1, hex: "X" }],
+    [["-e", "-xx"], { link: true, hex: "xx" }],
+    [["-t"], { timestamps: "none" }],
+    [["-tt"], { timestamps: "epoch" }],
+    [["-ttt"], { timestamps: "delta" }],
+    [["-tttt"], { timestamps: "date" }],
+    [["-ttttt"], { timestamps: "since-first" }],
+    [["--nano"], { precision: "nano" }],
+    [["-tt", "--nano"], { timestamps: "epoch", precision: "nano" }],
+    [["-ttt", "--nano"], { timestamps: "delta", precision: "nano" }],
+  ] as [string[], PrintOptions][])("%j", (flags, options) => {
+    expect(ours(plain, options).join("")).toBe(tcpdump(plainPath, ["-n", ...flags]));
+  });
+});
+
+describe("the walkthrough's reply line", () => {
+  it("reads `length 96, options (pval cpu 0, seq 46)` at -vvv", () => {
+    const reply = corpus.find((e) => e.name === "icmp echo reply with pval option")!;
+    const text = new PacketPrinter({ verbose: 3 }).format({ tsSec: 0, tsNsec: 596071000, data: reply.frame });
+    expect(text.split("\n")[0]).toMatch(
+      /^\d\d:\d\d:\d\d\.596071 IP \(tos 0x0, ttl 64, id 2758, offset 0, flags \[none\], proto ICMP \(1\), length 96, options \(pval cpu 0, seq 46\)\)$/,
+    );
+    expect(text.split("\n")[1]).toBe("    10.0.0.3 > 10.0.0.2: ICMP echo reply, id 21554, seq 1636, length 64");
+  });
+});
