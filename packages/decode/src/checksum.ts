@@ -28,12 +28,14 @@ export function pseudoHeaderSum(packet: Packet, protocol: number, length: number
     sum += (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff);
   } else if (packet.ipv6) {
     sum = onesComplementSum(packet.ipv6.src, 0, 16, sum);
-    // With a routing header the pseudo-header carries the final destination.
-    const routing = packet.ipv6.extensions.find((e) => e.kind === "routing");
-    const finalDst =
-      routing && routing.kind === "routing" && routing.segmentsLeft > 0 && routing.addresses.length > 0
-        ? routing.addresses[routing.addresses.length - 1]!
-        : packet.ipv6.dst;
+    // With a routing header the pseudo-header carries the final destination:
+    // the last address of a type 0 or 2 header that has segments left.
+    let finalDst = packet.ipv6.dst;
+    for (const e of packet.ipv6.extensions) {
+      if (e.kind === "routing" && e.segmentsLeft > 0 && e.addresses.length > 0) {
+        finalDst = e.addresses[e.addresses.length - 1]!;
+      }
+    }
     sum = onesComplementSum(finalDst, 0, 16, sum);
   }
   return sum;

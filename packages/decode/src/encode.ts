@@ -397,15 +397,12 @@ function writePacket(out: Uint8Array, dv: DataView, start: number, spec: PacketS
       at = writeIpv6Extension(out, dv, at, e, next);
     });
     pseudo = onesComplementSum(ip.src, 0, 16, proto + l4Size);
+    // With a type 0 or 2 routing header the pseudo-header carries its last address.
     let finalDst = ip.dst;
     for (const e of exts) {
-      if (
-        e.kind === "routing" &&
-        e.segmentsLeft > 0 &&
-        (e.routingType === 0 || e.routingType === 2) &&
-        e.data.length >= 20
-      ) {
-        finalDst = e.data.subarray(e.data.length - 16);
+      const n = e.kind === "routing" ? Math.floor((e.data.length - 4) / 16) : 0;
+      if (e.kind === "routing" && e.segmentsLeft > 0 && (e.routingType === 0 || e.routingType === 2) && n > 0) {
+        finalDst = e.data.subarray(4 + 16 * (n - 1), 4 + 16 * n);
       }
     }
     pseudo = onesComplementSum(finalDst, 0, 16, pseudo);

@@ -572,14 +572,14 @@ function decodeIpv4(u8: Uint8Array, dv: DataView, off: number, end: number, pkt:
     malform(pkt, "ipv4", off, "BAD_HEADER_LENGTH", `header length ${headerLength} < 20`);
     return;
   }
-  if (totalLength < headerLength) {
-    malform(pkt, "ipv4", off, "BAD_TOTAL_LENGTH", `total length ${totalLength} < header length ${headerLength}`);
-    return;
-  }
   const hdrEnd = off + headerLength;
   if (headerLength > 20) {
     const status = decodeIpv4Options(u8, dv, off + 20, hdrEnd, Math.min(hdrEnd, end), h.options);
     if (status !== undefined) malform(pkt, "ipv4", status.offset, "BAD_OPTION_LENGTH", status.reason);
+  }
+  if (totalLength < headerLength) {
+    malform(pkt, "ipv4", off, "BAD_TOTAL_LENGTH", `total length ${totalLength} < header length ${headerLength}`);
+    return;
   }
   if (hdrEnd > end) {
     truncate(pkt, "ipv4", off, headerLength, end - off);
@@ -609,11 +609,12 @@ function decodeIpv4Options(
   out: Ipv4Option[],
 ): OptionFault | undefined {
   let q = start;
+  let fault: OptionFault | undefined;
   while (q < limit) {
     const type = u8[q]!;
     if (type === Ipv4OptionType.EOL) {
       out.push({ kind: "eol", type, offset: q, length: hdrEnd - q, raw: u8.subarray(q, limit) });
-      return undefined;
+      return fault;
     }
     if (type === Ipv4OptionType.NOP) {
       out.push({ kind: "nop", type, offset: q, length: 1, raw: u8.subarray(q, q + 1) });
@@ -621,22 +622,26 @@ function decodeIpv4Options(
       continue;
     }
     if (q + 1 >= limit) {
-      if (limit < hdrEnd) return undefined;
-      return invalidOption(out, u8, type, q, limit, `option ${type} has no length byte`);
+      if (limit < hdrEnd) return fault;
+      return fault ?? invalidOption(out, u8, type, q, limit, `option ${type} has no length byte`);
     }
     const length = u8[q + 1]!;
-    if (length < 2) return invalidOption(out, u8, type, q, limit, `option ${type} length ${length} < 2`);
+    if (length < 2) return fault ?? invalidOption(out, u8, type, q, limit, `option ${type} length ${length} < 2`);
     if (q + length > hdrEnd) {
-      return invalidOption(out, u8, type, q, limit, `option ${type} length ${length} runs past the header`);
+      return fault ?? invalidOption(out, u8, type, q, limit, `option ${type} length ${length} runs past the header`);
     }
-    if (q + length > limit) return undefined;
+    if (q + length > limit) return fault;
+    // From here the option is well framed: a wrong length for its kind is
+    // recorded, and the walk goes on to the next option.
+    const end = q + length;
     const raw = u8.subarray(q, q + length);
     switch (type) {
       case Ipv4OptionType.RR:
       case Ipv4OptionType.LSRR:
       case Ipv4OptionType.SSRR: {
         if (length < 3 || (length - 3) % 4 !== 0) {
-          return invalidOption(out, u8, type, q, limit, `route option length ${length} is not 3 + 4n`);
+          fault ??= invalidOption(out, u8, type, q, end, `route option length ${length} is not 3 + 4n`);
+          break;
         }
         const addresses: number[] = [];
         for (let a = q + 3; a < q + length; a += 4) addresses.push(dv.getUint32(a));
@@ -648,7 +653,8 @@ function decodeIpv4Options(
         const flag = length >= 4 ? u8[q + 3]! & 0x0f : 0;
         const entrySize = flag === 0 ? 4 : 8;
         if (length < 4 || (length - 4) % entrySize !== 0) {
-          return invalidOption(out, u8, type, q, limit, `timestamp option length ${length} is not 4 + ${entrySize}n`);
+          fault ??= invalidOption(out, u8, type, q, end, `timestamp option length ${length} is not 4 + ${entrySize}n`);
+          break;
         }
         const entries: { address?: number; timestamp: number }[] = [];
         for (let a = q + 4; a < q + length; a += entrySize) {
@@ -672,12 +678,16 @@ function decodeIpv4Options(
         break;
       }
       case Ipv4OptionType.RA:
-        if (length !== 4) return invalidOption(out, u8, type, q, limit, `router alert length ${length} != 4`);
+        if (length !== 4) {
+          fault ??= invalidOption(out, u8, type, q, end, `router alert length ${length} != 4`);
+          break;
+        }
         out.push({ type, offset: q, length, raw, kind: "ra", value: dv.getUint16(q + 2) });
         break;
       case Ipv4OptionType.PVAL: {
         if (length !== PVAL_IPOPT_LEN) {
-          return invalidOption(out, u8, type, q, limit, `pval option length ${length} != ${PVAL_IPOPT_LEN}`);
+          fault ??= invalidOption(out, u8, type, q, end, `pval option length ${length} != ${PVAL_IPOPT_LEN}`);
+          break;
         }
         const seqLo = dv.getUint32(q + 4, true);
         const seqHi = dv.getUint32(q + 8, true);
@@ -700,7 +710,7 @@ function decodeIpv4Options(
     }
     q += length;
   }
-  return undefined;
+  return fault;
 }
 
 function invalidOption(
@@ -914,11 +924,12 @@ function decodeTcpOptions(
   out: TcpOption[],
 ): OptionFault | undefined {
   let q = start;
+  let first: OptionFault | undefined;
   while (q < limit) {
     const type = u8[q]!;
     if (type === TcpOptionKind.EOL) {
       out.push({ kind: "eol", type, offset: q, length: hdrEnd - q, raw: u8.subarray(q, limit) });
-      return undefined;
+      return first;
     }
     if (type === TcpOptionKind.NOP) {
       out.push({ kind: "nop", type, offset: q, length: 1, raw: u8.subarray(q, q + 1) });
@@ -926,18 +937,18 @@ function decodeTcpOptions(
       continue;
     }
     if (q + 1 >= limit) {
-      if (limit < hdrEnd) return undefined;
-      return invalidOption(out, u8, type, q, limit, `option ${type} has no length byte`);
+      if (limit < hdrEnd) return first;
+      return first ?? invalidOption(out, u8, type, q, limit, `option ${type} has no length byte`);
     }
     const length = u8[q + 1]!;
-    if (length < 2) return invalidOption(out, u8, type, q, limit, `option ${type} length ${length} < 2`);
+    if (length < 2) return first ?? invalidOption(out, u8, type, q, limit, `option ${type} length ${length} < 2`);
     if (q + length > hdrEnd) {
-      return invalidOption(out, u8, type, q, limit, `option ${type} length ${length} runs past the header`);
+      return first ?? invalidOption(out, u8, type, q, limit, `option ${type} length ${length} runs past the header`);
     }
-    if (q + length > limit) return undefined;
+    if (q + length > limit) return first;
     const raw = u8.subarray(q, q + length);
     const expect = (n: number): OptionFault | undefined =>
-      length === n ? undefined : invalidOption(out, u8, type, q, limit, `option ${type} length ${length} != ${n}`);
+      length === n ? undefined : invalidOption(out, u8, type, q, q + length, `option ${type} length ${length} != ${n}`);
     let fault: OptionFault | undefined;
     switch (type) {
       case TcpOptionKind.MSS:
@@ -951,7 +962,7 @@ function decodeTcpOptions(
         break;
       case TcpOptionKind.SACK: {
         if ((length - 2) % 8 !== 0) {
-          fault = invalidOption(out, u8, type, q, limit, `SACK length ${length} is not 2 + 8n`);
+          fault = invalidOption(out, u8, type, q, q + length, `SACK length ${length} is not 2 + 8n`);
           break;
         }
         const blocks: { left: number; right: number }[] = [];
@@ -975,10 +986,10 @@ function decodeTcpOptions(
       default:
         out.push({ type, offset: q, length, raw, kind: "unknown", data: u8.subarray(q + 2, q + length) });
     }
-    if (fault) return fault;
+    first ??= fault;
     q += length;
   }
-  return undefined;
+  return first;
 }
 
 function decodeUdp(u8: Uint8Array, dv: DataView, off: number, end: number, pkt: Packet): void {
