@@ -14,7 +14,7 @@ mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-mkdir -p /run/netns
+mkdir -p /run/netns /usr/local/bin
 ln -sfn /run /var/run
 ln -sfn /proc/self/fd /dev/fd
 hostname pval-guest
@@ -24,6 +24,12 @@ out=/dev/ttyS1
 for m in veth dummy 8021q macvlan; do
   /usr/sbin/modprobe "$m" 2>>"$out" || echo "guest-init: modprobe $m failed" >"$out"
 done
+
+# The pval command, as installed from the workspace's build.
+if [ -f /pval/packages/cli/dist/bin.js ]; then
+  printf '#!/bin/sh\nexec node /pval/packages/cli/dist/bin.js "$@"\n' > /usr/local/bin/pval
+  chmod +x /usr/local/bin/pval
+fi
 
 echo "@@PVAL-GUEST-UP $(uname -r) cpus=$(nproc)@@" >"$out"
 cd /pval || exit 1

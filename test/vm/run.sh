@@ -77,7 +77,7 @@ mkdir -p "$stage/pval/.vm"
     find packages -maxdepth 3 \( -path '*/node_modules' -prune -o -type d \( -name dist -o -name prebuilds \) -print \) | xargs -r -I{} find {} -type f
     find packages -path '*/build/Release/*.node' 2>/dev/null
     [ -d test/clients/build ] && find test/clients/build -type f
-    find . -maxdepth 4 -path '*/node_modules/*' -type l -not -path './node_modules/.pnpm/*' 2>/dev/null
+    find . -maxdepth 5 -path '*/node_modules/*' -type l -not -path './node_modules/.pnpm/*' 2>/dev/null
     if command -v pnpm >/dev/null && [ -d node_modules ]; then
       pnpm list -r --prod --parseable --depth Infinity 2>/dev/null | grep '/node_modules/' | sed "s#^$PVAL_ROOT/##" | xargs -r -I{} find {} \( -type f -o -type l \)
     fi
@@ -96,15 +96,50 @@ echo >> "$stage/pval/.vm/cmd"
 #    guest hangs); ttyS1 carries the command's output.
 : > "$outdir/console.log"
 echo "run.sh: booting $krel ($cpus vCPUs, ${mem} MB, timeout ${timeout}s): $*" >&2
+# A guest that is not up within $boot_limit seconds is booted again (at most
+# twice more): under a loaded host, TCG boots now and then stall early.
+boot() {
+  : > "$outdir/console.log"
+  : > "$outdir/output.log"
+  timeout -s KILL "$timeout" qemu-system-x86_64 \
+    -accel tcg -cpu max,cx16=off -smp "$cpus" -m "$mem" \
+    -nodefaults -no-reboot -display none -nic none \
+    -kernel "$kimg" -initrd "$initrd" \
+    -append "console=ttyS0 rdinit=/init panic=-1 ignore_loglevel printk.time=1 tsc=unstable net.ifnames=0 cryptomgr.notests watchdog_thresh=30" \
+    -serial "file:$outdir/console.log" -serial "file:$outdir/output.log" </dev/null &
+  qpid=$!
+  local waited=0
+  until grep -aq '^@@PVAL-GUEST-UP' "$outdir/output.log"; do
+    if ! kill -0 "$qpid" 2>/dev/null || [ $waited -ge "$boot_limit" ]; then
+      kill -KILL "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null
+      return 99
+    fi
+    sleep 1; waited=$((waited + 1))
+  done
+  tail -n +1 -f --pid="$qpid" "$outdir/output.log" | sed -u '/^@@PVAL-DMESG-BEGIN@@/,/^@@PVAL-DMESG-END@@/d'
+  wait "$qpid"
+}
+boot_limit=${PVAL_BOOT_LIMIT:-180}
+# At most $PVAL_VM_SLOTS guests at once on this host: each TCG guest keeps
+# its vCPUs' host threads busy, and an overloaded host stalls guests.
+slots=${PVAL_VM_SLOTS:-2}
+exec 8>/dev/null
+while :; do
+  for i in $(seq 1 "$slots"); do
+    exec 8>"$PVAL_CACHE/vm-slot-$i.lock"
+    flock -n 8 && break 2
+  done
+  sleep 2
+done
 set +e
-timeout -s KILL "$timeout" qemu-system-x86_64 \
-  -accel tcg -cpu max,cx16=off -smp "$cpus" -m "$mem" \
-  -nodefaults -no-reboot -display none -nic none \
-  -kernel "$kimg" -initrd "$initrd" \
-  -append "console=ttyS0 rdinit=/init panic=-1 ignore_loglevel printk.time=1 tsc=unstable net.ifnames=0" \
-  -serial "file:$outdir/console.log" -serial stdio </dev/null \
-  | tee "$outdir/output.log" | sed -u '/^@@PVAL-DMESG-BEGIN@@/,/^@@PVAL-DMESG-END@@/d'
-qrc=${PIPESTATUS[0]}
+for attempt in 1 2 3; do
+  boot
+  qrc=$?
+  [ $qrc = 99 ] || break
+  echo "run.sh: the guest was not up after ${boot_limit}s (attempt $attempt); last kernel messages:" >&2
+  tail -n 5 "$outdir/console.log" | tr -d '\r' >&2
+  cp "$outdir/console.log" "$outdir/console-stalled-$attempt.log"
+done
 set -e
 
 sed -n '/^@@PVAL-DMESG-BEGIN@@/,/^@@PVAL-DMESG-END@@/p' "$outdir/output.log" | sed '1d;$d' > "$outdir/dmesg.log"

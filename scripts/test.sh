@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The whole test run, from a fresh clone on Debian 12 with only Node.js and
+# npm: installs what the project needs (Debian packages, both test kernels,
+# pnpm, the workspace's dependencies), then builds, type-checks, lints,
+# checks the ABI, runs every host test and the VM suites on Linux 6.1 and
+# 6.12, and prints the totals.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh --no-vm    host checks only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+vm=1
+[ "${1:-}" = --no-vm ] && vm=0
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+step "host setup (Debian packages, kernels for the VM)"
+$SUDO bash test/vm/setup-host.sh
+$SUDO bash scripts/setup-tools.sh
+
+step "pnpm"
+want=$(node -p 'require("./package.json").packageManager.split("@")[1]')
+if [ "$(pnpm --version 2>/dev/null || true)" != "$want" ]; then
+  $SUDO npm install -g --silent "pnpm@$want"
+fi
+pnpm install --frozen-lockfile
+
+reports=$(mktemp -d)
+export PVAL_TEST_REPORT_DIR=$reports
+status=0
+
+step "ABI: generated constants and C layout"
+pnpm abi:check
+pnpm test:abi-layout
+
+step "format and lint (biome)"
+pnpm exec biome ci .
+
+step "build, typecheck, package lint, unit tests (turbo)"
+pnpm exec turbo run build typecheck lint:pkg test --output-logs=errors-only --continue || status=1
+
+step "kernel module: W=1 and sparse on both kernels"
+bash scripts/kmod-check.sh || status=1
+
+if [ $vm = 1 ]; then
+  step "VM suites (6.1 and 6.12)"
+  vmlog=$(mktemp)
+  bash test/vm/run-suites.sh 2>&1 | tee "$vmlog" || status=1
+  grep -a '^vm: ' "$vmlog" | tail -1 > "$reports/vm.txt" || true
+fi
+
+step "summary"
+node scripts/test-summary.mjs "$reports" || status=1
+exit $status
