@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { matches, parseDevArg, parseLinkArgs, UsageError, usage } from "./link-grammar.js";
+import { HelpRequested, matches, parseDevArg, parseLinkArgs, UsageError, usage } from "./link-grammar.js";
 
 function usageError(fn: () => unknown): UsageError {
   try {
@@ -91,7 +91,8 @@ describe("parseLinkArgs add", () => {
     expect(err.showUsage).toBe(true);
   });
   it("treats help as a request for the usage", () => {
-    expect(usageError(() => parseLinkArgs(["help"], "add")).showUsage).toBe(true);
+    expect(() => parseLinkArgs(["link", "veth0", "help"], "add")).toThrow(HelpRequested);
+    expect(() => parseDevArg(["help"], false)).toThrow(HelpRequested);
   });
 });
 

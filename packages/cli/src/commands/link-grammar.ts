@@ -17,6 +17,14 @@ export class UsageError extends Error {
   }
 }
 
+/** `help` anywhere on the line: print the usage on stdout and exit 0. */
+export class HelpRequested extends Error {
+  override name = "HelpRequested";
+  constructor() {
+    super("help");
+  }
+}
+
 /** iproute2's matches(): a non-empty prefix of the keyword. */
 export function matches(word: string, keyword: string): boolean {
   return word.length > 0 && word.length <= keyword.length && keyword.startsWith(word);
@@ -66,7 +74,7 @@ export function parseLinkArgs(words: string[], verb: "add" | "set"): LinkArgs {
   };
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
-    if (word === "help") throw new UsageError("help", true);
+    if (word === "help") throw new HelpRequested();
     const opt = PVAL_OPTIONS.find((o) => matches(word, o.keyword));
     if (opt !== undefined) {
       once(opt.keyword, word);
@@ -112,7 +120,7 @@ export function parseDevArg(words: string[], required: boolean): string | undefi
   let name: string | undefined;
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
-    if (word === "help") throw new UsageError("help", true);
+    if (word === "help") throw new HelpRequested();
     if (name !== undefined) throw new UsageError(`unknown keyword "${word}"`, true);
     if (word === "dev") {
       const v = words[++i];

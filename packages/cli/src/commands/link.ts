@@ -14,7 +14,7 @@ import type { CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../command.js";
 import { printLink } from "../print/link.js";
 import { Printer } from "../print/printer.js";
-import { matches, parseDevArg, parseLinkArgs, UsageError, usage } from "./link-grammar.js";
+import { HelpRequested, matches, parseDevArg, parseLinkArgs, UsageError, usage } from "./link-grammar.js";
 
 interface GlobalFlags {
   json: boolean;
@@ -132,18 +132,22 @@ function planFor(verb: Exclude<Verb, "help">, words: string[]): Plan {
   }
 }
 
-/** One line on stderr; usage errors exit 2, everything the system refuses exits 1. */
+/**
+ * One line on stderr: usage errors exit 2, everything the system refuses
+ * (kernel errors, missing links, malformed replies) exits 1. Programming
+ * errors are not user errors: they propagate with their stack.
+ */
 function report(err: unknown, io: CliIo): number {
+  if (err instanceof HelpRequested) {
+    io.out(usage());
+    return EXIT_OK;
+  }
   if (err instanceof UsageError) {
-    if (err.message === "help") {
-      io.out(usage());
-      return EXIT_OK;
-    }
     io.err(`link: ${err.message}\n`);
     if (err.showUsage) io.err(usage());
     return EXIT_USAGE;
   }
-  if (err instanceof Error && (typeof (err as { code?: unknown }).code === "string" || err instanceof RangeError)) {
+  if (err instanceof Error && !(err instanceof TypeError || err instanceof ReferenceError)) {
     io.err(`link: ${err.message}\n`);
     return EXIT_FAILURE;
   }
