@@ -332,16 +332,16 @@ static int cmd_show(int argc, char **argv)
 
 	len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(struct ifinfomsg));
 	for (rta = IFLA_RTA(NLMSG_DATA(nh)); RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
-		if (rta->rta_type <= IFLA_MAX)
-			tb[rta->rta_type] = rta;
+		if ((rta->rta_type & NLA_TYPE_MASK) <= IFLA_MAX)
+			tb[rta->rta_type & NLA_TYPE_MASK] = rta;
 	if (!tb[IFLA_LINKINFO]) {
 		fprintf(stderr, "nl-pval: %s has no IFLA_LINKINFO\n", argv[2]);
 		return 1;
 	}
 	len = RTA_PAYLOAD(tb[IFLA_LINKINFO]);
 	for (rta = RTA_DATA(tb[IFLA_LINKINFO]); RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
-		if (rta->rta_type <= IFLA_INFO_MAX)
-			li[rta->rta_type] = rta;
+		if ((rta->rta_type & NLA_TYPE_MASK) <= IFLA_INFO_MAX)
+			li[rta->rta_type & NLA_TYPE_MASK] = rta;
 	if (!li[IFLA_INFO_KIND] || strcmp(RTA_DATA(li[IFLA_INFO_KIND]), PVAL_KIND)) {
 		fprintf(stderr, "nl-pval: %s is not a pval link\n", argv[2]);
 		return 1;
@@ -352,8 +352,8 @@ static int cmd_show(int argc, char **argv)
 	}
 	len = RTA_PAYLOAD(li[IFLA_INFO_DATA]);
 	for (rta = RTA_DATA(li[IFLA_INFO_DATA]); RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
-		if (rta->rta_type <= IFLA_PVAL_MAX)
-			pv[rta->rta_type] = rta;
+		if ((rta->rta_type & NLA_TYPE_MASK) <= IFLA_PVAL_MAX)
+			pv[rta->rta_type & NLA_TYPE_MASK] = rta;
 
 	if (!pv[IFLA_PVAL_LINK]) {
 		fprintf(stderr, "nl-pval: IFLA_PVAL_LINK missing\n");
@@ -383,8 +383,8 @@ static int cmd_show(int argc, char **argv)
 	}
 	len = RTA_PAYLOAD(pv[IFLA_PVAL_STATS]);
 	for (rta = RTA_DATA(pv[IFLA_PVAL_STATS]); RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
-		if (rta->rta_type <= IFLA_PVAL_STATS_MAX)
-			st[rta->rta_type] = rta;
+		if ((rta->rta_type & NLA_TYPE_MASK) <= IFLA_PVAL_STATS_MAX)
+			st[rta->rta_type & NLA_TYPE_MASK] = rta;
 	printf("stats");
 	for (s = IFLA_PVAL_STATS_IPOPT_INSERTED; s <= IFLA_PVAL_STATS_MAX; s++) {
 		if (!st[s] || RTA_PAYLOAD(st[s]) != 8) {
