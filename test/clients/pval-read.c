@@ -16,7 +16,8 @@
  *   -T MS     stop after MS milliseconds in all
  *   -d USEC   sleep USEC after each read (a slow reader)
  *   -u PORT   count the slots of IPv4 UDP datagrams to PORT
- *   -s        print each device's ring counters at the end (PVAL_IOC_RING_STATS)
+ *   -s        print each device's ring counters at the end (PVAL_IOC_RING_STATS),
+ *             as the change since this reader opened it
  *   -c        check timestamps: non-zero and never decreasing per device
  *   -v        print one line per slot: DEV TS LEN PKTLEN ETHERTYPE [SRC > DST]
  *   -r        print "ready" once every device is open
@@ -59,6 +60,7 @@ struct dev {
 	int gone;
 	uint64_t slots;
 	uint64_t last_ts;
+	struct pval_ring_stats st0;	/* counters at open */
 };
 
 static struct dev devs[MAX_DEVS];
@@ -477,6 +479,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pval-read: %s: %s\n", devs[i].path, strerror(errno));
 			return errno == EBUSY ? 5 : 1;
 		}
+		if (opt_stats && ioctl(devs[i].fd, PVAL_IOC_RING_STATS, &devs[i].st0)) {
+			fprintf(stderr, "pval-read: %s: PVAL_IOC_RING_STATS: %s\n", devs[i].path,
+				strerror(errno));
+			return 1;
+		}
 	}
 	if (opt_ready) {
 		printf("ready\n");
@@ -514,9 +521,10 @@ int main(int argc, char **argv)
 			continue;
 		}
 		printf("stats %s copied %llu dropped_full %llu dropped_nomem %llu read %llu\n",
-		       devs[i].path, (unsigned long long)st.copied,
-		       (unsigned long long)st.dropped_full, (unsigned long long)st.dropped_nomem,
-		       (unsigned long long)st.read);
+		       devs[i].path, (unsigned long long)(st.copied - devs[i].st0.copied),
+		       (unsigned long long)(st.dropped_full - devs[i].st0.dropped_full),
+		       (unsigned long long)(st.dropped_nomem - devs[i].st0.dropped_nomem),
+		       (unsigned long long)(st.read - devs[i].st0.read));
 	}
 	if (opt_check && (ts_zero || ts_back)) {
 		fprintf(stderr, "pval-read: timestamps: %" PRIu64 " zero, %" PRIu64 " going back\n",

@@ -161,7 +161,7 @@ test_stats()
 	[ "$read" -ge 50 ] || check_err 1 "read counter $read < 50"
 	[ "$copied" = "$read" ] || check_err 1 "copied $copied != read $read with a drained ring"
 	[ "$dropped" = 0 ] || check_err 1 "drops $dropped with an idle ring"
-	log_test "PVAL_IOC_RING_STATS: copied = read, no drops for a drained ring"
+	log_test "PVAL_IOC_RING_STATS over a reader's session: copied = read, no drops for a drained ring"
 }
 
 test_ring_size()

@@ -21,16 +21,27 @@ cd_mac()
 	"$IP" -n "$1" -br link show dev "$2" | awk '{ print $3 }'
 }
 
-# cd_setup NAME [nl-pval switches...]: the topology of common.sh with a pval
-# link NAME over veth0 in $NS_A, addresses, static neighbours both ways and
-# no IPv6, so the rings see exactly the traffic a test sends.
-cd_setup()
+# cd_pair: the veth pair of common.sh's topology, veth0 in $NS_A (the lower
+# device) and veth1 with $PVAL_ADDR_B in $NS_B, without IPv6 so that
+# nothing but the test's own packets crosses them (no solicitations, no
+# MLD reports).  The namespaces must exist.
+cd_pair()
+{
+	"$IP" -n "$NS_A" link add veth0 type veth peer name veth1 netns "$NS_B" || return 1
+	cd_quiet "$NS_A" veth0
+	cd_quiet "$NS_B" veth1
+	"$IP" -n "$NS_A" link set veth0 up || return 1
+	"$IP" -n "$NS_B" addr add "$PVAL_ADDR_B/24" dev veth1 || return 1
+	"$IP" -n "$NS_B" link set veth1 up || return 1
+}
+
+# cd_link NAME [nl-pval switches...]: a pval link NAME over veth0 in $NS_A
+# with $PVAL_ADDR_A, no IPv6 and static neighbours both ways, so the rings
+# see exactly the traffic a test sends.
+cd_link()
 {
 	local name=$1
 	shift
-	setup_topology || return 1
-	cd_quiet "$NS_A" veth0
-	cd_quiet "$NS_B" veth1
 	ip netns exec "$NS_A" "$NLPVAL" add "$name" link veth0 "$@" || return 1
 	cd_quiet "$NS_A" "$name"
 	"$IP" -n "$NS_A" addr add "$PVAL_ADDR_A/24" dev "$name" || return 1
@@ -39,6 +50,15 @@ cd_setup()
 		dev "$name" nud permanent || return 1
 	"$IP" -n "$NS_B" neigh replace "$PVAL_ADDR_A" lladdr "$(cd_mac "$NS_A" "$name")" \
 		dev veth1 nud permanent || return 1
+}
+
+# cd_setup NAME [nl-pval switches...]: both namespaces, the pair, the link.
+cd_setup()
+{
+	netns_add "$NS_A" || return 1
+	netns_add "$NS_B" || return 1
+	cd_pair || return 1
+	cd_link "$@"
 }
 
 cd_teardown()
