@@ -228,7 +228,8 @@ let cSums: number[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   const js = pvalFieldsPass();
   const c = cPass();
-  if (process.env.BENCH_VERBOSE) console.log(`round ${r}: ts ${(js.rate / 1e6).toFixed(1)} c ${(c.rate / 1e6).toFixed(1)}`);
+  if (process.env.BENCH_VERBOSE)
+    console.log(`round ${r}: ts ${(js.rate / 1e6).toFixed(1)} c ${(c.rate / 1e6).toFixed(1)}`);
   jsRate = Math.max(jsRate, js.rate);
   cRate = Math.max(cRate, c.rate);
   jsSums = js.sums;
@@ -255,7 +256,7 @@ for (let r = 0; r < FULL_ROUNDS; r++) {
 const fmt = (r: number): string => `${(r / 1e6).toFixed(1)} M slots/s`;
 const same = jsSums.length === cSums.length && jsSums.every((s, k) => s === cSums[k]);
 console.log(
-  `slots: ${SLOTS.toLocaleString("en")} (${((SLOTS * batch.bytes.length) / SLOTS / 1e6).toFixed(0)} MB), best of ${ROUNDS} passes`,
+  `slots: ${SLOTS.toLocaleString("en")} in one ${(batch.bytes.length / 1e6).toFixed(0)} MB buffer; slots per CPU second, best of ${ROUNDS} alternating rounds`,
 );
 console.log(`(a) pval fields, TypeScript: ${fmt(jsRate)}`);
 console.log(`    pval fields, C (cc -O2):  ${fmt(cRate)}`);

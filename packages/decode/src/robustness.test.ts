@@ -1,8 +1,11 @@
 // Bad input: truncated, mutated and random byte sequences. Every one must give
 // a defined result — a decoded prefix with a `truncated` or `malformed` marker,
 // or, from the strict decoder, a NeedMoreBytesError / DecodeError — and never an
-// exception from reading past the end. Together with encode.test.ts and
-// fields.test.ts this runs over 100,000 generated and mutated frames.
+// exception from reading past the end.
+//
+// Frames checked by property tests: here 75,000 mutated + 10,000 random +
+// about 9,500 cuts of valid frames; encode.test.ts 6,000 round trips;
+// fields.test.ts 4,000 — over 100,000 in all.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -124,7 +127,7 @@ describe("decodeFrame on bad input", () => {
       fc.property(mutated, (bytes) => {
         decodeChecked(bytes);
       }),
-      { numRuns: 60_000 },
+      { numRuns: 75_000 },
     );
   }, 120_000);
 
@@ -150,6 +153,6 @@ describe("decodeFrame on bad input", () => {
         else check(f.truncated === undefined, `marker at cut ${cut} after the headers`, full);
       }
     }
-    expect(runs).toBeGreaterThan(5_000);
+    expect(runs).toBeGreaterThan(9_000);
   }, 60_000);
 });

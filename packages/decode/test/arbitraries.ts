@@ -22,7 +22,6 @@ const u8 = fc.integer({ min: 0, max: 0xff });
 const u16 = fc.integer({ min: 0, max: 0xffff });
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const bytes = (minLength: number, maxLength: number) => fc.uint8Array({ minLength, maxLength });
-const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 
 export const mac = bytes(6, 6);
 export const ipv6Address = bytes(16, 16);
