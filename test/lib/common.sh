@@ -187,3 +187,36 @@ link_json_field()
 	"$IP" -n "$ns" -d -j link show dev "$dev" |
 		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const l=JSON.parse(s)[0];const v=('"$expr"');if(v!==undefined)console.log(typeof v==="object"?JSON.stringify(v):v)})'
 }
+
+# capture_start NS DEV FILE [FILTER...]: Debian's tcpdump writes FILE in the
+# background (--immediate-mode, 64 MiB buffer, 256-byte snaplen); returns
+# once it listens.  capture_stop ends it and leaves its summary
+# ("N packets captured", "N packets dropped by kernel") in FILE.log.
+CAPTURE_PID=
+capture_start()
+{
+	local ns=$1 dev=$2 file=$3 i
+	shift 3
+	ip netns exec "$ns" "$TCPDUMP" -i "$dev" -n -Z root -s 256 -B 65536 \
+		--immediate-mode -U -w "$file" "$@" 2>"$file.log" &
+	CAPTURE_PID=$!
+	for i in $(seq 100); do
+		grep -q "listening on" "$file.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+capture_stop()
+{
+	sleep 0.5
+	kill -INT "$CAPTURE_PID" 2>/dev/null
+	wait "$CAPTURE_PID" 2>/dev/null
+	CAPTURE_PID=
+}
+
+# capture_dropped FILE: packets tcpdump reports as dropped by the kernel.
+capture_dropped()
+{
+	sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$1.log"
+}

@@ -65,6 +65,7 @@ let badOpt = 0;
 let gaps = 0;
 let repeats = 0;
 let truncated = 0;
+let maxLen = 0;
 const problems = [];
 
 for (let off = 24; off + 16 <= buf.length; ) {
@@ -85,6 +86,7 @@ for (let off = 24; off + 16 <= buf.length; ) {
     truncated++;
     continue;
   }
+  maxLen = Math.max(maxLen, buf.readUInt16BE(ip + 2));
   if (!ipChecksumOk(ip, ihl)) badCsum++;
   if (ihl < 32 || buf[ip + 20] !== 0xde) {
     without++;
@@ -121,7 +123,7 @@ const cpus = [...perCpu.entries()]
   .map(([cpu, c]) => `cpu${cpu}=${c.count}(seq ${c.first}..${c.last})`)
   .join(' ');
 console.log(
-  `pcap-pval: packets ${packets} with-option ${withOpt} without ${without} bad-checksum ${badCsum} bad-option ${badOpt} gaps ${gaps} repeats ${repeats} truncated ${truncated} ${cpus}`,
+  `pcap-pval: packets ${packets} with-option ${withOpt} without ${without} bad-checksum ${badCsum} bad-option ${badOpt} gaps ${gaps} repeats ${repeats} truncated ${truncated} max-ip-length ${maxLen} ${cpus}`,
 );
 for (const p of problems) console.log(`pcap-pval: ${p}`);
 const ok =
