@@ -25,6 +25,11 @@ const SUBCOMMANDS: Subcommand[] = [
     summary: "print or save the packet copies of pval devices",
     load: () => import("./commands/dump.js"),
   },
+  {
+    name: "print",
+    summary: "print packets as tcpdump does, option 222 included",
+    load: () => import("./commands/print.js"),
+  },
 ];
 
 function buildProgram(): Command {

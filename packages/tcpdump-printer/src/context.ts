@@ -23,8 +23,13 @@ export interface TcpSeqEntry {
   ack: number;
 }
 
+/** The decimal digits of 0..255, as byte sequences (for addresses). */
+const DEC_BYTES: number[][] = Array.from({ length: 256 }, (_, i) => [...String(i)].map((ch) => ch.charCodeAt(0)));
+
 export class Ctx {
-  out = "";
+  /** The text being printed, as ASCII bytes: `buf[0, pos)`. */
+  buf: Buffer = Buffer.allocUnsafe(1 << 16);
+  pos = 0;
   data: Uint8Array = new Uint8Array(0);
   /** One past the last byte that may be read (tcpdump's snapend). */
   end = 0;
@@ -35,6 +40,84 @@ export class Ctx {
   eflag = false;
   suppressDefault = false;
   readonly tcpSeq = new Map<string, TcpSeqEntry>();
+
+  /** Makes room for `n` more output bytes. */
+  room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    bigger.set(this.buf.subarray(0, this.pos));
+    this.buf = bigger;
+  }
+
+  /** Appends ASCII text. */
+  w(s: string): void {
+    const n = s.length;
+    if (this.pos + n > this.buf.length) this.room(n);
+    if (n > 24) {
+      this.pos += this.buf.write(s, this.pos, "latin1");
+      return;
+    }
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** Appends a non-negative integer in decimal. */
+  num(v: number): void {
+    if (this.pos + 20 > this.buf.length) this.room(20);
+    const b = this.buf;
+    if (v < 10) {
+      b[this.pos++] = 48 + v;
+      return;
+    }
+    if (v >= 4294967296) {
+      this.w(String(v));
+      return;
+    }
+    const digits =
+      v < 100
+        ? 2
+        : v < 1000
+          ? 3
+          : v < 10000
+            ? 4
+            : v < 100000
+              ? 5
+              : v < 1e6
+                ? 6
+                : v < 1e7
+                  ? 7
+                  : v < 1e8
+                    ? 8
+                    : v < 1e9
+                      ? 9
+                      : 10;
+    let p = this.pos + digits;
+    this.pos = p;
+    let t = v >>> 0;
+    while (t >= 10) {
+      const q = (t / 10) >>> 0;
+      b[--p] = 48 + t - q * 10;
+      t = q;
+    }
+    b[--p] = 48 + t;
+  }
+
+  /** Appends the IPv4 address at `off` of the packet. */
+  ip4w(off: number): void {
+    if (off + 4 > this.end) throw TRUNCATED;
+    if (this.pos + 16 > this.buf.length) this.room(16);
+    const d = this.data;
+    const b = this.buf;
+    let p = this.pos;
+    for (let k = 0; k < 4; k++) {
+      if (k) b[p++] = 46;
+      const digits = DEC_BYTES[d[off + k]!]!;
+      for (let i = 0; i < digits.length; i++) b[p++] = digits[i]!;
+    }
+    this.pos = p;
+  }
 
   u8(off: number): number {
     if (off >= this.end) throw TRUNCATED;

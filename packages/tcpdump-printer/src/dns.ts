@@ -121,13 +121,13 @@ function printn(c: Ctx, p: number, n: number): boolean {
     let ch = c.data[p + i]!;
     if (ch > 0x7f) {
       ch &= 0x7f;
-      c.out += "M-";
+      c.w("M-");
     }
     if (ch < 0x20 || ch === 0x7f) {
       ch ^= 0x40;
-      c.out += "^";
+      c.w("^");
     }
-    c.out += String.fromCharCode(ch);
+    c.w(String.fromCharCode(ch));
   }
   return true;
 }
@@ -140,7 +140,7 @@ function labelLen(c: Ctx, p: number): number {
     case 0x40: {
       const elt = i & 0x3f;
       if (elt !== 0x01) {
-        c.out += `<ELT ${elt}>`;
+        c.w(`<ELT ${elt}>`);
         return -1;
       }
       if (p + 1 >= c.end) return -1;
@@ -152,7 +152,7 @@ function labelLen(c: Ctx, p: number): number {
     case 0:
       return i;
     default:
-      c.out += `<BAD LABEL TYPE ${i & 0xc0}>`;
+      c.w(`<BAD LABEL TYPE ${i & 0xc0}>`);
       return -1;
   }
 }
@@ -170,7 +170,7 @@ function printName(c: Ctx, start: number, bp: number): number {
   let chars = 0;
   if ((i & 0xc0) !== 0xc0) rp = cp + l;
   if (i === 0) {
-    c.out += ".";
+    c.w(".");
     return rp;
   }
   while (i && cp < c.end) {
@@ -182,7 +182,7 @@ function printName(c: Ctx, start: number, bp: number): number {
       if (cp >= c.end) return -1;
       const offset = ((i << 8) | c.data[cp]!) & 0x3fff;
       if (offset >= maxOffset) {
-        c.out += "<BAD PTR>";
+        c.w("<BAD PTR>");
         return -1;
       }
       maxOffset = offset;
@@ -195,7 +195,7 @@ function printName(c: Ctx, start: number, bp: number): number {
       continue;
     }
     if ((i & 0xc0) === 0x40) {
-      c.out += `<ELT ${i & 0x3f}>`;
+      c.w(`<ELT ${i & 0x3f}>`);
       return -1;
     }
     if (chars + l <= MAXDNAME) {
@@ -205,7 +205,7 @@ function printName(c: Ctx, start: number, bp: number): number {
     }
     chars += l;
     cp += l;
-    if (chars <= MAXDNAME) c.out += ".";
+    if (chars <= MAXDNAME) c.w(".");
     chars++;
     if (cp >= c.end) return -1;
     i = c.data[cp]!;
@@ -214,7 +214,7 @@ function printName(c: Ctx, start: number, bp: number): number {
     cp++;
     if (!compress) rp += l + 1;
   }
-  if (chars > MAXDNAME) c.out += "..";
+  if (chars > MAXDNAME) c.w("..");
   return rp;
 }
 
@@ -249,10 +249,10 @@ function printQuestion(c: Ctx, cp: number, bp: number): number {
   const np = cp;
   const after = skipName(c, cp);
   if (after < 0 || !c.has(after, 4)) return -1;
-  c.out += ` ${typeName(c.be16(after))}`;
+  c.w(` ${typeName(c.be16(after))}`);
   const cls = c.be16(after + 2);
-  if (cls !== 1) c.out += ` ${className(cls)}`;
-  c.out += "? ";
+  if (cls !== 1) c.w(` ${className(cls)}`);
+  c.w("? ");
   const r = printName(c, np, bp);
   return r < 0 ? -1 : r + 4;
 }
@@ -283,7 +283,7 @@ function relTime(secs: number): string {
 function printRecord(c: Ctx, start: number, bp: number): number {
   let cp = start;
   if (c.verbose > 0) {
-    c.out += " ";
+    c.w(" ");
     cp = printName(c, cp, bp);
     if (cp < 0) return -1;
   } else cp = skipName(c, cp);
@@ -291,89 +291,89 @@ function printRecord(c: Ctx, start: number, bp: number): number {
   const typ = c.be16(cp);
   const cls = c.be16(cp + 2);
   cp += 4;
-  if (cls !== 1 && typ !== 41) c.out += ` ${className(cls)}`;
+  if (cls !== 1 && typ !== 41) c.w(` ${className(cls)}`);
   let optFlags = 0;
   if (typ === 41) {
     optFlags = c.be16(cp + 2);
     cp += 4;
   } else if (c.verbose > 2) {
-    c.out += ` [${relTime(c.be32(cp))}]`;
+    c.w(` [${relTime(c.be32(cp))}]`);
     cp += 4;
   } else cp += 4;
   const len = c.be16(cp);
   cp += 2;
   const rp = cp + len;
-  c.out += ` ${typeName(typ)}`;
+  c.w(` ${typeName(typ)}`);
   if (rp > c.end) return -1;
   switch (typ) {
     case 1:
       if (!c.has(cp, 4)) return -1;
-      c.out += ` ${c.ip4(cp)}`;
+      c.w(` ${c.ip4(cp)}`);
       break;
     case 2:
     case 5:
     case 12:
     case 39:
-      c.out += " ";
+      c.w(" ");
       if (printName(c, cp, bp) < 0) return -1;
       break;
     case 6: {
       if (!c.verbose) break;
-      c.out += " ";
+      c.w(" ");
       let q = printName(c, cp, bp);
       if (q < 0) return -1;
-      c.out += " ";
+      c.w(" ");
       q = printName(c, q, bp);
       if (q < 0 || !c.has(q, 20)) return -1;
-      for (let k = 0; k < 5; k++) c.out += ` ${c.be32(q + 4 * k)}`;
+      for (let k = 0; k < 5; k++) c.w(` ${c.be32(q + 4 * k)}`);
       break;
     }
     case 15:
-      c.out += " ";
+      c.w(" ");
       if (!c.has(cp, 2)) return -1;
       if (printName(c, cp + 2, bp) < 0) return -1;
-      c.out += ` ${c.be16(cp)}`;
+      c.w(` ${c.be16(cp)}`);
       break;
     case 16: {
       let q = cp;
       while (q < rp) {
-        c.out += ' "';
+        c.w(' "');
         if (q >= c.end) return -1;
         const n = c.data[q]!;
         if (!printn(c, q + 1, n)) return -1;
         q += 1 + n;
-        c.out += '"';
+        c.w('"');
       }
       break;
     }
     case 33:
-      c.out += " ";
+      c.w(" ");
       if (!c.has(cp, 6)) return -1;
       if (printName(c, cp + 6, bp) < 0) return -1;
-      c.out += `:${c.be16(cp + 4)} ${c.be16(cp)} ${c.be16(cp + 2)}`;
+      c.w(`:${c.be16(cp + 4)} ${c.be16(cp)} ${c.be16(cp + 2)}`);
       break;
     case 28:
       if (!c.has(cp, 16)) return -1;
-      c.out += ` ${formatIp6(c.data, cp)}`;
+      c.w(` ${formatIp6(c.data, cp)}`);
       break;
     case 41:
-      c.out += ` UDPsize=${cls}`;
-      if (optFlags & 0x8000) c.out += " DO";
+      c.w(` UDPsize=${cls}`);
+      if (optFlags & 0x8000) c.w(" DO");
       if (cp < rp) {
         // EDNS options are not decoded here; tcpdump lists them in brackets.
-        c.out += " [";
+        c.w(" [");
         let q = cp;
         let first = true;
         while (q < rp) {
           if (!c.has(q, 4)) return -1;
           const code = c.be16(q);
           const olen = c.be16(q + 2);
-          if (!first) c.out += ",";
+          if (!first) c.w(",");
           first = false;
-          c.out += `opt${code}/${olen}`;
+          c.w(`opt${code}/${olen}`);
           q += 4 + olen;
         }
-        c.out += "]";
+        c.w("]");
       }
       break;
   }
@@ -389,20 +389,20 @@ export function printDns(c: Ctx, start: number, length: number, overTcp: boolean
   try {
     if (overTcp) {
       if (len < 2) {
-        c.out += ` [DNS over TCP: length ${len} < 2] (invalid)`;
+        c.w(` [DNS over TCP: length ${len} < 2] (invalid)`);
         return;
       }
       len -= 2;
       const prefix = c.be16(bp);
       if (prefix !== len) {
-        c.out += ` [prefix length(${prefix}) != length(${len})] (invalid)`;
+        c.w(` [prefix length(${prefix}) != length(${len})] (invalid)`);
         return;
       }
       bp += 2;
-      c.out += " ";
+      c.w(" ");
     }
     if (len < 12) {
-      c.out += `domain [length ${len} < 12] (invalid)`;
+      c.w(`domain [length ${len} < 12] (invalid)`);
       return;
     }
     c.check(bp, 12);
@@ -410,7 +410,7 @@ export function printDns(c: Ctx, start: number, length: number, overTcp: boolean
   } catch (err) {
     if (err !== TRUNCATED) throw err;
     c.jumped = true;
-    c.out += " [|domain]";
+    c.w(" [|domain]");
   }
   c.proto = saved;
 }
@@ -425,37 +425,42 @@ function printDnsMessage(c: Ctx, bp: number, length: number): void {
   const opcode = (flags >> 11) & 0xf;
   let cp = bp + 12;
   if (flags & 0x8000) {
-    c.out += `${c.be16(bp)}${OPS[opcode]}${rcodeText(rcode)}${flags & 0x0400 ? "*" : ""}${flags & 0x0080 ? "" : "-"}${flags & 0x0200 ? "|" : ""}${flags & 0x0020 ? "$" : ""}`;
-    if (qd !== 1) c.out += ` [${qd}q]`;
+    c.w(
+      `${c.be16(bp)}${OPS[opcode]}${rcodeText(rcode)}${flags & 0x0400 ? "*" : ""}${flags & 0x0080 ? "" : "-"}${flags & 0x0200 ? "|" : ""}${flags & 0x0020 ? "$" : ""}`,
+    );
+    if (qd !== 1) c.w(` [${qd}q]`);
     for (let i = 0; i < qd; i++) {
-      if (i !== 0) c.out += ",";
+      if (i !== 0) c.w(",");
       if (c.verbose > 1) {
-        c.out += " q:";
+        c.w(" q:");
         cp = printQuestion(c, cp, bp);
       } else {
         cp = skipName(c, cp);
         if (cp >= 0) cp += 4;
       }
-      if (cp < 0) return void (c.out += " [|domain]");
+      if (cp < 0) {
+        c.w(" [|domain]");
+        return;
+      }
     }
-    c.out += ` ${an}/${ns}/${ar}`;
+    c.w(` ${an}/${ns}/${ar}`);
     cp = printRecords(c, cp, bp, an, "", false);
     if (c.verbose > 1) {
       cp = printRecords(c, cp, bp, ns, " ns:", true);
       cp = printRecords(c, cp, bp, ar, " ar:", true);
     }
   } else {
-    c.out += `${c.be16(bp)}${OPS[opcode]}${flags & 0x0100 ? "+" : ""}${flags & 0x0010 ? "%" : ""}`;
-    if (flags & 0x6cf) c.out += ` [b2&3=0x${flags.toString(16)}]`;
+    c.w(`${c.be16(bp)}${OPS[opcode]}${flags & 0x0100 ? "+" : ""}${flags & 0x0010 ? "%" : ""}`);
+    if (flags & 0x6cf) c.w(` [b2&3=0x${flags.toString(16)}]`);
     if (opcode === 1) {
-      if (qd) c.out += ` [${qd}q]`;
-      if (an !== 1) c.out += ` [${an}a]`;
+      if (qd) c.w(` [${qd}q]`);
+      if (an !== 1) c.w(` [${an}a]`);
     } else {
-      if (an) c.out += ` [${an}a]`;
-      if (qd !== 1) c.out += ` [${qd}q]`;
+      if (an) c.w(` [${an}a]`);
+      if (qd !== 1) c.w(` [${qd}q]`);
     }
-    if (ns) c.out += ` [${ns}n]`;
-    if (ar) c.out += ` [${ar}au]`;
+    if (ns) c.w(` [${ns}n]`);
+    if (ar) c.w(` [${ar}au]`);
     let q = qd;
     if (q) {
       cp = printQuestion(c, cp, bp);
@@ -472,8 +477,8 @@ function printDnsMessage(c: Ctx, bp: number, length: number): void {
       cp = printRecords(c, cp, bp, ar, " ar:", true);
     }
   }
-  if (cp < 0) c.out += " [|domain]";
-  else c.out += ` (${length})`;
+  if (cp < 0) c.w(" [|domain]");
+  else c.w(` (${length})`);
 }
 
 /**
@@ -486,12 +491,12 @@ function printRecords(c: Ctx, start: number, bp: number, count: number, lead: st
   let left = count;
   if (cp < 0) return cp;
   if (left && (!needData || cp < c.end)) {
-    c.out += lead;
+    c.w(lead);
     cp = printRecord(c, cp, bp);
     if (cp < 0) return -1;
     left--;
     while (cp < c.end && left) {
-      c.out += ",";
+      c.w(",");
       cp = printRecord(c, cp, bp);
       if (cp < 0) return -1;
       left--;

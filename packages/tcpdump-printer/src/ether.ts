@@ -44,10 +44,10 @@ export function printEther(c: Ctx, origlen: number): number {
   const caplen = c.end;
   c.proto = "ether";
   if (caplen < 14 || origlen < 14) {
-    c.out += " [|ether]";
+    c.w(" [|ether]");
     return caplen;
   }
-  if (c.eflag) c.out += `${c.mac(6)} > ${c.mac(0)}, `;
+  if (c.eflag) c.w(`${c.mac(6)} > ${c.mac(0)}, `);
   let length = origlen - 14;
   let pos = 12;
   let hdrlen = 14;
@@ -57,15 +57,15 @@ export function printEther(c: Ctx, origlen: number): number {
   while (isVlan(type)) {
     if (caplen - pos < 4 || length < 4) {
       c.proto = "vlan";
-      c.out += " [|vlan]";
+      c.w(" [|vlan]");
       return caplen;
     }
     if (c.eflag) {
       const tci = c.be16(pos);
-      c.out += etherTypeText(type);
-      c.out += printedLength ? ", " : `, length ${origlen}: `;
+      c.w(etherTypeText(type));
+      c.w(printedLength ? ", " : `, length ${origlen}: `);
       printedLength = true;
-      c.out += `vlan ${tci & 0xfff}, p ${tci >> 13}${tci & 0x1000 ? ", DEI" : ""}, `;
+      c.w(`vlan ${tci & 0xfff}, p ${tci >> 13}${tci & 0x1000 ? ", DEI" : ""}, `);
     }
     type = c.be16(pos + 2);
     pos += 4;
@@ -74,49 +74,36 @@ export function printEther(c: Ctx, origlen: number): number {
   }
   if (type <= 1500) {
     // IEEE 802.3 length field: an LLC frame, which this printer does not decode.
-    if (c.eflag) c.out += `802.3, length ${type}: `;
-    else c.out += `${c.mac(6)} > ${c.mac(0)}, 802.3, length ${type}: `;
-    if (!c.suppressDefault) c.out += hexAsciiDump(c, pos, c.end - pos, "\n\t");
+    if (c.eflag) c.w(`802.3, length ${type}: `);
+    else c.w(`${c.mac(6)} > ${c.mac(0)}, 802.3, length ${type}: `);
+    if (!c.suppressDefault) c.w(hexAsciiDump(c, pos, c.end - pos, "\n\t"));
     return hdrlen;
   }
   if (c.eflag) {
-    c.out += etherTypeText(type);
-    c.out += printedLength ? ", " : `, length ${origlen}: `;
+    c.w(etherTypeText(type));
+    c.w(printedLength ? ", " : `, length ${origlen}: `);
   }
   if (!printEtherType(c, type, pos, length)) {
-    if (!c.eflag) c.out += `${c.mac(6)} > ${c.mac(0)}, ${etherTypeText(type)}, length ${origlen}: `;
-    if (!c.suppressDefault) c.out += hexAsciiDump(c, pos, Math.min(length, c.end - pos), "\n\t");
+    if (!c.eflag) c.w(`${c.mac(6)} > ${c.mac(0)}, ${etherTypeText(type)}, length ${origlen}: `);
+    if (!c.suppressDefault) c.w(hexAsciiDump(c, pos, Math.min(length, c.end - pos), "\n\t"));
   }
   return hdrlen;
 }
 
 /** Prints the payload of one ethertype; false when the type has no printer here. */
 function printEtherType(c: Ctx, type: number, pos: number, length: number): boolean {
-  switch (type) {
-    case 0x0800:
-      runLayer(c, () => printIp(c, pos, length));
-      return true;
-    case 0x86dd:
-      runLayer(c, () => printIp6(c, pos, length));
-      return true;
-    case 0x0806:
-    case 0x8035:
-      runLayer(c, () => printArp(c, pos, length));
-      return true;
-    default:
-      return false;
-  }
-}
-
-/** Runs a layer printer; a truncation inside it ends the line with ` [|proto]`. */
-export function runLayer(c: Ctx, fn: () => void): void {
+  if (type !== 0x0800 && type !== 0x86dd && type !== 0x0806 && type !== 0x8035) return false;
   try {
-    fn();
+    if (type === 0x0800) printIp(c, pos, length);
+    else if (type === 0x86dd) printIp6(c, pos, length);
+    else printArp(c, pos, length);
   } catch (err) {
+    // A fetch past the capture, tcpdump's longjmp: end the line with ` [|proto]`.
     if (err !== TRUNCATED) throw err;
     c.jumped = true;
-    c.out += ` [|${c.proto}]`;
+    c.w(` [|${c.proto}]`);
   }
+  return true;
 }
 
 const ARP_OPS: Record<number, string> = {
@@ -144,44 +131,44 @@ function printArp(c: Ctx, p: number, length: number): void {
   const tha = spa + pln;
   const tpa = tha + hln;
   c.check(tpa, pln);
-  if (!c.eflag) c.out += "ARP, ";
+  if (!c.eflag) c.w("ARP, ");
   const ipv4 = (pro === 0x0800 || pro === 0x1000) && pln === 4;
   if (!ipv4 || hln === 0 || c.verbose > 0) {
     const hw = ARP_HRD[hrd] ?? `Unknown Hardware (${hrd})`;
     const pr = ETHERTYPE_NAMES[pro] ?? `Unknown Protocol (0x${pro.toString(16).padStart(4, "0")})`;
-    c.out += `${hw} (len ${hln}), ${pr} (len ${pln})`;
+    c.w(`${hw} (len ${hln}), ${pr} (len ${pln})`);
     if (!ipv4 || hln === 0) {
-      c.out += `, length ${length}`;
+      c.w(`, length ${length}`);
       return;
     }
   }
-  c.out += `${c.verbose > 0 ? ", " : ""}${ARP_OPS[op] ?? `Unknown (${op})`} `;
+  c.w(`${c.verbose > 0 ? ", " : ""}${ARP_OPS[op] ?? `Unknown (${op})`} `);
   const hw = (off: number) => (hln === 0 ? "<No address>" : c.mac(off, hln));
   switch (op) {
     case 1: {
-      c.out += `who-has ${c.ip4(tpa)}`;
+      c.w(`who-has ${c.ip4(tpa)}`);
       let nonzero = false;
       for (let i = 0; i < hln; i++) if (c.u8(tha + i) !== 0) nonzero = true;
-      if (nonzero) c.out += ` (${hw(tha)})`;
-      c.out += ` tell ${c.ip4(spa)}`;
+      if (nonzero) c.w(` (${hw(tha)})`);
+      c.w(` tell ${c.ip4(spa)}`);
       break;
     }
     case 2:
-      c.out += `${c.ip4(spa)} is-at ${hw(sha)}`;
+      c.w(`${c.ip4(spa)} is-at ${hw(sha)}`);
       break;
     case 3:
     case 8:
-      c.out += `who-is ${hw(tha)} tell ${hw(sha)}`;
+      c.w(`who-is ${hw(tha)} tell ${hw(sha)}`);
       break;
     case 4:
-      c.out += `${hw(tha)} at ${c.ip4(tpa)}`;
+      c.w(`${hw(tha)} at ${c.ip4(tpa)}`);
       break;
     case 9:
-      c.out += `${hw(sha)} at ${c.ip4(spa)}`;
+      c.w(`${hw(sha)} at ${c.ip4(spa)}`);
       break;
     default:
-      if (!c.suppressDefault) c.out += hexAsciiDump(c, p, c.end - p, "\n\t");
+      if (!c.suppressDefault) c.w(hexAsciiDump(c, p, c.end - p, "\n\t"));
       return;
   }
-  c.out += `, length ${length}`;
+  c.w(`, length ${length}`);
 }

@@ -47,9 +47,18 @@ export function printIcmp(c: Ctx, p: number, length: number, ip: IpInfo): void {
   let str: string;
   switch (type) {
     case 0:
-    case 8:
-      str = `echo ${type === 8 ? "request" : "reply"}, id ${c.be16(p + 4)}, seq ${c.be16(p + 6)}`;
+    case 8: {
+      const id = c.be16(p + 4);
+      const seq = c.be16(p + 6);
+      c.w(type === 8 ? "ICMP echo request, id " : "ICMP echo reply, id ");
+      c.num(id);
+      c.w(", seq ");
+      c.num(seq);
+      c.w(", length ");
+      c.num(length);
+      str = "";
       break;
+    }
     case 3:
       str = unreachText(c, code, oip, p);
       break;
@@ -79,16 +88,16 @@ export function printIcmp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     default:
       str = SIMPLE[type] ?? `type-#${type}`;
   }
-  c.out += `ICMP ${str}, length ${length}`;
+  if (str !== "") c.w(`ICMP ${str}, length ${length}`);
   if (c.verbose > 0 && !ip.fragmented && c.has(p, length)) {
     const sum = finishSum(sum16(c.data, p, length));
     if (sum !== 0) {
       const field = c.be16(p + 2);
-      c.out += ` (wrong icmp cksum ${field.toString(16)} (->${shouldBe(field, sum).toString(16)})!)`;
+      c.w(` (wrong icmp cksum ${field.toString(16)} (->${shouldBe(field, sum).toString(16)})!)`);
     }
   }
   if (c.verbose > 0 && isError(type)) {
-    c.out += "\n\t";
+    c.w("\n\t");
     const saved = c.end;
     try {
       printIp(c, oip, c.be16(oip + 2));

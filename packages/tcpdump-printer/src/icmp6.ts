@@ -92,71 +92,71 @@ function icmp6Sum(c: Ctx, ip: IpInfo, p: number, length: number): number {
 export function printIcmp6(c: Ctx, p: number, length: number, ip: IpInfo): void {
   c.proto = "icmp6";
   if (length === 0) {
-    c.out += "ICMP6, length 0 (invalid)";
+    c.w("ICMP6, length 0 (invalid)");
     return;
   }
   if (c.verbose > 0 && !ip.fragmented && c.has(p, length)) {
     const field = c.be16(p + 2);
     const sum = icmp6Sum(c, ip, p, length);
-    c.out += sum !== 0 ? `[bad icmp6 cksum 0x${hex4(field)} -> 0x${hex4(shouldBe(field, sum))}!] ` : "[icmp6 sum ok] ";
+    c.w(sum !== 0 ? `[bad icmp6 cksum 0x${hex4(field)} -> 0x${hex4(shouldBe(field, sum))}!] ` : "[icmp6 sum ok] ");
   }
   const type = c.u8(p);
-  c.out += `ICMP6, ${TYPES[type] ?? `unknown icmp6 type (${type})`}`;
+  c.w(`ICMP6, ${TYPES[type] ?? `unknown icmp6 type (${type})`}`);
   if (c.verbose > 0 && (type === 133 || type === 134 || type === 135 || type === 136 || type === 137)) {
-    c.out += `, length ${length}`;
+    c.w(`, length ${length}`);
   }
   const code = c.u8(p + 1);
   const oip = p + 8;
   switch (type) {
     case 1:
-      c.out += `, ${UNREACH_CODES[code] ?? `unknown unreach code (${code})`}`;
+      c.w(`, ${UNREACH_CODES[code] ?? `unknown unreach code (${code})`}`);
       switch (code) {
         case 0:
         case 1:
         case 3:
-          c.out += ` ${c.ip6(oip + 24)}`;
+          c.w(` ${c.ip6(oip + 24)}`);
           break;
         case 2:
-          c.out += ` ${c.ip6(oip + 24)}, source address ${c.ip6(oip + 8)}`;
+          c.w(` ${c.ip6(oip + 24)}, source address ${c.ip6(oip + 8)}`);
           break;
         case 4: {
           const [proto, l4] = upperLayer(c, oip);
           const dport = c.be16(l4 + 2);
-          if (proto === 6) c.out += `, ${c.ip6(oip + 24)} tcp port ${dport}`;
-          else if (proto === 17) c.out += `, ${c.ip6(oip + 24)} udp port ${dport}`;
-          else c.out += `, ${c.ip6(oip + 24)} protocol ${proto} port ${dport} unreachable`;
+          if (proto === 6) c.w(`, ${c.ip6(oip + 24)} tcp port ${dport}`);
+          else if (proto === 17) c.w(`, ${c.ip6(oip + 24)} udp port ${dport}`);
+          else c.w(`, ${c.ip6(oip + 24)} protocol ${proto} port ${dport} unreachable`);
           break;
         }
         default:
           if (c.verbose <= 1) {
-            c.out += unknownData(c, p, length, "\n\t");
+            c.w(unknownData(c, p, length, "\n\t"));
             return;
           }
       }
       break;
     case 2:
-      c.out += `, mtu ${c.be32(p + 4)}`;
+      c.w(`, mtu ${c.be32(p + 4)}`);
       break;
     case 3:
       if (code === 0) {
-        c.out += " in-transit";
-        c.out += ` for ${c.ip6(oip + 24)}`;
-      } else if (code === 1) c.out += " (reassembly)";
-      else c.out += `, unknown code (${code})`;
+        c.w(" in-transit");
+        c.w(` for ${c.ip6(oip + 24)}`);
+      } else if (code === 1) c.w(" (reassembly)");
+      else c.w(`, unknown code (${code})`);
       break;
     case 4:
       c.check(oip + 24, 16);
-      if (code === 0) c.out += `, erroneous - octet ${c.be32(p + 4)}`;
-      else if (code === 1) c.out += `, next header - octet ${c.be32(p + 4)}`;
-      else if (code === 2) c.out += `, option - octet ${c.be32(p + 4)}`;
-      else c.out += `, code-#${code}`;
+      if (code === 0) c.w(`, erroneous - octet ${c.be32(p + 4)}`);
+      else if (code === 1) c.w(`, next header - octet ${c.be32(p + 4)}`);
+      else if (code === 2) c.w(`, option - octet ${c.be32(p + 4)}`);
+      else c.w(`, code-#${code}`);
       break;
     case 143:
-      c.out += `, ${c.be16(p + 6)} group record(s)`;
+      c.w(`, ${c.be16(p + 6)} group record(s)`);
       break;
     case 128:
     case 129:
-      c.out += `, id ${c.be16(p + 4)}, seq ${c.be16(p + 6)}`;
+      c.w(`, id ${c.be16(p + 4)}, seq ${c.be16(p + 6)}`);
       break;
     case 133:
       if (c.verbose > 0) ndOptions(c, p + 8, length - 8);
@@ -164,27 +164,29 @@ export function printIcmp6(c: Ctx, p: number, length: number, ip: IpInfo): void 
     case 134:
       if (c.verbose > 0) {
         const flags = c.u8(p + 5);
-        c.out += `\n\thop limit ${c.u8(p + 4)}, Flags [${bitNames(RA_FLAGS, "none", flags)}], pref ${RT_PREF[(flags >> 3) & 3]}, router lifetime ${c.be16(p + 6)}s, reachable time ${c.be32(p + 8)}ms, retrans timer ${c.be32(p + 12)}ms`;
+        c.w(
+          `\n\thop limit ${c.u8(p + 4)}, Flags [${bitNames(RA_FLAGS, "none", flags)}], pref ${RT_PREF[(flags >> 3) & 3]}, router lifetime ${c.be16(p + 6)}s, reachable time ${c.be32(p + 8)}ms, retrans timer ${c.be32(p + 12)}ms`,
+        );
         ndOptions(c, p + 16, length - 16);
       }
       break;
     case 135:
-      c.out += `, who has ${c.ip6(p + 8)}`;
+      c.w(`, who has ${c.ip6(p + 8)}`);
       if (c.verbose > 0) ndOptions(c, p + 24, length - 24);
       break;
     case 136:
-      c.out += `, tgt is ${c.ip6(p + 8)}`;
+      c.w(`, tgt is ${c.ip6(p + 8)}`);
       if (c.verbose > 0) {
-        c.out += `, Flags [${bitNames(NA_FLAGS, "none", c.be32(p + 4))}]`;
+        c.w(`, Flags [${bitNames(NA_FLAGS, "none", c.be32(p + 4))}]`);
         ndOptions(c, p + 24, length - 24);
       }
       break;
     default:
-      c.out += `, length ${length}`;
-      if (c.verbose <= 1) c.out += unknownData(c, p, length, "\n\t");
+      c.w(`, length ${length}`);
+      if (c.verbose <= 1) c.w(unknownData(c, p, length, "\n\t"));
       return;
   }
-  if (c.verbose === 0) c.out += `, length ${length}`;
+  if (c.verbose === 0) c.w(`, length ${length}`);
 }
 
 function hex4(v: number): string {
@@ -225,29 +227,31 @@ function ndOptions(c: Ctx, start: number, resid: number): void {
     const type = c.u8(cp);
     const len = c.u8(cp + 1);
     if (len === 0 || cp + (len << 3) > c.end) {
-      c.out += ` [|${c.proto}]`;
+      c.w(` [|${c.proto}]`);
       return;
     }
-    c.out += `\n\t  ${OPT_NAMES[type] ?? "unknown"} option (${type}), length ${len << 3} (${len}): `;
+    c.w(`\n\t  ${OPT_NAMES[type] ?? "unknown"} option (${type}), length ${len << 3} (${len}): `);
     switch (type) {
       case 1:
       case 2:
-        c.out += c.mac(cp + 2, (len << 3) - 2);
+        c.w(c.mac(cp + 2, (len << 3) - 2));
         break;
       case 3:
-        c.out += `${c.ip6(cp + 16)}/${c.u8(cp + 2)}${len !== 4 ? "badlen" : ""}, Flags [${bitNames(PI_FLAGS, "none", c.u8(cp + 3))}], valid time ${lifetime(c.be32(cp + 4))}`;
-        c.out += `, pref. time ${lifetime(c.be32(cp + 8))}`;
+        c.w(
+          `${c.ip6(cp + 16)}/${c.u8(cp + 2)}${len !== 4 ? "badlen" : ""}, Flags [${bitNames(PI_FLAGS, "none", c.u8(cp + 3))}], valid time ${lifetime(c.be32(cp + 4))}`,
+        );
+        c.w(`, pref. time ${lifetime(c.be32(cp + 8))}`);
         break;
       case 5:
-        c.out += ` ${c.be32(cp + 4)}${len !== 1 ? "bad option length" : ""}`;
+        c.w(` ${c.be32(cp + 4)}${len !== 1 ? "bad option length" : ""}`);
         break;
       default:
         if (c.verbose <= 1) {
-          c.out += unknownData(c, cp + 2, (len << 3) - 2, "\n\t  ");
+          c.w(unknownData(c, cp + 2, (len << 3) - 2, "\n\t  "));
           return;
         }
     }
-    if (c.verbose > 1) c.out += unknownData(c, cp + 2, (len << 3) - 2, "\n\t    ");
+    if (c.verbose > 1) c.w(unknownData(c, cp + 2, (len << 3) - 2, "\n\t    "));
     cp += len << 3;
     left -= len << 3;
   }

@@ -61,6 +61,12 @@ const FRAG_FLAGS: [number, string][] = [
   [0x8000, "rsvd"],
 ];
 
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
+/** `, flags [...]` for the three flag bits. */
+const FRAG_TEXT: string[] = Array.from({ length: 8 }, (_, i) => `, flags [${bitNames(FRAG_FLAGS, "none", i << 13)}]`);
+/** `, proto NAME (N)` for every protocol number. */
+const PROTO_TEXT: string[] = Array.from({ length: 256 }, (_, i) => `, proto ${IPPROTO_NAMES[i] ?? "unknown"} (${i})`);
+
 const OPTION_NAMES: Record<number, string> = {
   0: "EOL",
   1: "NOP",
@@ -78,83 +84,107 @@ export function printIp(c: Ctx, p: number, length: number): void {
   c.proto = "ip";
   const vhl = c.u8(p);
   if (vhl >> 4 !== 4) {
-    c.out += `IP${vhl >> 4} (invalid)`;
+    c.w(`IP${vhl >> 4} (invalid)`);
     return;
   }
-  if (!c.eflag) c.out += "IP ";
+  if (!c.eflag) c.w("IP ");
   c.check(p, 20);
   if (length < 20) {
-    c.out += `truncated-ip ${length}`;
+    c.w(`truncated-ip ${length}`);
     return;
   }
   const hlen = (vhl & 0x0f) * 4;
   if (hlen < 20) {
-    c.out += `bad-hlen ${hlen}`;
+    c.w(`bad-hlen ${hlen}`);
     return;
   }
   const totalLength = c.be16(p + 2);
-  let len = totalLength;
+  const len = totalLength;
   if (len > length) {
-    c.out += `truncated-ip - ${len - length} bytes missing! `;
+    c.w(`truncated-ip - ${len - length} bytes missing! `);
   } else if (len < hlen) {
-    c.out += `bad-len ${len}`;
+    c.w(`bad-len ${len}`);
     return;
   }
-  c.withEnd(p + Math.min(length, len), () => {
-    len -= hlen;
+  const saved = c.end;
+  if (p + Math.min(length, len) < c.end) c.end = p + Math.min(length, len);
+  try {
+    printIpBody(c, p, hlen, len - hlen, totalLength);
+  } finally {
+    c.end = saved;
+  }
+}
+
+function printIpBody(c: Ctx, p: number, hlen: number, len: number, totalLength: number): void {
+  {
     const off = c.be16(p + 6);
     const nh = c.u8(p + 9);
     let truncated = false;
     if (c.verbose > 0) {
       const tos = c.u8(p + 1);
-      c.out += `(tos 0x${tos.toString(16)}`;
+      c.w("(tos 0x");
+      c.w(HEX[tos]!);
       switch (tos & 3) {
         case 1:
-          c.out += ",ECT(1)";
+          c.w(",ECT(1)");
           break;
         case 2:
-          c.out += ",ECT(0)";
+          c.w(",ECT(0)");
           break;
         case 3:
-          c.out += ",CE";
+          c.w(",CE");
           break;
       }
       const ttl = c.u8(p + 8);
-      if (ttl >= 1) c.out += `, ttl ${ttl}`;
-      c.out += `, id ${c.be16(p + 4)}, offset ${(off & 0x1fff) * 8}, flags [${bitNames(FRAG_FLAGS, "none", off & 0xe000)}], proto ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh})`;
-      c.out += `, length ${totalLength}`;
+      if (ttl >= 1) {
+        c.w(", ttl ");
+        c.num(ttl);
+      }
+      c.w(", id ");
+      c.num(c.be16(p + 4));
+      c.w(", offset ");
+      c.num((off & 0x1fff) * 8);
+      c.w(FRAG_TEXT[off >>> 13]!);
+      c.w(PROTO_TEXT[nh]!);
+      c.w(", length ");
+      c.num(totalLength);
       if (hlen > 20) {
-        c.out += ", options (";
+        c.w(", options (");
         if (!printOptions(c, p + 20, hlen - 20)) {
-          c.out += " [truncated-option]";
+          c.w(" [truncated-option]");
           truncated = true;
         }
-        c.out += ")";
+        c.w(")");
       }
       if (c.has(p, hlen)) {
         const sum = finishSum(sum16(c.data, p, hlen));
         if (sum !== 0) {
           const field = c.be16(p + 10);
-          c.out += `, bad cksum ${field.toString(16)} (->${shouldBe(field, sum).toString(16)})!`;
+          c.w(`, bad cksum ${field.toString(16)} (->${shouldBe(field, sum).toString(16)})!`);
         }
       }
-      c.out += ")\n    ";
+      c.w(")\n    ");
       if (truncated) {
-        c.out += `${c.ip4(p + 12)} > ${c.ip4(p + 16)}:  [|ip]`;
+        c.w(`${c.ip4(p + 12)} > ${c.ip4(p + 16)}:  [|ip]`);
         return;
       }
     }
     if ((off & 0x1fff) === 0) {
-      if (nh !== 6 && nh !== 17 && nh !== 132 && nh !== 33) c.out += `${c.ip4(p + 12)} > ${c.ip4(p + 16)}: `;
+      if (nh !== 6 && nh !== 17 && nh !== 132 && nh !== 33) {
+        c.ip4w(p + 12);
+        c.w(" > ");
+        c.ip4w(p + 16);
+        c.w(": ");
+      }
       if (!c.has(p, hlen)) {
-        c.out += ` [remaining caplen(${c.end - p}) < header length(${hlen})]`;
+        c.w(` [remaining caplen(${c.end - p}) < header length(${hlen})]`);
         throw TRUNCATED;
       }
       demux(c, p + hlen, len, { v6: false, hdr: p, nh, hdrNh: nh, dst6: 0, fragmented: (off & 0x2000) !== 0 });
     } else {
-      c.out += `${c.ip4(p + 12)} > ${c.ip4(p + 16)}: ip-proto-${nh}`;
+      c.w(`${c.ip4(p + 12)} > ${c.ip4(p + 16)}: ip-proto-${nh}`);
     }
-  });
+  }
 }
 
 /** tcpdump's ip_demux_print. */
@@ -179,10 +209,10 @@ export function demux(c: Ctx, p: number, length: number, ip: IpInfo): void {
       printIp6(c, p, length);
       return;
     case 59:
-      c.out += "no next header";
+      c.w("no next header");
       return;
     default:
-      c.out += ` ip-proto-${ip.nh} ${length}`;
+      c.w(` ip-proto-${ip.nh} ${length}`);
   }
 }
 
@@ -192,7 +222,7 @@ function printOptions(c: Ctx, start: number, length: number): boolean {
   let left = length;
   let sep = "";
   while (left > 0) {
-    c.out += sep;
+    c.w(sep);
     sep = ",";
     const code = c.u8(cp);
     if (
@@ -206,18 +236,18 @@ function printOptions(c: Ctx, start: number, length: number): boolean {
       left -= PVAL_IPOPT_LEN;
       continue;
     }
-    c.out += OPTION_NAMES[code] ?? `unknown ${code}`;
+    c.w(OPTION_NAMES[code] ?? `unknown ${code}`);
     let optLen: number;
     if (code === 0 || code === 1) optLen = 1;
     else {
       optLen = c.u8(cp + 1);
       if (optLen < 2) {
-        c.out += ` [bad length ${optLen}]`;
+        c.w(` [bad length ${optLen}]`);
         return true;
       }
     }
     if (optLen > left) {
-      c.out += ` [bad length ${optLen}]`;
+      c.w(` [bad length ${optLen}]`);
       return true;
     }
     if (!c.has(cp, optLen)) return false;
@@ -234,10 +264,10 @@ function printOptions(c: Ctx, start: number, length: number): boolean {
         break;
       case 148:
         if (optLen < 4) {
-          c.out += ` [bad length ${optLen}]`;
+          c.w(` [bad length ${optLen}]`);
           break;
         }
-        if (c.be16(cp + 2) !== 0) c.out += ` value ${c.be16(cp + 2)}`;
+        if (c.be16(cp + 2) !== 0) c.w(` value ${c.be16(cp + 2)}`);
         break;
     }
     cp += optLen;
@@ -251,60 +281,64 @@ function printPvalOption(c: Ctx, cp: number): void {
   const d = c.data;
   const lo = (d[cp + 4]! | (d[cp + 5]! << 8) | (d[cp + 6]! << 16) | (d[cp + 7]! << 24)) >>> 0;
   const hi = (d[cp + 8]! | (d[cp + 9]! << 8) | (d[cp + 10]! << 16) | (d[cp + 11]! << 24)) >>> 0;
-  const seq = hi < 0x200000 ? String(hi * 4294967296 + lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-  c.out += `pval cpu ${d[cp + 3]}, seq ${seq}`;
+  const seq = hi < 0x200000 ? hi * 4294967296 + lo : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+  c.w("pval cpu ");
+  c.num(d[cp + 3]!);
+  c.w(", seq ");
+  if (typeof seq === "number") c.num(seq);
+  else c.w(seq);
 }
 
 function printRoute(c: Ctx, cp: number, length: number): void {
   if (length < 3) {
-    c.out += ` [bad length ${length}]`;
+    c.w(` [bad length ${length}]`);
     return;
   }
-  if ((length + 1) & 3) c.out += ` [bad length ${length}]`;
+  if ((length + 1) & 3) c.w(` [bad length ${length}]`);
   const ptr = c.u8(cp + 2) - 1;
-  if (ptr < 3 || (ptr + 1) & 3 || ptr > length + 1) c.out += ` [bad ptr ${c.u8(cp + 2)}]`;
+  if (ptr < 3 || (ptr + 1) & 3 || ptr > length + 1) c.w(` [bad ptr ${c.u8(cp + 2)}]`);
   for (let len = 3; len < length; len += 4) {
-    c.out += ` ${c.ip4(cp + len)}`;
-    if (ptr > len) c.out += ",";
+    c.w(` ${c.ip4(cp + len)}`);
+    if (ptr > len) c.w(",");
   }
 }
 
 function printTimestamps(c: Ctx, cp: number, length: number): void {
   if (length < 4) {
-    c.out += `[bad length ${length}]`;
+    c.w(`[bad length ${length}]`);
     return;
   }
-  c.out += " TS{";
+  c.w(" TS{");
   const flg = c.u8(cp + 3);
   const hoplen = (flg & 0xf) !== 0 ? 8 : 4;
-  if ((length - 4) & (hoplen - 1)) c.out += `[bad length ${length}]`;
+  if ((length - 4) & (hoplen - 1)) c.w(`[bad length ${length}]`);
   const ptr = c.u8(cp + 2) - 1;
   let len = 0;
-  if (ptr < 4 || (ptr - 4) & (hoplen - 1) || ptr > length + 1) c.out += `[bad ptr ${c.u8(cp + 2)}]`;
+  if (ptr < 4 || (ptr - 4) & (hoplen - 1) || ptr > length + 1) c.w(`[bad ptr ${c.u8(cp + 2)}]`);
   let ok = true;
   switch (flg & 0xf) {
     case 0:
-      c.out += "TSONLY";
+      c.w("TSONLY");
       break;
     case 1:
-      c.out += "TS+ADDR";
+      c.w("TS+ADDR");
       break;
     case 3:
-      c.out += "PRESPEC";
+      c.w("PRESPEC");
       break;
     default:
-      c.out += `[bad ts type ${flg & 0xf}]`;
+      c.w(`[bad ts type ${flg & 0xf}]`);
       ok = false;
   }
   if (ok) {
     let type = " ";
     for (len = 4; len < length; len += hoplen) {
       if (ptr === len) type = " ^ ";
-      c.out += `${type}${c.be32(cp + len)}@${hoplen !== 8 ? "" : c.ip4(cp + len + 4)}`;
+      c.w(`${type}${c.be32(cp + len)}@${hoplen !== 8 ? "" : c.ip4(cp + len + 4)}`);
       type = " ";
     }
   }
-  c.out += ptr === len ? " ^ " : "";
-  if (flg >> 4) c.out += ` [${flg >> 4} hops not recorded]} `;
-  else c.out += "}";
+  c.w(ptr === len ? " ^ " : "");
+  if (flg >> 4) c.w(` [${flg >> 4} hops not recorded]} `);
+  else c.w("}");
 }

@@ -7,30 +7,42 @@ import { demux, IPPROTO_NAMES } from "./ip.js";
 export function printIp6(c: Ctx, p: number, length: number): void {
   c.proto = "ip6";
   c.check(p, 40);
-  if (!c.eflag) c.out += "IP6 ";
+  if (!c.eflag) c.w("IP6 ");
   if (length < 40) {
-    c.out += `[length ${length} < 40] (invalid)`;
+    c.w(`[length ${length} < 40] (invalid)`);
     return;
   }
   const flow = c.be32(p);
   if (flow >>> 28 !== 6) {
-    c.out += `[version ${flow >>> 28} != 6] (invalid)`;
+    c.w(`[version ${flow >>> 28} != 6] (invalid)`);
     return;
   }
   const payloadLen = c.be16(p + 4);
   let len: number;
   if (payloadLen !== 0) {
     len = payloadLen + 40;
-    if (length < len) c.out += `truncated-ip6 - ${len - length} bytes missing!`;
+    if (length < len) c.w(`truncated-ip6 - ${len - length} bytes missing!`);
   } else len = length;
-  let nh = c.u8(p + 6);
+  const nh = c.u8(p + 6);
   if (c.verbose > 0) {
-    c.out += "(";
-    if (flow & 0x0ff00000) c.out += `class 0x${((flow & 0x0ff00000) >>> 20).toString(16).padStart(2, "0")}, `;
-    if (flow & 0x000fffff) c.out += `flowlabel 0x${(flow & 0x000fffff).toString(16).padStart(5, "0")}, `;
-    c.out += `hlim ${c.u8(p + 7)}, next-header ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh}) payload length: ${payloadLen}) `;
+    c.w("(");
+    if (flow & 0x0ff00000) c.w(`class 0x${((flow & 0x0ff00000) >>> 20).toString(16).padStart(2, "0")}, `);
+    if (flow & 0x000fffff) c.w(`flowlabel 0x${(flow & 0x000fffff).toString(16).padStart(5, "0")}, `);
+    c.w(`hlim ${c.u8(p + 7)}, next-header ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh}) payload length: ${payloadLen}) `);
   }
-  c.withEnd(p + Math.min(len, length), () => {
+  const saved = c.end;
+  if (p + Math.min(len, length) < c.end) c.end = p + Math.min(len, length);
+  try {
+    walkHeaders(c, p, len, nh);
+  } finally {
+    c.end = saved;
+  }
+}
+
+/** Follows the extension headers to the transport, printing each. */
+function walkHeaders(c: Ctx, p: number, len: number, firstNh: number): void {
+  let nh = firstNh;
+  {
     let cp = p;
     let advance = 40;
     let fragmented = false;
@@ -38,13 +50,13 @@ export function printIp6(c: Ctx, p: number, length: number): void {
     const dst = { off: p + 24 };
     while (cp < c.end && advance > 0) {
       if (left < advance) {
-        c.out += ` [|${c.proto}]`;
+        c.w(` [|${c.proto}]`);
         return;
       }
       cp += advance;
       left -= advance;
       if (cp === p + 40 && nh !== 6 && nh !== 17 && nh !== 33 && nh !== 132) {
-        c.out += `${c.ip6(p + 8)} > ${c.ip6(p + 24)}: `;
+        c.w(`${c.ip6(p + 8)} > ${c.ip6(p + 24)}: `);
       }
       switch (nh) {
         case 0:
@@ -70,14 +82,14 @@ export function printIp6(c: Ctx, p: number, length: number): void {
       }
       c.proto = "ip6";
     }
-  });
+  }
 }
 
 function printOptionsHeader(c: Ctx, cp: number, name: string): number {
   c.proto = name === "HBH " ? "hbhopt" : "dstopt";
   const hlen = (c.u8(cp + 1) + 1) << 3;
   c.check(cp, hlen);
-  c.out += name;
+  c.w(name);
   if (c.verbose > 0) printIp6Options(c, cp + 2, hlen - 2);
   return hlen;
 }
@@ -100,46 +112,48 @@ function printIp6Options(c: Ctx, bp: number, len: number): void {
     }
     switch (type) {
       case 0:
-        c.out += "(pad1)";
+        c.w("(pad1)");
         break;
       case 1:
         if (len - i < 2) {
-          c.out += "(padn: trunc)";
+          c.w("(padn: trunc)");
           truncOpt(c);
           return;
         }
-        c.out += "(padn)";
+        c.w("(padn)");
         break;
       case 5:
         if (len - i < 4) {
-          c.out += "(rtalert: trunc)";
+          c.w("(rtalert: trunc)");
           truncOpt(c);
           return;
         }
         if (c.u8(bp + i + 1) !== 2) {
-          c.out += `(rtalert: invalid len ${c.u8(bp + i + 1)})`;
+          c.w(`(rtalert: invalid len ${c.u8(bp + i + 1)})`);
           truncOpt(c);
           return;
         }
-        c.out += `(rtalert: 0x${c
-          .be16(bp + i + 2)
-          .toString(16)
-          .padStart(4, "0")}) `;
+        c.w(
+          `(rtalert: 0x${c
+            .be16(bp + i + 2)
+            .toString(16)
+            .padStart(4, "0")}) `,
+        );
         break;
       default:
         if (len - i < 2) {
-          c.out += `(type ${type}: trunc)`;
+          c.w(`(type ${type}: trunc)`);
           truncOpt(c);
           return;
         }
-        c.out += `(opt_type 0x${type.toString(16).padStart(2, "0")}: len=${c.u8(bp + i + 1)})`;
+        c.w(`(opt_type 0x${type.toString(16).padStart(2, "0")}: len=${c.u8(bp + i + 1)})`);
     }
   }
-  c.out += " ";
+  c.w(" ");
 }
 
 function truncOpt(c: Ctx): void {
-  c.out += "[trunc] ";
+  c.w("[trunc] ");
 }
 
 function printFragment(c: Ctx, cp: number, ip6: number): number {
@@ -147,13 +161,15 @@ function printFragment(c: Ctx, cp: number, ip6: number): number {
   const offlg = c.be16(cp + 2);
   const plen = 40 + c.be16(ip6 + 4) - (cp - ip6) - 8;
   if (c.verbose > 0) {
-    c.out += `frag (0x${c
-      .be32(cp + 4)
-      .toString(16)
-      .padStart(8, "0")}:${offlg & 0xfff8}|${plen})`;
-  } else c.out += `frag (${offlg & 0xfff8}|${plen})`;
+    c.w(
+      `frag (0x${c
+        .be32(cp + 4)
+        .toString(16)
+        .padStart(8, "0")}:${offlg & 0xfff8}|${plen})`,
+    );
+  } else c.w(`frag (${offlg & 0xfff8}|${plen})`);
   if ((offlg & 0xfff8) !== 0) return -1;
-  c.out += " ";
+  c.w(" ");
   return 8;
 }
 
@@ -161,26 +177,26 @@ function printRouting(c: Ctx, cp: number, dst: { off: number }): number {
   c.proto = "rt6";
   let len = c.u8(cp + 1);
   const type = c.u8(cp + 2);
-  c.out += `RT6 (len=${len}, type=${type}`;
-  if (type === 0) c.out += " [Deprecated]";
-  c.out += `, segleft=${c.u8(cp + 3)}`;
+  c.w(`RT6 (len=${len}, type=${type}`);
+  if (type === 0) c.w(" [Deprecated]");
+  c.w(`, segleft=${c.u8(cp + 3)}`);
   if (type !== 0 && type !== 2) {
-    c.out += " (unknown type)";
-    c.out += ` [|${c.proto}]`;
+    c.w(" (unknown type)");
+    c.w(` [|${c.proto}]`);
     return -1;
   }
-  if (c.verbose > 0) c.out += `, rsv=0x${c.be32(cp + 4).toString(16)}`;
+  if (c.verbose > 0) c.w(`, rsv=0x${c.be32(cp + 4).toString(16)}`);
   if (len % 2 === 1) {
-    c.out += ` [|${c.proto}]`;
+    c.w(` [|${c.proto}]`);
     return -1;
   }
   len >>= 1;
   let a = cp + 8;
   for (let i = 0; i < len; i++) {
-    c.out += `, [${i}]${c.ip6(a)}`;
+    c.w(`, [${i}]${c.ip6(a)}`);
     dst.off = a;
     a += 16;
   }
-  c.out += ") ";
+  c.w(") ");
   return (c.u8(cp + 1) + 1) << 3;
 }

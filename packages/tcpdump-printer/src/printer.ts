@@ -49,40 +49,73 @@ export class PacketPrinter {
     this.#ts = new TimestampFormatter(options.timestamps ?? "time", options.precision ?? "micro");
   }
 
-  /** The text for one packet, ending in a newline. */
-  format(packet: PrintablePacket): string {
+  #print(packet: PrintablePacket): void {
     const c = this.#ctx;
     const data = packet.data;
     c.data = data;
     c.end = data.length;
-    c.out = this.#ts.format(packet.tsSec, packet.tsNsec);
+    c.w(this.#ts.format(packet.tsSec, packet.tsNsec));
     c.jumped = false;
     let hdrlen = 0;
     try {
       hdrlen = printEther(c, packet.origlen ?? data.length);
     } catch (err) {
       if (err !== TRUNCATED) throw err;
-      c.out += ` [|${c.proto}]`;
+      c.w(` [|${c.proto}]`);
       c.jumped = true;
     }
     if (c.jumped) hdrlen = 0;
     const caplen = data.length;
     switch (this.#hex) {
       case "x":
-        if (caplen > hdrlen) c.out += hexDump(data, hdrlen, caplen - hdrlen, "\n\t");
+        if (caplen > hdrlen) c.w(hexDump(data, hdrlen, caplen - hdrlen, "\n\t"));
         break;
       case "xx":
-        c.out += hexDump(data, 0, caplen, "\n\t");
+        c.w(hexDump(data, 0, caplen, "\n\t"));
         break;
       case "X":
-        if (caplen > hdrlen) c.out += hexAsciiBytes(data, hdrlen, caplen - hdrlen, "\n\t");
+        if (caplen > hdrlen) c.w(hexAsciiBytes(data, hdrlen, caplen - hdrlen, "\n\t"));
         break;
       case "XX":
-        c.out += hexAsciiBytes(data, 0, caplen, "\n\t");
+        c.w(hexAsciiBytes(data, 0, caplen, "\n\t"));
         break;
     }
-    const text = `${c.out}\n`;
-    c.out = "";
+    c.w("\n");
+  }
+
+  /** The text for one packet, ending in a newline. */
+  format(packet: PrintablePacket): string {
+    const c = this.#ctx;
+    c.pos = 0;
+    this.#print(packet);
+    return Buffer.from(c.buf.buffer, c.buf.byteOffset, c.pos).toString("latin1");
+  }
+
+  /**
+   * Prints one packet as ASCII bytes and returns them: a view of an internal
+   * buffer, valid until the next call (the fast path for writing to a file).
+   */
+  formatBytes(packet: PrintablePacket): Uint8Array {
+    const c = this.#ctx;
+    c.pos = 0;
+    this.#print(packet);
+    return c.buf.subarray(0, c.pos);
+  }
+
+  /**
+   * Prints one packet after the text of the packets appended before it;
+   * returns the number of bytes pending. Take them with {@link drain}.
+   */
+  append(packet: PrintablePacket): number {
+    this.#print(packet);
+    return this.#ctx.pos;
+  }
+
+  /** The text appended since the last drain, as ASCII bytes (valid until the next call). */
+  drain(): Uint8Array {
+    const c = this.#ctx;
+    const text = c.buf.subarray(0, c.pos);
+    c.pos = 0;
     return text;
   }
 }

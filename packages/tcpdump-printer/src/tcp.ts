@@ -18,6 +18,9 @@ const FLAGS: [number, string][] = [
   [0x100, "e"],
 ];
 
+/** `Flags [...]` for every value of the nine flag bits. */
+const FLAG_TEXT: string[] = Array.from({ length: 512 }, (_, i) => `Flags [${bitNames(FLAGS, "none", i, "")}]`);
+
 const OPTION_NAMES: Record<number, string> = {
   0: "eol",
   1: "nop",
@@ -49,6 +52,12 @@ export function transportSum(c: Ctx, ip: IpInfo, proto: number, p: number, lengt
   return finishSum(sum16(c.data, p, length, s));
 }
 
+/** Four address bytes as one number (for conversation keys). */
+function addrKey(c: Ctx, off: number): number {
+  const d = c.data;
+  return ((d[off]! << 24) | (d[off + 1]! << 16) | (d[off + 2]! << 8) | d[off + 3]!) >>> 0;
+}
+
 function addrs(c: Ctx, ip: IpInfo): [string, string] {
   return ip.v6 ? [c.ip6(ip.hdr + 8), c.ip6(ip.hdr + 24)] : [c.ip4(ip.hdr + 12), c.ip4(ip.hdr + 16)];
 }
@@ -68,40 +77,51 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
   c.proto = "tcp";
   if (!c.has(p + 2, 2)) {
     const [s, d] = addrs(c, ip);
-    c.out += `${s} > ${d}: [|tcp]`;
+    c.w(`${s} > ${d}: [|tcp]`);
     return;
   }
   const sport = c.be16(p);
   const dport = c.be16(p + 2);
   if (ip.hdrNh === 6) {
-    const [s, d] = addrs(c, ip);
-    c.out += `${s}.${sport} > ${d}.${dport}: `;
-  } else c.out += `${sport} > ${dport}: `;
+    if (ip.v6) c.w(c.ip6(ip.hdr + 8));
+    else c.ip4w(ip.hdr + 12);
+    c.w(".");
+    c.num(sport);
+    c.w(" > ");
+    if (ip.v6) c.w(c.ip6(ip.hdr + 24));
+    else c.ip4w(ip.hdr + 16);
+    c.w(".");
+    c.num(dport);
+    c.w(": ");
+  } else {
+    c.num(sport);
+    c.w(" > ");
+    c.num(dport);
+    c.w(": ");
+  }
   let hlen = (c.u8(p + 12) >> 4) * 4;
   let seq = c.be32(p + 4);
   let ack = c.be32(p + 8);
   const win = c.be16(p + 14);
   const urp = c.be16(p + 18);
   if (hlen < 20) {
-    c.out += ` tcp ${length - hlen} [bad hdr length ${hlen} - too short, < 20]`;
+    c.w(` tcp ${length - hlen} [bad hdr length ${hlen} - too short, < 20]`);
     return;
   }
   const flags = ((c.u8(p + 12) & 1) << 8) | c.u8(p + 13);
-  c.out += `Flags [${bitNames(FLAGS, "none", flags, "")}]`;
+  c.w(FLAG_TEXT[flags]!);
   let thseq = 0;
   let thack = 0;
   let rev = false;
   if (flags & 0x10) {
     const cmp = compareAddrs(c, ip);
     rev = cmp > 0 || (cmp === 0 && sport > dport);
-    const d = c.data;
-    const [a, b, n] = ip.v6 ? [ip.hdr + 8, ip.hdr + 24, 16] : [ip.hdr + 12, ip.hdr + 16, 4];
-    let key = ip.v6 ? "6" : "4";
-    const first = rev ? b : a;
-    const second = rev ? a : b;
-    for (let i = 0; i < n; i++) key += `.${d[first + i]}`;
-    for (let i = 0; i < n; i++) key += `.${d[second + i]}`;
-    key += rev ? `:${dport}:${sport}` : `:${sport}:${dport}`;
+    const first = rev ? ip.hdr + (ip.v6 ? 24 : 16) : ip.hdr + (ip.v6 ? 8 : 12);
+    const second = rev ? ip.hdr + (ip.v6 ? 8 : 12) : ip.hdr + (ip.v6 ? 24 : 16);
+    const ports = rev ? dport * 65536 + sport : sport * 65536 + dport;
+    const key = ip.v6
+      ? `6:${addrKey(c, first)}:${addrKey(c, first + 4)}:${addrKey(c, first + 8)}:${addrKey(c, first + 12)}:${addrKey(c, second)}:${addrKey(c, second + 4)}:${addrKey(c, second + 8)}:${addrKey(c, second + 12)}:${ports}`
+      : `${addrKey(c, first)}:${addrKey(c, second)}:${ports}`;
     let th = c.tcpSeq.get(key);
     if (th === undefined || flags & 0x02) {
       th = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
@@ -117,31 +137,40 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     thack = th.ack;
   }
   if (hlen > length) {
-    c.out += ` [bad hdr length ${hlen} - too long, > ${length}]`;
+    c.w(` [bad hdr length ${hlen} - too long, > ${length}]`);
     return;
   }
   if (c.verbose > 0 && !ip.fragmented && c.has(p, length)) {
     const sum = transportSum(c, ip, 6, p, length);
     const field = c.be16(p + 16);
-    c.out += `, cksum 0x${hex4(field)}`;
-    c.out += sum !== 0 ? ` (incorrect -> 0x${hex4(shouldBe(field, sum))})` : " (correct)";
+    c.w(", cksum 0x");
+    c.w(hex4(field));
+    c.w(sum !== 0 ? ` (incorrect -> 0x${hex4(shouldBe(field, sum))})` : " (correct)");
   }
   const dataLen = length - hlen;
   if (c.verbose > 1 || dataLen > 0 || flags & 0x07) {
-    c.out += `, seq ${seq}`;
-    if (dataLen > 0) c.out += `:${(seq + dataLen) >>> 0}`;
+    c.w(", seq ");
+    c.num(seq);
+    if (dataLen > 0) {
+      c.w(":");
+      c.num((seq + dataLen) >>> 0);
+    }
   }
-  if (flags & 0x10) c.out += `, ack ${ack}`;
-  c.out += `, win ${win}`;
-  if (flags & 0x20) c.out += `, urg ${urp}`;
+  if (flags & 0x10) {
+    c.w(", ack ");
+    c.num(ack);
+  }
+  c.w(", win ");
+  c.num(win);
+  if (flags & 0x20) c.w(`, urg ${urp}`);
   if (hlen > 20) {
     hlen -= 20;
     let cp = p + 20;
     let ch = "";
-    c.out += ", options [";
+    c.w(", options [");
     try {
       while (hlen > 0) {
-        c.out += ch;
+        c.w(ch);
         const opt = c.u8(cp);
         cp++;
         let len: number;
@@ -150,7 +179,7 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
           len = c.u8(cp);
           cp++;
           if (len < 2 || len > hlen) {
-            c.out += `[bad opt]${ch ? "]" : ""}`;
+            c.w(`[bad opt]${ch ? "]" : ""}`);
             return;
           }
           hlen--;
@@ -161,23 +190,23 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
           if (l > hlen) throw BAD_OPT;
           if (!c.has(cp, l)) throw OPT_TRUNC;
         };
-        c.out += OPTION_NAMES[opt] ?? `unknown-${opt}`;
+        c.w(OPTION_NAMES[opt] ?? `unknown-${opt}`);
         switch (opt) {
           case 2:
             datalen = 2;
             lencheck(datalen);
-            c.out += ` ${c.be16(cp)}`;
+            c.w(` ${c.be16(cp)}`);
             break;
           case 3:
             datalen = 1;
             lencheck(datalen);
-            c.out += ` ${c.u8(cp)}`;
+            c.w(` ${c.u8(cp)}`);
             break;
           case 5:
             datalen = len - 2;
-            if (datalen % 8 !== 0) c.out += " invalid sack";
+            if (datalen % 8 !== 0) c.w(" invalid sack");
             else {
-              c.out += ` ${datalen / 8} `;
+              c.w(` ${datalen / 8} `);
               for (let i = 0; i < datalen; i += 8) {
                 lencheck(i + 4);
                 let s = c.be32(cp + i);
@@ -190,7 +219,7 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
                   s = (s - thack) >>> 0;
                   e = (e - thack) >>> 0;
                 }
-                c.out += `{${s}:${e}}`;
+                c.w(`{${s}:${e}}`);
               }
             }
             break;
@@ -201,12 +230,15 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
           case 13:
             datalen = 4;
             lencheck(datalen);
-            c.out += ` ${c.be32(cp)}`;
+            c.w(` ${c.be32(cp)}`);
             break;
           case 8:
             datalen = 8;
             lencheck(datalen);
-            c.out += ` val ${c.be32(cp)} ecr ${c.be32(cp + 4)}`;
+            c.w(" val ");
+            c.num(c.be32(cp));
+            c.w(" ecr ");
+            c.num(c.be32(cp + 4));
             break;
           case 0:
           case 1:
@@ -216,39 +248,42 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
             datalen = 2;
             lencheck(datalen);
             let uto = c.be16(cp);
-            c.out += ` 0x${uto.toString(16)}`;
+            c.w(` 0x${uto.toString(16)}`);
             uto = uto & 1 ? (uto >> 1) * 60 : uto >> 1;
-            c.out += ` ${uto}`;
+            c.w(` ${uto}`);
             break;
           }
           default:
             datalen = len - 2;
-            if (datalen) c.out += " 0x";
+            if (datalen) c.w(" 0x");
             for (let i = 0; i < datalen; i++) {
               lencheck(i + 1);
-              c.out += c
-                .u8(cp + i)
-                .toString(16)
-                .padStart(2, "0");
+              c.w(
+                c
+                  .u8(cp + i)
+                  .toString(16)
+                  .padStart(2, "0"),
+              );
             }
         }
         cp += datalen;
         hlen -= datalen;
         datalen++;
         if (opt !== 0 && opt !== 1) datalen++;
-        if (datalen !== len) c.out += `[len ${len}]`;
+        if (datalen !== len) c.w(`[len ${len}]`);
         ch = ",";
         if (opt === 0) break;
       }
     } catch (err) {
-      if (err === OPT_TRUNC) c.out += ` [|tcp]${ch ? ">" : ""}`;
-      else if (err === BAD_OPT) c.out += `[bad opt]${ch ? "]" : ""}`;
+      if (err === OPT_TRUNC) c.w(` [|tcp]${ch ? ">" : ""}`);
+      else if (err === BAD_OPT) c.w(`[bad opt]${ch ? "]" : ""}`);
       else throw err;
       return;
     }
-    c.out += "]";
+    c.w("]");
   }
-  c.out += `, length ${dataLen}`;
+  c.w(", length ");
+  c.num(dataLen);
   if (dataLen <= 0) return;
   const data = p + (c.u8(p + 12) >> 4) * 4;
   if (flags & 0x04 && c.verbose > 0) {
@@ -262,20 +297,22 @@ const BAD_OPT = Symbol("bad tcp option");
 /** An option's data runs past the capture: tcpdump's LENCHECK, which ends with `>`. */
 const OPT_TRUNC = Symbol("truncated tcp option");
 
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 function hex4(v: number): string {
-  return v.toString(16).padStart(4, "0");
+  return HEX2[v >> 8]! + HEX2[v & 0xff]!;
 }
 
 function printRstData(c: Ctx, p: number, length: number): void {
-  c.out += " [RST";
+  c.w(" [RST");
   if (length > 60) {
-    c.out += "+";
+    c.w("+");
   }
-  c.out += " ";
+  c.w(" ");
   const n = Math.min(length, 60);
   for (let i = 0; i < n; i++) {
     const b = c.u8(p + i);
-    c.out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
+    c.w(b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".");
   }
-  c.out += "]";
+  c.w("]");
 }

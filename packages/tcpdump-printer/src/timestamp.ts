@@ -12,6 +12,8 @@ export function timestampModeFromCount(count: number): TimestampMode {
   return (["time", "none", "epoch", "delta", "date", "since-first"] as const)[Math.min(count, 5)]!;
 }
 
+const ZEROS = "000000000";
+
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
@@ -30,7 +32,12 @@ export class TimestampFormatter {
   ) {}
 
   #frac(nsec: number): string {
-    return this.precision === "nano" ? String(nsec).padStart(9, "0") : String(Math.floor(nsec / 1000)).padStart(6, "0");
+    if (this.precision === "nano") {
+      const s = String(nsec);
+      return ZEROS.slice(0, 9 - s.length) + s;
+    }
+    const s = String(Math.floor(nsec / 1000));
+    return ZEROS.slice(0, 6 - s.length) + s;
   }
 
   #delta(sec: number, nsec: number, fromSec: number, fromNsec: number): string {

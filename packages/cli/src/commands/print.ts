@@ -170,11 +170,21 @@ export function parseArgs(args: string[]): PrintArgs {
   return out;
 }
 
-/** Collects text and writes it in large blocks. */
-class Output {
+/** Where printed text goes: flushed in large blocks. */
+interface Output {
+  write(text: string): void;
+  writeBytes(bytes: Uint8Array): void;
+  flush(): void;
+}
+
+/** Collects text for a CliIo (tests, embedding). */
+class TextOutput implements Output {
   #parts: string[] = [];
   #size = 0;
   constructor(readonly sink: (text: string) => void) {}
+  writeBytes(bytes: Uint8Array): void {
+    this.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1"));
+  }
   write(text: string): void {
     this.#parts.push(text);
     this.#size += text.length;
@@ -191,21 +201,58 @@ class Output {
 
 class StopOutput extends Error {}
 
-/** Writes to fd 1 synchronously (waiting out EAGAIN on non-blocking pipes); EPIPE stops. */
-function stdoutSink(text: string): void {
-  let buf = Buffer.from(text, "latin1");
-  while (buf.length > 0) {
-    try {
-      const n = writeSync(1, buf);
-      buf = buf.subarray(n);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "EAGAIN") {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-        continue;
+const BLOCK = 1 << 18;
+
+/**
+ * Copies text (ASCII: the printer escapes everything else) straight into a
+ * byte buffer and writes it to fd 1 synchronously, waiting out EAGAIN on
+ * non-blocking pipes; EPIPE (the reader went away) stops quietly.
+ */
+class FdOutput implements Output {
+  readonly #buf = Buffer.allocUnsafe(BLOCK);
+  #used = 0;
+  constructor(readonly fd: number) {}
+  writeBytes(bytes: Uint8Array): void {
+    if (this.#used + bytes.length > BLOCK) {
+      this.flush();
+      if (bytes.length > BLOCK) {
+        this.#writeAll(bytes);
+        return;
       }
-      if (code === "EPIPE") throw new StopOutput();
-      throw err;
+    }
+    this.#buf.set(bytes, this.#used);
+    this.#used += bytes.length;
+  }
+  write(text: string): void {
+    if (this.#used + text.length > BLOCK) {
+      this.flush();
+      if (text.length > BLOCK) {
+        this.#writeAll(Buffer.from(text, "latin1"));
+        return;
+      }
+    }
+    this.#used += this.#buf.latin1Write(text, this.#used);
+  }
+  flush(): void {
+    if (this.#used === 0) return;
+    const used = this.#used;
+    this.#used = 0;
+    this.#writeAll(this.#buf.subarray(0, used));
+  }
+  #writeAll(bytes: Uint8Array): void {
+    let rest = bytes;
+    while (rest.length > 0) {
+      try {
+        rest = rest.subarray(writeSync(this.fd, rest));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "EAGAIN") {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+          continue;
+        }
+        if (code === "EPIPE") throw new StopOutput();
+        throw err;
+      }
     }
   }
 }
@@ -251,7 +298,7 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     io.err(USAGE);
     return err.message ? EXIT_USAGE : EXIT_OK;
   }
-  const out = new Output(io === stdio ? stdoutSink : io.out);
+  const out: Output = io === stdio ? new FdOutput(1) : new TextOutput(io.out);
   try {
     if (parsed.read !== undefined) return await printFile(parsed, out, io);
     if (parsed.slots !== undefined) return await printSlots(parsed, out, io);
@@ -281,13 +328,14 @@ async function printFile(args: PrintArgs, out: Output, io: CliIo): Promise<numbe
       throw new Error(`${path}: link type ${r.linktype} is not Ethernet; only Ethernet captures can be printed`);
     }
     if (writer) writer.add({ tsSec: r.tsSec, tsNsec: r.tsNsec, data: r.data, origlen: r.origlen });
-    else out.write(printer!.format(r));
+    else if (printer!.append(r) >= 1 << 16) out.writeBytes(printer!.drain());
     return --left > 0;
   };
   try {
     decode.readCaptureFile(path === "-" ? 0 : path, onRecord);
   } catch (err) {
     writer?.close();
+    if (printer) out.writeBytes(printer.drain());
     out.flush();
     if (err instanceof decode.CaptureFormatError) {
       io.err(`print: ${path}: ${err.message}\n`);
@@ -301,6 +349,7 @@ async function printFile(args: PrintArgs, out: Output, io: CliIo): Promise<numbe
     throw err;
   }
   writer?.close();
+  if (printer) out.writeBytes(printer.drain());
   out.flush();
   return EXIT_OK;
 }
@@ -332,7 +381,7 @@ async function printSlots(args: PrintArgs, out: Output, io: CliIo): Promise<numb
         const packet = slotPacket(decode, slots, i, batch.device, io);
         if (packet === null) continue;
         if (writer) writer.add(packet);
-        else out.write(printer!.format(packet));
+        else out.writeBytes(printer!.formatBytes(packet));
       }
       out.flush();
       left -= n;
