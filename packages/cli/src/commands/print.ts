@@ -231,7 +231,7 @@ class FdOutput implements Output {
         return;
       }
     }
-    this.#used += this.#buf.latin1Write(text, this.#used);
+    this.#used += this.#buf.write(text, this.#used, "latin1");
   }
   flush(): void {
     if (this.#used === 0) return;
