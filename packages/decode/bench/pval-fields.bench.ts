@@ -22,7 +22,7 @@ import {
 } from "../src/index.js";
 
 const SLOTS = Number(process.env.SLOTS ?? 1_000_000);
-const ROUNDS = Number(process.env.ROUNDS ?? 7);
+const ROUNDS = Number(process.env.ROUNDS ?? 9);
 const FULL_ROUNDS = Number(process.env.FULL_ROUNDS ?? 2);
 const here = fileURLToPath(new URL(".", import.meta.url));
 const pkgDir = resolve(here, here.endsWith("/.out/") ? "../.." : "..");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { catchError } from "../test/catch-error.js";
 import { verifyChecksums } from "./checksum.js";
 import { encodeFrame, encodePacket } from "./encode.js";
 import { DecodeError, NeedMoreBytesError } from "./errors.js";
@@ -453,12 +454,3 @@ describe("decodeFrame: malformed headers", () => {
     expect(f.udp).toBeDefined();
   });
 });
-
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error");
-}

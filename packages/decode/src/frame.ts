@@ -597,9 +597,53 @@ interface OptionFault {
   reason: string;
 }
 
-// Walks IPv4 options in [start, limit) of a header that ends at hdrEnd
-// (limit < hdrEnd when the capture is shorter). Returns a fault when an option
-// is malformed; stops quietly at the capture's end.
+// Walks the options in [start, limit) of a header that ends at hdrEnd (limit <
+// hdrEnd when the capture is shorter); IPv4 and TCP share the framing: EOL (0)
+// ends the list, NOP (1) is one byte, every other option is type, length,
+// data. A framing fault (length < 2, or past the header) ends the walk; an
+// option whose length is wrong for its kind — `body` returns the reason — is
+// kept as "invalid" and the walk goes on. Returns the first fault; stops
+// quietly at the capture's end.
+function walkOptions<T extends { kind: string }>(
+  u8: Uint8Array,
+  start: number,
+  hdrEnd: number,
+  limit: number,
+  out: T[],
+  body: (type: number, q: number, length: number, raw: Uint8Array) => T | string,
+): OptionFault | undefined {
+  let q = start;
+  let first: OptionFault | undefined;
+  const list = out as unknown as Ipv4Option[];
+  while (q < limit) {
+    const type = u8[q]!;
+    if (type === 0) {
+      list.push({ kind: "eol", type, offset: q, length: hdrEnd - q, raw: u8.subarray(q, limit) });
+      return first;
+    }
+    if (type === 1) {
+      list.push({ kind: "nop", type, offset: q, length: 1, raw: u8.subarray(q, q + 1) });
+      q++;
+      continue;
+    }
+    if (q + 1 >= limit) {
+      if (limit < hdrEnd) return first;
+      return first ?? invalidOption(list, u8, type, q, limit, `option ${type} has no length byte`);
+    }
+    const length = u8[q + 1]!;
+    if (length < 2) return first ?? invalidOption(list, u8, type, q, limit, `option ${type} length ${length} < 2`);
+    if (q + length > hdrEnd) {
+      return first ?? invalidOption(list, u8, type, q, limit, `option ${type} length ${length} runs past the header`);
+    }
+    if (q + length > limit) return first;
+    const option = body(type, q, length, u8.subarray(q, q + length));
+    if (typeof option === "string") first ??= invalidOption(list, u8, type, q, q + length, option);
+    else out.push(option);
+    q += length;
+  }
+  return first;
+}
+
 function decodeIpv4Options(
   u8: Uint8Array,
   dv: DataView,
@@ -608,53 +652,22 @@ function decodeIpv4Options(
   limit: number,
   out: Ipv4Option[],
 ): OptionFault | undefined {
-  let q = start;
-  let fault: OptionFault | undefined;
-  while (q < limit) {
-    const type = u8[q]!;
-    if (type === Ipv4OptionType.EOL) {
-      out.push({ kind: "eol", type, offset: q, length: hdrEnd - q, raw: u8.subarray(q, limit) });
-      return fault;
-    }
-    if (type === Ipv4OptionType.NOP) {
-      out.push({ kind: "nop", type, offset: q, length: 1, raw: u8.subarray(q, q + 1) });
-      q++;
-      continue;
-    }
-    if (q + 1 >= limit) {
-      if (limit < hdrEnd) return fault;
-      return fault ?? invalidOption(out, u8, type, q, limit, `option ${type} has no length byte`);
-    }
-    const length = u8[q + 1]!;
-    if (length < 2) return fault ?? invalidOption(out, u8, type, q, limit, `option ${type} length ${length} < 2`);
-    if (q + length > hdrEnd) {
-      return fault ?? invalidOption(out, u8, type, q, limit, `option ${type} length ${length} runs past the header`);
-    }
-    if (q + length > limit) return fault;
-    // From here the option is well framed: a wrong length for its kind is
-    // recorded, and the walk goes on to the next option.
-    const end = q + length;
-    const raw = u8.subarray(q, q + length);
+  return walkOptions(u8, start, hdrEnd, limit, out, (type, q, length, raw): Ipv4Option | string => {
     switch (type) {
       case Ipv4OptionType.RR:
       case Ipv4OptionType.LSRR:
       case Ipv4OptionType.SSRR: {
-        if (length < 3 || (length - 3) % 4 !== 0) {
-          fault ??= invalidOption(out, u8, type, q, end, `route option length ${length} is not 3 + 4n`);
-          break;
-        }
+        if (length < 3 || (length - 3) % 4 !== 0) return `route option length ${length} is not 3 + 4n`;
         const addresses: number[] = [];
         for (let a = q + 3; a < q + length; a += 4) addresses.push(dv.getUint32(a));
         const kind = type === Ipv4OptionType.RR ? "rr" : type === Ipv4OptionType.LSRR ? "lsrr" : "ssrr";
-        out.push({ type, offset: q, length, raw, kind, pointer: u8[q + 2]!, addresses });
-        break;
+        return { type, offset: q, length, raw, kind, pointer: u8[q + 2]!, addresses };
       }
       case Ipv4OptionType.TS: {
         const flag = length >= 4 ? u8[q + 3]! & 0x0f : 0;
         const entrySize = flag === 0 ? 4 : 8;
         if (length < 4 || (length - 4) % entrySize !== 0) {
-          fault ??= invalidOption(out, u8, type, q, end, `timestamp option length ${length} is not 4 + ${entrySize}n`);
-          break;
+          return `timestamp option length ${length} is not 4 + ${entrySize}n`;
         }
         const entries: { address?: number; timestamp: number }[] = [];
         for (let a = q + 4; a < q + length; a += entrySize) {
@@ -664,53 +677,23 @@ function decodeIpv4Options(
               : { address: dv.getUint32(a), timestamp: dv.getUint32(a + 4) },
           );
         }
-        out.push({
-          type,
-          offset: q,
-          length,
-          raw,
-          kind: "ts",
-          pointer: u8[q + 2]!,
-          overflow: u8[q + 3]! >> 4,
-          flag,
-          entries,
-        });
-        break;
+        const overflow = u8[q + 3]! >> 4;
+        return { type, offset: q, length, raw, kind: "ts", pointer: u8[q + 2]!, overflow, flag, entries };
       }
       case Ipv4OptionType.RA:
-        if (length !== 4) {
-          fault ??= invalidOption(out, u8, type, q, end, `router alert length ${length} != 4`);
-          break;
-        }
-        out.push({ type, offset: q, length, raw, kind: "ra", value: dv.getUint16(q + 2) });
-        break;
+        if (length !== 4) return `router alert length ${length} != 4`;
+        return { type, offset: q, length, raw, kind: "ra", value: dv.getUint16(q + 2) };
       case Ipv4OptionType.PVAL: {
-        if (length !== PVAL_IPOPT_LEN) {
-          fault ??= invalidOption(out, u8, type, q, end, `pval option length ${length} != ${PVAL_IPOPT_LEN}`);
-          break;
-        }
+        if (length !== PVAL_IPOPT_LEN) return `pval option length ${length} != ${PVAL_IPOPT_LEN}`;
         const seqLo = dv.getUint32(q + 4, true);
         const seqHi = dv.getUint32(q + 8, true);
-        out.push({
-          type,
-          offset: q,
-          length,
-          raw,
-          kind: "pval",
-          reserved: u8[q + 2]!,
-          cpu: u8[q + 3]!,
-          seqLo,
-          seqHi,
-          seq: (BigInt(seqHi) << 32n) | BigInt(seqLo),
-        });
-        break;
+        const seq = (BigInt(seqHi) << 32n) | BigInt(seqLo);
+        return { type, offset: q, length, raw, kind: "pval", reserved: u8[q + 2]!, cpu: u8[q + 3]!, seqLo, seqHi, seq };
       }
       default:
-        out.push({ type, offset: q, length, raw, kind: "unknown", data: u8.subarray(q + 2, q + length) });
+        return { type, offset: q, length, raw, kind: "unknown", data: u8.subarray(q + 2, q + length) };
     }
-    q += length;
-  }
-  return fault;
+  });
 }
 
 function invalidOption(
@@ -923,73 +906,29 @@ function decodeTcpOptions(
   limit: number,
   out: TcpOption[],
 ): OptionFault | undefined {
-  let q = start;
-  let first: OptionFault | undefined;
-  while (q < limit) {
-    const type = u8[q]!;
-    if (type === TcpOptionKind.EOL) {
-      out.push({ kind: "eol", type, offset: q, length: hdrEnd - q, raw: u8.subarray(q, limit) });
-      return first;
-    }
-    if (type === TcpOptionKind.NOP) {
-      out.push({ kind: "nop", type, offset: q, length: 1, raw: u8.subarray(q, q + 1) });
-      q++;
-      continue;
-    }
-    if (q + 1 >= limit) {
-      if (limit < hdrEnd) return first;
-      return first ?? invalidOption(out, u8, type, q, limit, `option ${type} has no length byte`);
-    }
-    const length = u8[q + 1]!;
-    if (length < 2) return first ?? invalidOption(out, u8, type, q, limit, `option ${type} length ${length} < 2`);
-    if (q + length > hdrEnd) {
-      return first ?? invalidOption(out, u8, type, q, limit, `option ${type} length ${length} runs past the header`);
-    }
-    if (q + length > limit) return first;
-    const raw = u8.subarray(q, q + length);
-    const expect = (n: number): OptionFault | undefined =>
-      length === n ? undefined : invalidOption(out, u8, type, q, q + length, `option ${type} length ${length} != ${n}`);
-    let fault: OptionFault | undefined;
+  return walkOptions(u8, start, hdrEnd, limit, out, (type, q, length, raw): TcpOption | string => {
+    const wrong = (n: number): string => `option ${type} length ${length} != ${n}`;
     switch (type) {
       case TcpOptionKind.MSS:
-        if (!(fault = expect(4))) out.push({ type, offset: q, length, raw, kind: "mss", value: dv.getUint16(q + 2) });
-        break;
+        return length === 4 ? { type, offset: q, length, raw, kind: "mss", value: dv.getUint16(q + 2) } : wrong(4);
       case TcpOptionKind.WINDOW_SCALE:
-        if (!(fault = expect(3))) out.push({ type, offset: q, length, raw, kind: "window-scale", shift: u8[q + 2]! });
-        break;
+        return length === 3 ? { type, offset: q, length, raw, kind: "window-scale", shift: u8[q + 2]! } : wrong(3);
       case TcpOptionKind.SACK_PERMITTED:
-        if (!(fault = expect(2))) out.push({ type, offset: q, length, raw, kind: "sack-permitted" });
-        break;
+        return length === 2 ? { type, offset: q, length, raw, kind: "sack-permitted" } : wrong(2);
       case TcpOptionKind.SACK: {
-        if ((length - 2) % 8 !== 0) {
-          fault = invalidOption(out, u8, type, q, q + length, `SACK length ${length} is not 2 + 8n`);
-          break;
-        }
+        if ((length - 2) % 8 !== 0) return `SACK length ${length} is not 2 + 8n`;
         const blocks: { left: number; right: number }[] = [];
         for (let a = q + 2; a < q + length; a += 8) blocks.push({ left: dv.getUint32(a), right: dv.getUint32(a + 4) });
-        out.push({ type, offset: q, length, raw, kind: "sack", blocks });
-        break;
+        return { type, offset: q, length, raw, kind: "sack", blocks };
       }
       case TcpOptionKind.TIMESTAMP:
-        if (!(fault = expect(10))) {
-          out.push({
-            type,
-            offset: q,
-            length,
-            raw,
-            kind: "timestamp",
-            value: dv.getUint32(q + 2),
-            echo: dv.getUint32(q + 6),
-          });
-        }
-        break;
+        return length === 10
+          ? { type, offset: q, length, raw, kind: "timestamp", value: dv.getUint32(q + 2), echo: dv.getUint32(q + 6) }
+          : wrong(10);
       default:
-        out.push({ type, offset: q, length, raw, kind: "unknown", data: u8.subarray(q + 2, q + length) });
+        return { type, offset: q, length, raw, kind: "unknown", data: u8.subarray(q + 2, q + length) };
     }
-    first ??= fault;
-    q += length;
-  }
-  return first;
+  });
 }
 
 function decodeUdp(u8: Uint8Array, dv: DataView, off: number, end: number, pkt: Packet): void {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { catchError } from "../test/catch-error.js";
 import { DecodeError, NeedMoreBytesError } from "./errors.js";
 import { PVAL_SLOT_PKT_SIZE, PvalSlotLayout } from "./generated/abi.js";
 import { NATIVE_LITTLE_ENDIAN, SLOT_SIZE, SlotBatch, SlotStatus } from "./slots.js";
@@ -118,12 +119,3 @@ describe("SlotBatch", () => {
     expect(() => batch.write(0, { frame: new Uint8Array(10), pktlen: 5 })).toThrow(/pktlen 5/);
   });
 });
-
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("expected an error");
-}
