@@ -28,16 +28,17 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$want" ]; then
 fi
 pnpm install --frozen-lockfile
 
+export FORCE_COLOR=0
 reports=$(mktemp -d)
 export PVAL_TEST_REPORT_DIR=$reports
 status=0
 
 step "ABI: generated constants and C layout"
-pnpm abi:check
-pnpm test:abi-layout
+pnpm abi:check || status=1
+pnpm test:abi-layout || status=1
 
 step "format and lint (biome)"
-pnpm exec biome ci .
+pnpm exec biome ci --colors=off . || status=1
 
 step "build, typecheck, package lint, unit tests (turbo)"
 pnpm exec turbo run build typecheck lint:pkg test --output-logs=errors-only --continue || status=1
