@@ -182,10 +182,13 @@ test_tcp_gso()
 		const net = require("net"); let n = 0;
 		const srv = net.createServer((c) => { c.on("data", (d) => { n += d.length; });
 			c.on("end", () => { console.log(n); process.exit(0); }); });
-		srv.listen(5201, "'"$PVAL_ADDR_B"'");
-		setTimeout(() => { console.log("timeout", n); process.exit(1); }, 60000);' >"$WORK/tcp.out" &
-	local srv=$!
-	sleep 1
+		srv.listen(5201, "'"$PVAL_ADDR_B"'", () => console.error("listening"));
+		setTimeout(() => { console.log("timeout", n); process.exit(1); }, 120000);' >"$WORK/tcp.out" 2>"$WORK/tcp.err" &
+	local srv=$! i
+	for i in $(seq 300); do
+		grep -q listening "$WORK/tcp.err" && break
+		sleep 0.1
+	done
 	ina node -e '
 		const c = require("net").connect(5201, "'"$PVAL_ADDR_B"'", () => {
 			c.end(Buffer.alloc('"$bytes"', 0x61)); });
