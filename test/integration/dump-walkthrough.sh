@@ -8,14 +8,12 @@
 # back by tcpdump) and Ctrl-C (summary on stderr, exit 0).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/chardev-lib.bash"
+. "$(dirname "$0")/dump-lib.bash"
 
 require_root
 require_cmd "$NLPVAL" taskset
-PVAL_CLI=$PVAL_ROOT/packages/cli/dist/bin.js
-[ -f "$PVAL_CLI" ] || { echo "SKIP: $PVAL_CLI not built (pnpm build)"; exit $ksft_skip; }
+dump_require_built
 pval_load || { echo "SKIP: cannot load $PVAL_KO"; exit $ksft_skip; }
-# An array, not a function: "${PVAL[@]}" dump ... & leaves $! = node's PID.
-PVAL=(node "$PVAL_CLI")
 
 T=$(mktemp -d)
 cleanup()
@@ -25,23 +23,6 @@ cleanup()
 	rm -rf "$T"
 }
 trap cleanup EXIT
-
-# wait_open PID PATH...: until PID has every PATH open (the reader is ready).
-wait_open()
-{
-	local pid=$1 i p missing
-	shift
-	for ((i = 0; i < 400; i++)); do
-		missing=0
-		for p in "$@"; do
-			ls -l "/proc/$pid/fd" 2>/dev/null | grep -q -- "-> $p\$" || missing=1
-		done
-		[ $missing = 0 ] && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
 
 # The walkthrough's topology: pval0 (10.77.0.1) over veth0 in $NS_A, ipopt,
 # txcopy and rxcopy on, no timestamps (so tstamp prints 0), no IPv6, and no

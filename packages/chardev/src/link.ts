@@ -60,16 +60,16 @@ export function discoverDevices(link: string, options: LinkOptions = {}): Device
     }
     throw err;
   }
-  const found: DeviceEntry[] = [];
+  const all: DeviceEntry[] = [];
   for (const name of names) {
     const parsed = parseDeviceName(name);
     if (!parsed || parsed.link !== link || !want.includes(parsed.direction)) continue;
-    if (cpus && !cpus.includes(parsed.cpu)) continue;
-    found.push({ ...parsed, path: `${dir}/${name}` });
+    all.push({ ...parsed, path: `${dir}/${name}` });
   }
-  if (found.length === 0) {
+  if (all.length === 0) {
     throw notFound(`no such pval link devices: ${link} has no ${want.join("/")} device in ${dir}`, dir);
   }
+  const found = cpus ? all.filter((d) => cpus.includes(d.cpu)) : all;
   if (cpus) {
     const missing = cpus.filter((cpu) => !found.some((d) => d.cpu === cpu));
     if (missing.length > 0) throw notFound(`${link} has no device for CPU ${missing.join(", ")} in ${dir}`, dir);
