@@ -333,7 +333,9 @@ export interface Packet {
   udp: UdpHeader | undefined;
   /** The bytes after the last decoded header (bounded by the IP and UDP lengths). */
   payload: Uint8Array;
+  /** Where `payload` starts and ends (exclusive) in the input. */
   payloadOffset: number;
+  payloadEnd: number;
   /** Set when the capture ended inside a header. */
   truncated: Truncation | undefined;
   /** Set when a field is malformed. */
@@ -382,12 +384,13 @@ export function decodeFrame(bytes: Uint8Array, options?: DecodeOptions): Frame {
     udp: undefined,
     payload: bytes,
     payloadOffset: 0,
+    payloadEnd: end,
     truncated: undefined,
     malformed: undefined,
   };
   if (end < 14) {
     truncate(frame, "ethernet", 0, 14, end);
-    return frame;
+    return finishPayload(frame, bytes);
   }
   let type = dv.getUint16(12);
   let off = 12;
@@ -401,9 +404,9 @@ export function decodeFrame(bytes: Uint8Array, options?: DecodeOptions): Frame {
   frame.ethernet = eth;
   while (type === EtherType.VLAN || type === EtherType.QINQ || type === EtherType.QINQ_OLD) {
     if (off + 6 > end) {
-      setPayload(frame, bytes, off + 2, end);
+      setPayload(frame, off + 2, end);
       truncate(frame, "vlan", off + 2, 4, end - off - 2);
-      return frame;
+      return finishPayload(frame, bytes);
     }
     const tci = dv.getUint16(off + 2);
     const next = dv.getUint16(off + 4);
@@ -424,8 +427,8 @@ export function decodeFrame(bytes: Uint8Array, options?: DecodeOptions): Frame {
   if (type === EtherType.ARP) decodeArp(bytes, dv, off, end, frame);
   else if (type === EtherType.IPV4) decodeIpv4(bytes, dv, off, end, frame, 0);
   else if (type === EtherType.IPV6) decodeIpv6(bytes, dv, off, end, frame, 0);
-  else setPayload(frame, bytes, off, end);
-  return frame;
+  else setPayload(frame, off, end);
+  return finishPayload(frame, bytes);
 }
 
 /** Decodes an IPv4 or IPv6 packet (no link header); the version nibble picks the decoder. */
@@ -464,10 +467,20 @@ function malform(pkt: Packet, layer: Layer, offset: number, code: DecodeErrorCod
   pkt.malformed ??= { layer, offset, code, message };
 }
 
-function setPayload(pkt: Packet, u8: Uint8Array, start: number, end: number): void {
-  const s = Math.min(start, end);
-  pkt.payload = u8.subarray(s, end);
-  pkt.payloadOffset = s;
+// Layers move the payload bounds as they go; one view is cut at the end.
+function setPayload(pkt: Packet, start: number, end: number): void {
+  pkt.payloadOffset = Math.min(start, end);
+  pkt.payloadEnd = end;
+}
+
+function finishPayload<P extends Packet>(pkt: P, u8: Uint8Array): P {
+  const payload = u8.subarray(pkt.payloadOffset, pkt.payloadEnd);
+  pkt.payload = payload;
+  if (pkt.tcp) pkt.tcp.payload = payload;
+  else if (pkt.udp) pkt.udp.payload = payload;
+  else if (pkt.icmp) pkt.icmp.payload = payload;
+  else if (pkt.icmpv6) pkt.icmpv6.payload = payload;
+  return pkt;
 }
 
 function emptyPacket(u8: Uint8Array, start: number): Packet {
@@ -478,8 +491,9 @@ function emptyPacket(u8: Uint8Array, start: number): Packet {
     icmpv6: undefined,
     tcp: undefined,
     udp: undefined,
-    payload: u8.subarray(start, start),
+    payload: EMPTY,
     payloadOffset: start,
+    payloadEnd: start,
     truncated: undefined,
     malformed: undefined,
   };
@@ -487,21 +501,21 @@ function emptyPacket(u8: Uint8Array, start: number): Packet {
 
 function decodeIpAt(u8: Uint8Array, dv: DataView, off: number, end: number, depth: number): Packet {
   const pkt = emptyPacket(u8, off);
-  setPayload(pkt, u8, off, end);
+  setPayload(pkt, off, end);
   if (off >= end) {
     truncate(pkt, "ipv4", off, 20, end - off);
-    return pkt;
+    return finishPayload(pkt, u8);
   }
   const version = u8[off]! >> 4;
   if (version === 6) decodeIpv6(u8, dv, off, end, pkt, depth);
   else decodeIpv4(u8, dv, off, end, pkt, depth);
-  return pkt;
+  return finishPayload(pkt, u8);
 }
 
 // ---------------------------------------------------------------- ARP
 
 function decodeArp(u8: Uint8Array, dv: DataView, off: number, end: number, frame: Frame): void {
-  setPayload(frame, u8, off, end);
+  setPayload(frame, off, end);
   if (off + 8 > end) {
     truncate(frame, "arp", off, 8, end - off);
     return;
@@ -530,13 +544,13 @@ function decodeArp(u8: Uint8Array, dv: DataView, off: number, end: number, frame
     tha,
     tpa,
   };
-  setPayload(frame, u8, q, end);
+  setPayload(frame, q, end);
 }
 
 // ---------------------------------------------------------------- IPv4
 
 function decodeIpv4(u8: Uint8Array, dv: DataView, off: number, end: number, pkt: Packet, depth: number): void {
-  setPayload(pkt, u8, off, end);
+  setPayload(pkt, off, end);
   if (off + 20 > end) {
     truncate(pkt, "ipv4", off, 20, end - off);
     return;
@@ -587,7 +601,7 @@ function decodeIpv4(u8: Uint8Array, dv: DataView, off: number, end: number, pkt:
   }
   const claimedEnd = off + totalLength;
   const l4End = Math.min(end, claimedEnd);
-  setPayload(pkt, u8, hdrEnd, l4End);
+  setPayload(pkt, hdrEnd, l4End);
   if (h.fragmentOffset !== 0) return;
   decodeTransport(u8, dv, h.protocol, hdrEnd, l4End, claimedEnd, pkt, depth, 4);
 }
@@ -712,7 +726,7 @@ function invalidOption(
 // ---------------------------------------------------------------- IPv6
 
 function decodeIpv6(u8: Uint8Array, dv: DataView, off: number, end: number, pkt: Packet, depth: number): void {
-  setPayload(pkt, u8, off, end);
+  setPayload(pkt, off, end);
   if (off + 40 > end) {
     truncate(pkt, "ipv6", off, 40, end - off);
     return;
@@ -758,19 +772,19 @@ function decodeIpv6(u8: Uint8Array, dv: DataView, off: number, end: number, pkt:
               : undefined;
     if (layer === undefined) break;
     if (q + 8 > end) {
-      setPayload(pkt, u8, q, limit);
+      setPayload(pkt, q, limit);
       truncate(pkt, layer, q, 8, end - q);
       return;
     }
     const next = u8[q]!;
     const length = nh === IpProtocol.IPV6_FRAGMENT ? 8 : (u8[q + 1]! + 1) << 3;
     if (q + length > claimedEnd) {
-      setPayload(pkt, u8, q, limit);
+      setPayload(pkt, q, limit);
       malform(pkt, layer, q, "BAD_HEADER_LENGTH", `extension header length ${length} runs past the payload length`);
       return;
     }
     if (q + length > end) {
-      setPayload(pkt, u8, q, limit);
+      setPayload(pkt, q, limit);
       truncate(pkt, layer, q, length, end - q);
       return;
     }
@@ -816,7 +830,7 @@ function decodeIpv6(u8: Uint8Array, dv: DataView, off: number, end: number, pkt:
           continue;
         }
         if (o + 2 > q + length || o + 2 + u8[o + 1]! > q + length) {
-          setPayload(pkt, u8, q, limit);
+          setPayload(pkt, q, limit);
           malform(pkt, layer, o, "BAD_OPTION_LENGTH", `option ${type} runs past its extension header`);
           return;
         }
@@ -830,7 +844,7 @@ function decodeIpv6(u8: Uint8Array, dv: DataView, off: number, end: number, pkt:
   }
   h.protocol = nh;
   h.headerLength = q - off;
-  setPayload(pkt, u8, q, limit);
+  setPayload(pkt, q, limit);
   if (fragmented || nh === IpProtocol.IPV6_NO_NEXT) return;
   decodeTransport(u8, dv, nh, q, limit, claimedEnd, pkt, depth, 6);
 }
@@ -877,8 +891,7 @@ function decodeTcp(u8: Uint8Array, dv: DataView, off: number, end: number, claim
     payload: EMPTY,
   };
   pkt.tcp = h;
-  setPayload(pkt, u8, off + 20, end);
-  h.payload = pkt.payload;
+  setPayload(pkt, off + 20, end);
   if (headerLength < 20) {
     malform(pkt, "tcp", off, "BAD_HEADER_LENGTH", `data offset ${headerLength} < 20`);
     return;
@@ -894,8 +907,7 @@ function decodeTcp(u8: Uint8Array, dv: DataView, off: number, end: number, claim
     truncate(pkt, "tcp", off, headerLength, end - off);
     return;
   }
-  setPayload(pkt, u8, hdrEnd, end);
-  h.payload = pkt.payload;
+  setPayload(pkt, hdrEnd, end);
 }
 
 function decodeTcpOptions(
@@ -947,13 +959,11 @@ function decodeUdp(u8: Uint8Array, dv: DataView, off: number, end: number, pkt: 
   };
   pkt.udp = h;
   if (length < 8) {
-    setPayload(pkt, u8, off + 8, end);
-    h.payload = pkt.payload;
+    setPayload(pkt, off + 8, end);
     malform(pkt, "udp", off, "BAD_TOTAL_LENGTH", `UDP length ${length} < 8`);
     return;
   }
-  setPayload(pkt, u8, off + 8, Math.min(end, off + length));
-  h.payload = pkt.payload;
+  setPayload(pkt, off + 8, Math.min(end, off + length));
 }
 
 function decodeIcmp(u8: Uint8Array, dv: DataView, off: number, end: number, pkt: Packet, depth: number): void {
@@ -963,14 +973,14 @@ function decodeIcmp(u8: Uint8Array, dv: DataView, off: number, end: number, pkt:
   }
   const type = u8[off]!;
   const code = u8[off + 1]!;
-  setPayload(pkt, u8, off + 8, end);
+  setPayload(pkt, off + 8, end);
   const h: IcmpMessage = {
     offset: off,
     type,
     code,
     checksum: dv.getUint16(off + 2),
     rest: dv.getUint32(off + 4),
-    payload: pkt.payload,
+    payload: EMPTY,
   };
   if (ICMP_ID_SEQ.has(type)) {
     h.id = dv.getUint16(off + 4);
@@ -994,14 +1004,14 @@ function decodeIcmpv6(u8: Uint8Array, dv: DataView, off: number, end: number, pk
     return;
   }
   const type = u8[off]!;
-  setPayload(pkt, u8, off + 8, end);
+  setPayload(pkt, off + 8, end);
   const h: Icmpv6Message = {
     offset: off,
     type,
     code: u8[off + 1]!,
     checksum: dv.getUint16(off + 2),
     rest: dv.getUint32(off + 4),
-    payload: pkt.payload,
+    payload: EMPTY,
   };
   if (type === 128 || type === 129) {
     h.id = dv.getUint16(off + 4);
