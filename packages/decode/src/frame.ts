@@ -9,8 +9,10 @@
 // decoded input. Decoding never reads past the end and never throws on bad
 // bytes: it returns what it could decode plus a marker — `truncated` (the
 // capture ended inside a header, with the layer, as tcpdump prints `[|ip]`) or
-// `malformed` (a field contradicts the rest). A malformed option list ends the
-// list but the layers above are still decoded; any other marker stops there.
+// `malformed` (a field contradicts the rest). A bad option is kept as
+// "invalid" (the walk goes on past a well-framed one and stops at a broken
+// length byte) and the layers above are still decoded; any other marker stops
+// decoding there. The first marker of each kind is kept.
 // `decodeFrameStrict` turns the markers into NeedMoreBytesError / DecodeError.
 
 import { DecodeError, type DecodeErrorCode, type Layer, NeedMoreBytesError } from "./errors.js";
