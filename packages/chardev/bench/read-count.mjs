@@ -48,7 +48,12 @@ const port = values.u === undefined ? -1 : Number(values.u);
 const limit = values.n === undefined ? Number.POSITIVE_INFINITY : Number(values.n);
 const idleMs = Number(values.w);
 if (values.r) console.log("ready");
-if (Number(values.D) > 0) await new Promise((resolve) => setTimeout(resolve, Number(values.D)));
+let startAt = 0n;
+if (Number(values.D) > 0) {
+  await new Promise((resolve) => setTimeout(resolve, Number(values.D)));
+  // A queued ring is drained from here: measure from this moment.
+  startAt = process.hrtime.bigint();
+}
 
 let slots = 0;
 let udp = 0;
@@ -111,8 +116,8 @@ try {
 } finally {
   reader.close();
 }
-// Rate over the span from the first to the last batch.
-const secs = Number(lastAt - firstAt) / 1e9;
+// Rate over the span from the first batch (or the end of -D) to the last.
+const secs = Number(lastAt - (startAt || firstAt)) / 1e9;
 let dropped = 0;
 for (const [k, v] of last) dropped += v - atOpen.get(k);
 console.log(

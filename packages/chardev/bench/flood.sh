@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# @pval/chardev benchmark, run inside the VM (test/vm/run.sh), every reader
+# in the same boot on the same link:
+#
+# 1. Drain rate: a 65536-slot TX ring is filled with N datagrams while the
+#    reader waits (-D), then read out. Slots per second of
+#      pval-read -b 16, pval-read -b 1024 (the C client of the module's tests)
+#      the addon's raw batch read (read-count.mjs -b 1024)
+#    Target: addon >= 50% of C at batch 1024.
+# 2. Drops under a flood on a default 1024-slot ring (sender pinned to CPU 0,
+#    reader to CPU 1), for C at batch 16 and 1024, the addon, and
+#    `pval dump --json > /dev/null`. Target: pval dump drops no more than C
+#    at batch 16.
+#
+#   test/vm/run.sh --timeout 1800 -- bash packages/chardev/bench/flood.sh
+. "$(dirname "$0")/../../../test/lib/common.sh"
+. "$(dirname "$0")/../../../test/integration/chardev-lib.bash"
+
+require_root
+require_cmd "$NLPVAL" "$SEND" "$READ" taskset
+COUNTER=$PVAL_ROOT/packages/chardev/bench/read-count.mjs
+PVAL_CLI=$PVAL_ROOT/packages/cli/dist/bin.js
+pval_load || { echo "SKIP: cannot load $PVAL_KO"; exit $ksft_skip; }
+
+DRAIN_N=${DRAIN_N:-30000}
+FLOOD_S=${FLOOD_S:-5}
+DEV=/dev/pval/pval0-tx-cpu-0
+T=$(mktemp -d)
+cleanup()
+{
+	jobs -p | xargs -r kill 2>/dev/null
+	cd_teardown
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$1"; }
+now_ns() { date +%s%N; }
+send_a() { ip netns exec "$NS_A" taskset -c 0 "$SEND" "$@" "$PVAL_ADDR_B" "$PORT"; }
+
+# ---------------------------------------------------------------- 1. drain
+cd_setup pval0 txcopy 1 swtstamp 1 slots 65536 || { echo "SKIP: topology"; exit $ksft_skip; }
+# The readers wait DELAY_MS after opening, long enough for the whole burst
+# to be queued: twice the time the burst takes without a reader, plus 2 s.
+calib=$(send_a -n "$DRAIN_N")
+DELAY_MS=$(awk -v s="$(field "$calib" secs)" 'BEGIN { printf "%d", s * 2000 + 2000 }')
+echo "== drain: $DRAIN_N slots queued in a 65536-slot ring (reader waits ${DELAY_MS} ms), then read"
+
+drain_c()
+{
+	local b=$1 t0 t1 out sent secs
+	t0=$(now_ns)
+	taskset -c 1 "$READ" -M epoll -b "$b" -D "$DELAY_MS" -n "$DRAIN_N" "$DEV" >"$T/c$b" 2>&1 &
+	local pid=$!
+	sleep 0.2
+	sent=$(send_a -n "$DRAIN_N")
+	wait $pid
+	t1=$(now_ns)
+	out=$(cat "$T/c$b")
+	# The reader slept DELAY_MS after opening; the rest is the drain.
+	secs=$(awk -v a="$t0" -v b="$t1" -v d="$DELAY_MS" 'BEGIN { printf "%.4f", (b - a) / 1e9 - d / 1000 }')
+	echo "c-b$b slots $(field "$out" slots) secs $secs sps $(awk -v n="$(field "$out" slots)" -v s="$secs" 'BEGIN { printf "%d", n / s }') sender_secs $(field "$sent" secs)"
+}
+
+drain_addon()
+{
+	local out sent
+	taskset -c 1 node "$COUNTER" -b 1024 -D "$DELAY_MS" -n "$DRAIN_N" -w 3000 -r "$DEV" >"$T/addon" 2>&1 &
+	local pid=$!
+	for ((i = 0; i < 400; i++)); do grep -q ready "$T/addon" && break; sleep 0.05; done
+	sent=$(send_a -n "$DRAIN_N")
+	wait $pid
+	out=$(grep '^slots' "$T/addon")
+	echo "addon-b1024 slots $(field "$out" slots) secs $(field "$out" secs) sps $(field "$out" sps) sender_secs $(field "$sent" secs)"
+}
+
+drain_c 16 | tee -a "$T/drain"
+drain_c 1024 | tee -a "$T/drain"
+drain_addon | tee -a "$T/drain"
+c1024=$(awk '$1 == "c-b1024" { print $7 }' "$T/drain")
+addon=$(awk '$1 == "addon-b1024" { print $7 }' "$T/drain")
+echo "drain ratio addon/C(1024) = $(awk -v a="$addon" -v c="$c1024" 'BEGIN { printf "%.2f", a / c }') (target >= 0.50)"
+cd_teardown
+
+# ---------------------------------------------------------------- 2. flood
+cd_setup pval0 txcopy 1 swtstamp 1 || { echo "SKIP: topology"; exit $ksft_skip; }
+echo "== flood: ${FLOOD_S}s of datagrams from CPU 0 on a 1024-slot ring, reader on CPU 1"
+
+flood()
+{
+	local name=$1 sent read drops
+	shift
+	"$@" &
+	local pid=$!
+	sleep 3 # reader started and opened (node is slow to start under TCG)
+	sent=$(send_a -t "$FLOOD_S" -b 64)
+	# The C client and read-count stop 4 s after the last slot; pval dump
+	# stops on Ctrl-C like a user would stop it.
+	case $name in dump*) sleep 3; kill -INT $pid ;; esac
+	wait $pid 2>/dev/null
+	case $name in
+	c-*) read=$(field "$(grep '^slots' "$T/$name")" slots) ;;
+	addon*) read=$(field "$(grep '^slots' "$T/$name")" slots) ;;
+	dump*) read=$(sed -n 's/^dump: \([0-9]*\) slots read, .*/\1/p' "$T/$name") ;;
+	esac
+	drops=$(( $(field "$sent" sent) - read ))
+	echo "$name sent $(field "$sent" sent) pps $(field "$sent" pps) read $read drops $drops drop_pct $(awk -v d="$drops" -v s="$(field "$sent" sent)" 'BEGIN { printf "%.2f", 100 * d / s }')"
+}
+
+flood c-b16 sh -c "exec taskset -c 1 $READ -M epoll -b 16 -w 4000 $DEV >$T/c-b16 2>&1" | tee -a "$T/flood"
+flood c-b1024 sh -c "exec taskset -c 1 $READ -M epoll -b 1024 -w 4000 $DEV >$T/c-b1024 2>&1" | tee -a "$T/flood"
+flood addon sh -c "exec taskset -c 1 node $COUNTER -b 1024 -w 4000 $DEV >$T/addon 2>&1" | tee -a "$T/flood"
+flood dump-json sh -c "exec taskset -c 1 node $PVAL_CLI dump --json --no-status $DEV >/dev/null 2>$T/dump-json" | tee -a "$T/flood"
+d16=$(awk '$1 == "c-b16" { print $9 }' "$T/flood")
+ddump=$(awk '$1 == "dump-json" { print $9 }' "$T/flood")
+echo "flood: pval dump --json drops $ddump vs C(16) $d16 (target: no more)"
