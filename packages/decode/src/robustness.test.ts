@@ -15,6 +15,9 @@ import { DecodeError, NeedMoreBytesError } from "./errors.js";
 import { FieldStatus, PvalFields, readPvalFieldsFromFrame } from "./fields.js";
 import { decodeFrame, decodeFrameStrict, type Frame, type Packet } from "./frame.js";
 
+// `pnpm test:fuzz` scales the runs up (PVAL_FUZZ_SCALE=100 by default there).
+const SCALE = Number(process.env.PVAL_FUZZ_SCALE ?? 1);
+
 const LAYERS = new Set([
   "ethernet",
   "vlan",
@@ -122,23 +125,31 @@ function decodeChecked(bytes: Uint8Array): Frame {
 }
 
 describe("decodeFrame on bad input", () => {
-  it("handles mutated and truncated frames", () => {
-    fc.assert(
-      fc.property(mutated, (bytes) => {
-        decodeChecked(bytes);
-      }),
-      { numRuns: 75_000 },
-    );
-  }, 120_000);
+  it(
+    "handles mutated and truncated frames",
+    () => {
+      fc.assert(
+        fc.property(mutated, (bytes) => {
+          decodeChecked(bytes);
+        }),
+        { numRuns: 75_000 * SCALE, seed: process.env.PVAL_FUZZ_SEED ? Number(process.env.PVAL_FUZZ_SEED) : undefined },
+      );
+    },
+    120_000 * SCALE,
+  );
 
-  it("handles random bytes", () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
-        decodeChecked(bytes);
-      }),
-      { numRuns: 10_000 },
-    );
-  }, 60_000);
+  it(
+    "handles random bytes",
+    () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+          decodeChecked(bytes);
+        }),
+        { numRuns: 10_000 * SCALE },
+      );
+    },
+    60_000 * SCALE,
+  );
 
   it("marks every cut inside a header of a valid frame, at every length", () => {
     let runs = 0;
