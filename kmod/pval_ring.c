@@ -82,7 +82,7 @@ module_param(wake_batch, uint, 0644);
 MODULE_PARM_DESC(wake_batch,
 		 "Wake a sleeping reader at once when this many slots are waiting (capped at half the ring)");
 
-static unsigned int wake_usecs = 50;
+static unsigned int wake_usecs = 1000;
 module_param(wake_usecs, uint, 0644);
 MODULE_PARM_DESC(wake_usecs,
 		 "Wake a sleeping reader at most this many microseconds after a copy (0: at once)");
@@ -347,7 +347,9 @@ static int pval_ring_release(struct inode *inode, struct file *file)
  * Copy slots [tail, head) into @to.  Each iovec segment gets as many whole
  * slots as fit, or one truncated slot when it is shorter than a slot; what
  * is left of a segment after its whole slots stays unused.  read() with one
- * buffer of k slots thus gets up to k slots.
+ * buffer of k slots thus gets up to k slots.  Only the header and the len
+ * bytes of the frame are written; the rest of each slot-sized area is
+ * skipped, not cleared.
  */
 static ssize_t pval_ring_copy_out(struct pval_ring *ring, struct iov_iter *to)
 {
@@ -358,15 +360,19 @@ static ssize_t pval_ring_copy_out(struct pval_ring *ring, struct iov_iter *to)
 	tail = ring->tail;
 	while (tail != head && iov_iter_count(to)) {
 		const struct pval_slot *slot = &ring->slots[tail & ring->mask];
-		size_t seg, want;
+		size_t seg, area, used, skip;
 
 		iov_iter_advance(to, 0);	/* step over empty segments */
 		seg = iov_iter_single_seg_count(to);
-		want = min(seg, PVAL_SLOT_SIZE);
-		if (copy_to_iter(slot, want, to) != want)
+		area = min(seg, PVAL_SLOT_SIZE);
+		used = min(area, offsetof(struct pval_slot, pkt) + slot->len);
+		if (copy_to_iter(slot, used, to) != used)
 			break;
-		if (seg > want && seg - want < PVAL_SLOT_SIZE)
-			iov_iter_advance(to, seg - want);
+		skip = area - used;
+		if (seg > area && seg - area < PVAL_SLOT_SIZE)
+			skip += seg - area;
+		if (skip)
+			iov_iter_advance(to, skip);
 		tail++;
 		n++;
 	}
