@@ -485,7 +485,7 @@ function finishPayload<P extends Packet>(pkt: P, u8: Uint8Array): P {
   return pkt;
 }
 
-function emptyPacket(u8: Uint8Array, start: number): Packet {
+function emptyPacket(start: number): Packet {
   return {
     ipv4: undefined,
     ipv6: undefined,
@@ -502,7 +502,7 @@ function emptyPacket(u8: Uint8Array, start: number): Packet {
 }
 
 function decodeIpAt(u8: Uint8Array, dv: DataView, off: number, end: number, depth: number): Packet {
-  const pkt = emptyPacket(u8, off);
+  const pkt = emptyPacket(off);
   setPayload(pkt, off, end);
   if (off >= end) {
     truncate(pkt, "ipv4", off, 20, end - off);
@@ -867,7 +867,7 @@ function decodeTransport(
   ipVersion: 4 | 6,
 ): void {
   if (protocol === IpProtocol.TCP) decodeTcp(u8, dv, off, end, claimedEnd, pkt);
-  else if (protocol === IpProtocol.UDP) decodeUdp(u8, dv, off, end, pkt);
+  else if (protocol === IpProtocol.UDP) decodeUdp(dv, off, end, pkt);
   else if (protocol === IpProtocol.ICMP && ipVersion === 4) decodeIcmp(u8, dv, off, end, pkt, depth);
   else if (protocol === IpProtocol.ICMPV6 && ipVersion === 6) decodeIcmpv6(u8, dv, off, end, pkt, depth);
 }
@@ -945,7 +945,7 @@ function decodeTcpOptions(
   });
 }
 
-function decodeUdp(u8: Uint8Array, dv: DataView, off: number, end: number, pkt: Packet): void {
+function decodeUdp(dv: DataView, off: number, end: number, pkt: Packet): void {
   if (off + 8 > end) {
     truncate(pkt, "udp", off, 8, end - off);
     return;
