@@ -184,9 +184,27 @@ test_ctrl_c()
 	log_test "Ctrl-C: clean stop, summary per device on stderr"
 }
 
+test_status_line()
+{
+	if ! command -v script >/dev/null; then
+		skip "live status line on a terminal" "no script(1) to provide a terminal"
+		return
+	fi
+	# script(1) gives pval dump a terminal; the status line goes to stderr
+	# once a second while it runs (10 slots take a few seconds of pings).
+	script -qfec "node $PVAL_CLI dump pval0 -c 10" "$T/tty" >/dev/null 2>&1 &
+	local pid=$!
+	sleep 3
+	ping_from_peer 8
+	cd_wait $pid 60 || check_err 1 "pval dump under script(1): exit $?"
+	grep -aq 'slots/s, [0-9]* read, 0 ring drops' "$T/tty" || check_err 1 "no status line: $(tr '\r' '\n' <"$T/tty" | tail -5)"
+	log_test "live status line (rate, drops) on a terminal"
+}
+
 test_dump_one
 test_dump_multi
 test_look_tcp_and_json
 test_write_pcapng
 test_ctrl_c
+test_status_line
 pval_exit

@@ -190,7 +190,7 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     if (err.code === "EPIPE") stop();
   };
   process.stdout.on("error", onStdoutError);
-  const status = options.status !== false && process.stderr.isTTY && !process.env.CI ? new StatusLine(tallies) : null;
+  const status = options.status !== false && process.stderr.isTTY ? new StatusLine(tallies) : null;
 
   let remaining = options.count ?? Number.POSITIVE_INFINITY;
   let failure: unknown;
