@@ -35,7 +35,7 @@ status=0
 
 step "ABI: generated constants and C layout"
 pnpm abi:check || status=1
-pnpm test:abi-layout || status=1
+pnpm test:abi-layout --reporter=default --reporter=json --outputFile="$reports/abi-layout.json" || status=1
 
 step "format and lint (biome)"
 pnpm exec biome ci --colors=off . || status=1
