@@ -39,7 +39,10 @@ export class Ctx {
   verbose = 0;
   eflag = false;
   suppressDefault = false;
-  readonly tcpSeq = new Map<string, TcpSeqEntry>();
+  /** IPv4 conversations: lower address → higher address → ports → numbers. */
+  readonly tcpSeq = new Map<number, Map<number, Map<number, TcpSeqEntry>>>();
+  /** IPv6 conversations: both addresses → ports → numbers. */
+  readonly tcpSeq6 = new Map<string, Map<number, TcpSeqEntry>>();
 
   /** Makes room for `n` more output bytes. */
   room(n: number): void {
@@ -102,6 +105,15 @@ export class Ctx {
       t = q;
     }
     b[--p] = 48 + t;
+  }
+
+  /** Appends `v` in decimal, zero-padded to `width` digits. */
+  numPad(v: number, width: number): void {
+    if (this.pos + width + 10 > this.buf.length) this.room(width + 10);
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    for (let i = digits; i < width; i++) this.buf[this.pos++] = 48;
+    this.num(v);
   }
 
   /** Appends the IPv4 address at `off` of the packet. */

@@ -40,22 +40,22 @@ function isVlan(type: number): boolean {
  * Prints an Ethernet frame; returns the link header length (for -x, which
  * dumps only what follows it).
  */
-export function printEther(c: Ctx, origlen: number): number {
-  const caplen = c.end;
+export function printEther(c: Ctx, base: number, origlen: number): number {
+  const caplen = c.end - base;
   c.proto = "ether";
   if (caplen < 14 || origlen < 14) {
     c.w(" [|ether]");
     return caplen;
   }
-  if (c.eflag) c.w(`${c.mac(6)} > ${c.mac(0)}, `);
+  if (c.eflag) c.w(`${c.mac(base + 6)} > ${c.mac(base)}, `);
   let length = origlen - 14;
-  let pos = 12;
+  let pos = base + 12;
   let hdrlen = 14;
   let printedLength = false;
   let type = c.be16(pos);
   pos += 2;
   while (isVlan(type)) {
-    if (caplen - pos < 4 || length < 4) {
+    if (c.end - pos < 4 || length < 4) {
       c.proto = "vlan";
       c.w(" [|vlan]");
       return caplen;
@@ -75,7 +75,7 @@ export function printEther(c: Ctx, origlen: number): number {
   if (type <= 1500) {
     // IEEE 802.3 length field: an LLC frame, which this printer does not decode.
     if (c.eflag) c.w(`802.3, length ${type}: `);
-    else c.w(`${c.mac(6)} > ${c.mac(0)}, 802.3, length ${type}: `);
+    else c.w(`${c.mac(base + 6)} > ${c.mac(base)}, 802.3, length ${type}: `);
     if (!c.suppressDefault) c.w(hexAsciiDump(c, pos, c.end - pos, "\n\t"));
     return hdrlen;
   }
@@ -84,7 +84,7 @@ export function printEther(c: Ctx, origlen: number): number {
     c.w(printedLength ? ", " : `, length ${origlen}: `);
   }
   if (!printEtherType(c, type, pos, length)) {
-    if (!c.eflag) c.w(`${c.mac(6)} > ${c.mac(0)}, ${etherTypeText(type)}, length ${origlen}: `);
+    if (!c.eflag) c.w(`${c.mac(base + 6)} > ${c.mac(base)}, ${etherTypeText(type)}, length ${origlen}: `);
     if (!c.suppressDefault) c.w(hexAsciiDump(c, pos, Math.min(length, c.end - pos), "\n\t"));
   }
   return hdrlen;

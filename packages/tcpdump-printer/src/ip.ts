@@ -61,11 +61,31 @@ const FRAG_FLAGS: [number, string][] = [
   [0x8000, "rsvd"],
 ];
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16));
-/** `, flags [...]` for the three flag bits. */
-const FRAG_TEXT: string[] = Array.from({ length: 8 }, (_, i) => `, flags [${bitNames(FRAG_FLAGS, "none", i << 13)}]`);
-/** `, proto NAME (N)` for every protocol number. */
-const PROTO_TEXT: string[] = Array.from({ length: 256 }, (_, i) => `, proto ${IPPROTO_NAMES[i] ?? "unknown"} (${i})`);
+const ECN = ["", ",ECT(1)", ",ECT(0)", ",CE"];
+const headStarts: (string | undefined)[] = [];
+const headMiddles: (string | undefined)[] = [];
+
+/** `(tos 0x.., ttl N, id ` for one (tos, ttl) pair, made once. */
+function headStart(tos: number, ttl: number): string {
+  const k = tos * 256 + ttl;
+  let s = headStarts[k];
+  if (s === undefined) {
+    s = `(tos 0x${tos.toString(16)}${ECN[tos & 3]}${ttl >= 1 ? `, ttl ${ttl}` : ""}, id `;
+    headStarts[k] = s;
+  }
+  return s;
+}
+
+/** `, flags [..], proto NAME (N), length ` for one (flag bits, protocol) pair, made once. */
+function headMiddle(flags: number, nh: number): string {
+  const k = flags * 256 + nh;
+  let s = headMiddles[k];
+  if (s === undefined) {
+    s = `, flags [${bitNames(FRAG_FLAGS, "none", flags << 13)}], proto ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh}), length `;
+    headMiddles[k] = s;
+  }
+  return s;
+}
 
 const OPTION_NAMES: Record<number, string> = {
   0: "EOL",
@@ -122,31 +142,12 @@ function printIpBody(c: Ctx, p: number, hlen: number, len: number, totalLength: 
     let truncated = false;
     if (c.verbose > 0) {
       const tos = c.u8(p + 1);
-      c.w("(tos 0x");
-      c.w(HEX[tos]!);
-      switch (tos & 3) {
-        case 1:
-          c.w(",ECT(1)");
-          break;
-        case 2:
-          c.w(",ECT(0)");
-          break;
-        case 3:
-          c.w(",CE");
-          break;
-      }
       const ttl = c.u8(p + 8);
-      if (ttl >= 1) {
-        c.w(", ttl ");
-        c.num(ttl);
-      }
-      c.w(", id ");
+      c.w(headStart(tos, ttl));
       c.num(c.be16(p + 4));
       c.w(", offset ");
       c.num((off & 0x1fff) * 8);
-      c.w(FRAG_TEXT[off >>> 13]!);
-      c.w(PROTO_TEXT[nh]!);
-      c.w(", length ");
+      c.w(headMiddle(off >>> 13, nh));
       c.num(totalLength);
       if (hlen > 20) {
         c.w(", options (");

@@ -27,8 +27,15 @@ export interface PrintablePacket {
   tsNsec: number;
   /** Captured bytes, starting at the Ethernet header. */
   data: Uint8Array;
-  /** Length on the wire (defaults to `data.length`). */
+  /** Length on the wire (defaults to the captured length). */
   origlen?: number;
+  /**
+   * Optional zero-copy form: the captured bytes are `buffer[dataOffset,
+   * dataOffset + caplen)`; when all three are set, `data` is not read.
+   */
+  buffer?: Uint8Array;
+  dataOffset?: number;
+  caplen?: number;
 }
 
 /**
@@ -39,6 +46,8 @@ export class PacketPrinter {
   readonly #ctx = new Ctx();
   readonly #ts: TimestampFormatter;
   readonly #hex: HexMode;
+  #prefixSec = Number.NaN;
+  #prefix = "";
 
   constructor(options: PrintOptions = {}) {
     const c = this.#ctx;
@@ -51,36 +60,62 @@ export class PacketPrinter {
 
   #print(packet: PrintablePacket): void {
     const c = this.#ctx;
-    const data = packet.data;
+    let data: Uint8Array;
+    let base: number;
+    let caplen: number;
+    if (packet.buffer !== undefined && packet.dataOffset !== undefined && packet.caplen !== undefined) {
+      data = packet.buffer;
+      base = packet.dataOffset;
+      caplen = packet.caplen;
+    } else {
+      data = packet.data;
+      base = 0;
+      caplen = data.length;
+    }
     c.data = data;
-    c.end = data.length;
-    c.w(this.#ts.format(packet.tsSec, packet.tsNsec));
+    c.end = base + caplen;
+    this.#timestamp(packet.tsSec, packet.tsNsec);
     c.jumped = false;
     let hdrlen = 0;
     try {
-      hdrlen = printEther(c, packet.origlen ?? data.length);
+      hdrlen = printEther(c, base, packet.origlen ?? caplen);
     } catch (err) {
       if (err !== TRUNCATED) throw err;
       c.w(` [|${c.proto}]`);
       c.jumped = true;
     }
     if (c.jumped) hdrlen = 0;
-    const caplen = data.length;
     switch (this.#hex) {
       case "x":
-        if (caplen > hdrlen) c.w(hexDump(data, hdrlen, caplen - hdrlen, "\n\t"));
+        if (caplen > hdrlen) c.w(hexDump(data, base + hdrlen, caplen - hdrlen, "\n\t"));
         break;
       case "xx":
-        c.w(hexDump(data, 0, caplen, "\n\t"));
+        c.w(hexDump(data, base, caplen, "\n\t"));
         break;
       case "X":
-        if (caplen > hdrlen) c.w(hexAsciiBytes(data, hdrlen, caplen - hdrlen, "\n\t"));
+        if (caplen > hdrlen) c.w(hexAsciiBytes(data, base + hdrlen, caplen - hdrlen, "\n\t"));
         break;
       case "XX":
-        c.w(hexAsciiBytes(data, 0, caplen, "\n\t"));
+        c.w(hexAsciiBytes(data, base, caplen, "\n\t"));
         break;
     }
     c.w("\n");
+  }
+
+  /** The timestamp and its space; the common modes without building strings. */
+  #timestamp(sec: number, nsec: number): void {
+    const c = this.#ctx;
+    const ts = this.#ts;
+    if (ts.mode === "time" || ts.mode === "date") {
+      if (sec !== this.#prefixSec) {
+        this.#prefix = `${ts.prefix(sec)}.`;
+        this.#prefixSec = sec;
+      }
+      c.w(this.#prefix);
+      if (ts.precision === "nano") c.numPad(nsec, 9);
+      else c.numPad(Math.floor(nsec / 1000), 6);
+      c.w(" ");
+    } else c.w(ts.format(sec, nsec));
   }
 
   /** The text for one packet, ending in a newline. */

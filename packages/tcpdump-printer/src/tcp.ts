@@ -2,7 +2,7 @@
 // packet of each conversation (tcpdump without -S), window, options, length,
 // and the checksum at -v.
 
-import { bitNames, type Ctx, finishSum, shouldBe, sum16 } from "./context.js";
+import { bitNames, type Ctx, finishSum, shouldBe, sum16, type TcpSeqEntry } from "./context.js";
 import { printDns } from "./dns.js";
 import type { IpInfo } from "./ip.js";
 
@@ -119,13 +119,27 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     const first = rev ? ip.hdr + (ip.v6 ? 24 : 16) : ip.hdr + (ip.v6 ? 8 : 12);
     const second = rev ? ip.hdr + (ip.v6 ? 8 : 12) : ip.hdr + (ip.v6 ? 24 : 16);
     const ports = rev ? dport * 65536 + sport : sport * 65536 + dport;
-    const key = ip.v6
-      ? `6:${addrKey(c, first)}:${addrKey(c, first + 4)}:${addrKey(c, first + 8)}:${addrKey(c, first + 12)}:${addrKey(c, second)}:${addrKey(c, second + 4)}:${addrKey(c, second + 8)}:${addrKey(c, second + 12)}:${ports}`
-      : `${addrKey(c, first)}:${addrKey(c, second)}:${ports}`;
-    let th = c.tcpSeq.get(key);
+    // IPv4 conversations live in nested maps keyed by numbers (no string to
+    // build and hash per packet); IPv6 ones under a string key.
+    let inner: Map<number, TcpSeqEntry>;
+    if (ip.v6) {
+      const key = `${addrKey(c, first)}:${addrKey(c, first + 4)}:${addrKey(c, first + 8)}:${addrKey(c, first + 12)}:${addrKey(c, second)}:${addrKey(c, second + 4)}:${addrKey(c, second + 8)}:${addrKey(c, second + 12)}`;
+      let m = c.tcpSeq6.get(key);
+      if (m === undefined) c.tcpSeq6.set(key, (m = new Map()));
+      inner = m;
+    } else {
+      const a = addrKey(c, first);
+      const b = addrKey(c, second);
+      let byA = c.tcpSeq.get(a);
+      if (byA === undefined) c.tcpSeq.set(a, (byA = new Map()));
+      let m = byA.get(b);
+      if (m === undefined) byA.set(b, (m = new Map()));
+      inner = m;
+    }
+    let th = inner.get(ports);
     if (th === undefined || flags & 0x02) {
       th = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
-      c.tcpSeq.set(key, th);
+      inner.set(ports, th);
     } else if (rev) {
       seq = (seq - th.ack) >>> 0;
       ack = (ack - th.seq) >>> 0;

@@ -56,6 +56,18 @@ export class TimestampFormatter {
     return ` ${sign}${pad2(Math.floor(ds / 3600))}:${pad2(Math.floor((ds % 3600) / 60))}:${pad2(ds % 60)}.${this.#frac(dn)}`;
   }
 
+  /** The date and/or time of day of `sec` (modes "time" and "date"), cached per second. */
+  prefix(sec: number): string {
+    if (sec !== this.#cacheSec) {
+      const d = new Date(sec * 1000);
+      const tod = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+      this.#cacheText =
+        this.mode === "date" ? `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${tod}` : tod;
+      this.#cacheSec = sec;
+    }
+    return this.#cacheText;
+  }
+
   /** The timestamp text followed by a space (empty for `-t`). */
   format(sec: number, nsec: number): string {
     switch (this.mode) {
@@ -76,16 +88,8 @@ export class TimestampFormatter {
           this.#firstNsec = nsec;
         }
         return `${this.#delta(sec, nsec, this.#firstSec, this.#firstNsec)} `;
-      default: {
-        if (sec !== this.#cacheSec) {
-          const d = new Date(sec * 1000);
-          const tod = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
-          this.#cacheText =
-            this.mode === "date" ? `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${tod}` : tod;
-          this.#cacheSec = sec;
-        }
-        return `${this.#cacheText}.${this.#frac(nsec)} `;
-      }
+      default:
+        return `${this.prefix(sec)}.${this.#frac(nsec)} `;
     }
   }
 }

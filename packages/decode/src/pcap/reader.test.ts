@@ -19,11 +19,25 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function readAll(file: Uint8Array, chunkSize = file.length): CaptureRecord[] {
+type Copied = Pick<CaptureRecord, "linktype" | "tsSec" | "tsNsec" | "origlen" | "offset" | "data">;
+
+/** The record's values (the reader reuses the object and its bytes). */
+function copy(r: CaptureRecord): Copied {
+  return {
+    linktype: r.linktype,
+    tsSec: r.tsSec,
+    tsNsec: r.tsNsec,
+    origlen: r.origlen,
+    offset: r.offset,
+    data: r.data.slice(),
+  };
+}
+
+function readAll(file: Uint8Array, chunkSize = file.length): Copied[] {
   const reader = new CaptureReader();
-  const got: CaptureRecord[] = [];
+  const got: Copied[] = [];
   for (let i = 0; i < file.length; i += chunkSize) {
-    reader.feed(file.subarray(i, i + chunkSize), (r) => got.push({ ...r, data: r.data.slice() }));
+    reader.feed(file.subarray(i, i + chunkSize), (r) => got.push(copy(r)));
   }
   reader.end();
   return got;
@@ -77,10 +91,21 @@ describe("CaptureReader", () => {
     expect(Array.from(got[0]!.data)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it("hands out one reused record, with a zero-copy view of the bytes", () => {
+    const reader = new CaptureReader();
+    const seen: CaptureRecord[] = [];
+    reader.feed(micro, (r) => {
+      seen.push(r);
+      expect(r.buffer.subarray(r.dataOffset, r.dataOffset + r.caplen)).toEqual(r.data);
+    });
+    expect(seen).toHaveLength(3);
+    expect(seen[0]).toBe(seen[2]);
+  });
+
   it("reads pcapng with nanosecond resolution", () => {
     const reader = new CaptureReader();
-    const got: CaptureRecord[] = [];
-    reader.feed(ng, (r) => got.push({ ...r, data: r.data.slice() }));
+    const got: Copied[] = [];
+    reader.feed(ng, (r) => got.push(copy(r)));
     reader.end();
     expect(reader.info).toEqual({ format: "pcapng", precision: "nano", linktype: 1, snaplen: 262144 });
     expect(got.map((r) => [r.tsSec, r.tsNsec, r.origlen])).toEqual([

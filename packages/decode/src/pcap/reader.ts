@@ -32,7 +32,10 @@ const OPT_IF_TSOFFSET = 14;
 export type CaptureFormat = "pcap" | "pcapng";
 export type TimestampPrecision = "micro" | "nano";
 
-/** One packet of a capture file. */
+/**
+ * One packet of a capture file. The reader hands the same object to every
+ * callback and points it at the next packet afterwards: copy what you keep.
+ */
 export interface CaptureRecord {
   /** Link-layer type (LINKTYPE_*), 1 for Ethernet. */
   linktype: number;
@@ -46,6 +49,47 @@ export interface CaptureRecord {
   data: Uint8Array;
   /** Byte offset of the record (pcap) or block (pcapng) in the file. */
   offset: number;
+  /** Zero-copy form of `data`: `buffer[dataOffset, dataOffset + caplen)`. */
+  buffer: Uint8Array;
+  dataOffset: number;
+  caplen: number;
+}
+
+/** The reused record; `data` is made only when asked for. */
+class RecordView implements CaptureRecord {
+  linktype = 0;
+  tsSec = 0;
+  tsNsec = 0;
+  origlen = 0;
+  offset = 0;
+  buffer: Uint8Array = new Uint8Array(0);
+  dataOffset = 0;
+  caplen = 0;
+
+  get data(): Uint8Array {
+    return this.buffer.subarray(this.dataOffset, this.dataOffset + this.caplen);
+  }
+
+  set(
+    linktype: number,
+    sec: number,
+    nsec: number,
+    origlen: number,
+    offset: number,
+    buf: Uint8Array,
+    at: number,
+    caplen: number,
+  ): this {
+    this.linktype = linktype;
+    this.tsSec = sec;
+    this.tsNsec = nsec;
+    this.origlen = origlen;
+    this.offset = offset;
+    this.buffer = buf;
+    this.dataOffset = at;
+    this.caplen = caplen;
+    return this;
+  }
 }
 
 /** What the file header says; known after the first header has been read. */
@@ -75,6 +119,7 @@ export class CaptureReader {
   #interfaces: PcapngInterface[] = [];
   #done = false;
   #sawInterface = false;
+  readonly #record = new RecordView();
 
   /** The file header, once it has been read. */
   get info(): CaptureInfo | undefined {
@@ -204,14 +249,18 @@ export class CaptureReader {
           base + pos,
         );
       }
-      onRecord({
-        linktype,
-        tsSec: view.getUint32(pos, little),
-        tsNsec: nano ? frac : frac * 1000,
-        origlen: view.getUint32(pos + 12, little),
-        data: buf.subarray(pos + 16, pos + 16 + caplen),
-        offset: base + pos,
-      });
+      onRecord(
+        this.#record.set(
+          linktype,
+          view.getUint32(pos, little),
+          nano ? frac : frac * 1000,
+          view.getUint32(pos + 12, little),
+          base + pos,
+          buf,
+          pos + 16,
+          caplen,
+        ),
+      );
       pos += 16 + caplen;
     }
     return pos;
@@ -360,14 +409,7 @@ export class CaptureReader {
       throw new CaptureFormatError(`invalid packet block: caplen ${caplen} overruns the block length ${total}`, at);
     }
     const t = splitTimestamp(hi, lo, iface.unitsPerSec);
-    onRecord({
-      linktype: iface.linktype,
-      tsSec: t.sec + iface.offsetSec,
-      tsNsec: t.nsec,
-      origlen,
-      data: buf.subarray(pos + 28, pos + 28 + caplen),
-      offset: at,
-    });
+    onRecord(this.#record.set(iface.linktype, t.sec + iface.offsetSec, t.nsec, origlen, at, buf, pos + 28, caplen));
   }
 
   #readSimpleBlock(
@@ -382,13 +424,6 @@ export class CaptureReader {
     const origlen = view.getUint32(pos + 8, this.#little);
     let caplen = Math.min(origlen, total - 16);
     if (iface.snaplen !== 0) caplen = Math.min(caplen, iface.snaplen);
-    onRecord({
-      linktype: iface.linktype,
-      tsSec: 0,
-      tsNsec: 0,
-      origlen,
-      data: buf.subarray(pos + 12, pos + 12 + caplen),
-      offset: at,
-    });
+    onRecord(this.#record.set(iface.linktype, 0, 0, origlen, at, buf, pos + 12, caplen));
   }
 }

@@ -46,7 +46,18 @@ export async function* readCaptureStream(source: AsyncIterable<Uint8Array>): Asy
   const reader = new CaptureReader();
   const batch: CaptureRecord[] = [];
   const push: RecordCallback = (r) => {
-    batch.push({ ...r, data: r.data.slice() });
+    const data = r.data.slice();
+    batch.push({
+      linktype: r.linktype,
+      tsSec: r.tsSec,
+      tsNsec: r.tsNsec,
+      origlen: r.origlen,
+      offset: r.offset,
+      data,
+      buffer: data,
+      dataOffset: 0,
+      caplen: data.length,
+    });
   };
   for await (const chunk of source) {
     let failure: unknown;
