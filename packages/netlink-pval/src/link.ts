@@ -177,6 +177,25 @@ export function isPvalLink(link: Link): link is PvalLink {
   return link.kind === PVAL_KIND && link.pval !== undefined;
 }
 
+const SAME_NAME_FIELDS = [
+  "mtu",
+  "minMtu",
+  "maxMtu",
+  "linkmode",
+  "qdisc",
+  "group",
+  "txqlen",
+  "address",
+  "broadcast",
+  "promiscuity",
+  "numTxQueues",
+  "numRxQueues",
+  "gsoMaxSize",
+  "gsoMaxSegs",
+  "linkNetnsid",
+  "stats64",
+] as const satisfies readonly (keyof Link)[];
+
 /** Decode one RTM_NEWLINK message. Peer names are left empty; see resolvePeers. */
 export function decodeLinkMessage(msg: Nlmsg): Link {
   const { value: ifi, consumed } = parseIfInfoMsg(msg.payload);
@@ -193,23 +212,9 @@ export function decodeLinkMessage(msg: Nlmsg): Link {
     if (value !== undefined) link[key] = value as Link[K];
   };
   copy("kind", info?.kind);
-  copy("mtu", a.mtu);
-  copy("minMtu", a.minMtu);
-  copy("maxMtu", a.maxMtu);
-  copy("linkmode", a.linkmode);
-  copy("qdisc", a.qdisc);
-  copy("group", a.group);
-  copy("txqlen", a.txqlen);
-  copy("address", a.address);
-  copy("broadcast", a.broadcast);
-  copy("promiscuity", a.promiscuity);
+  // These attribute fields of LINK_ATTRS carry the Link field's name and type.
+  for (const key of SAME_NAME_FIELDS) copy(key, a[key]);
   copy("carrier", a.carrier === undefined ? undefined : a.carrier === 1);
-  copy("numTxQueues", a.numTxQueues);
-  copy("numRxQueues", a.numRxQueues);
-  copy("gsoMaxSize", a.gsoMaxSize);
-  copy("gsoMaxSegs", a.gsoMaxSegs);
-  copy("linkNetnsid", a.linkNetnsid);
-  copy("stats64", a.stats64);
   if (a.link !== undefined && a.link !== ifi.index) link.link = { index: a.link as number };
   if (a.master !== undefined) link.master = { index: a.master as number };
   if (info?.kind === PVAL_KIND && info.data instanceof Uint8Array) {
