@@ -169,8 +169,10 @@ function measure(cmd, cmdArgs) {
   if (r.status !== 0) throw new Error(`${cmd} failed (${r.status}): ${r.stderr}`);
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(r.stderr);
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr);
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr);
   const seconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
-  return { seconds, rssKiB: Number(rss[1]) };
+  return { seconds, cpu: Number(user[1]) + Number(sys[1]), rssKiB: Number(rss[1]) };
 }
 
 const keep = args.indexOf("--capture");
@@ -191,7 +193,8 @@ try {
     const p = measure(process.execPath, [CLI, "print", "-nv", "-r", file]);
     const t = measure(TCPDUMP, ["-nv", "-r", file]);
     console.log(
-      `run ${run + 1}: pval print ${p.seconds.toFixed(2)} s (${(p.rssKiB / 1024).toFixed(0)} MiB), tcpdump ${t.seconds.toFixed(2)} s (${(t.rssKiB / 1024).toFixed(0)} MiB)`,
+      `run ${run + 1}: pval print ${p.seconds.toFixed(2)} s wall, ${p.cpu.toFixed(2)} s cpu, ${(p.rssKiB / 1024).toFixed(0)} MiB; ` +
+        `tcpdump ${t.seconds.toFixed(2)} s wall, ${t.cpu.toFixed(2)} s cpu, ${(t.rssKiB / 1024).toFixed(0)} MiB`,
     );
     if (!best.pval || p.seconds < best.pval.seconds) best.pval = p;
     if (!best.tcpdump || t.seconds < best.tcpdump.seconds) best.tcpdump = t;

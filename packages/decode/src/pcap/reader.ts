@@ -134,33 +134,53 @@ export class CaptureReader {
   feed(chunk: Uint8Array, onRecord: RecordCallback): void {
     if (this.#done) throw new Error("CaptureReader: feed() after end()");
     let buf = chunk;
-    const base = this.#base;
     if (this.#pending.length > 0) {
       const joined = new Uint8Array(this.#pending.length + chunk.length);
       joined.set(this.#pending, 0);
       joined.set(chunk, this.#pending.length);
       buf = joined;
     }
+    const base = this.#base;
+    const pos = this.#parse(buf, onRecord);
+    this.#keep(buf, pos, base);
+  }
+
+  /**
+   * Parses what it can of `buf` and returns the number of bytes consumed;
+   * the caller keeps the rest and passes it again, followed by more input,
+   * at the start of the next call (or to {@link end}). Lets a file reader
+   * reuse one buffer instead of allocating per chunk.
+   */
+  feedPartial(buf: Uint8Array, onRecord: RecordCallback): number {
+    if (this.#done) throw new Error("CaptureReader: feedPartial() after end()");
+    if (this.#pending.length > 0) throw new Error("CaptureReader: feedPartial() after feed() left bytes pending");
+    const pos = this.#parse(buf, onRecord);
+    this.#base += pos;
+    return pos;
+  }
+
+  /** Parses from the start of `buf` (file offset `#base`); returns the bytes consumed. */
+  #parse(buf: Uint8Array, onRecord: RecordCallback): number {
+    const base = this.#base;
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let pos = 0;
     if (this.#info === undefined) {
       const used = this.#readFileHeader(buf, view, base);
-      if (used < 0) {
-        this.#keep(buf, 0, base);
-        return;
-      }
+      if (used < 0) return 0;
       pos = used;
     }
-    pos =
-      this.#info!.format === "pcap"
-        ? this.#readPcapRecords(buf, view, pos, base, onRecord)
-        : this.#readPcapngBlocks(buf, view, pos, base, onRecord);
-    this.#keep(buf, pos, base);
+    return this.#info!.format === "pcap"
+      ? this.#readPcapRecords(buf, view, pos, base, onRecord)
+      : this.#readPcapngBlocks(buf, view, pos, base, onRecord);
   }
 
-  /** Declares the end of the file; throws when it ends inside a header or record. */
-  end(): void {
+  /**
+   * Declares the end of the file; throws when it ends inside a header or
+   * record. With feedPartial, pass the bytes it did not consume.
+   */
+  end(rest?: Uint8Array): void {
     this.#done = true;
+    if (rest !== undefined && rest.length > 0) this.#pending = rest.slice();
     const left = this.#pending.length;
     if (this.#info === undefined) {
       throw new CaptureFormatError(

@@ -17,19 +17,30 @@ export type FileRecordCallback = (record: CaptureRecord, info: CaptureInfo) => b
 export function readCaptureFile(path: string | number, onRecord: FileRecordCallback): CaptureInfo {
   const fd = typeof path === "number" ? path : openSync(path, "r");
   const reader = new CaptureReader();
-  const chunk = new Uint8Array(CHUNK);
+  // One buffer for the whole file: unconsumed bytes move to its front and the
+  // next read goes after them; it grows only for a record larger than itself.
+  let buf = new Uint8Array(CHUNK);
+  let have = 0;
   let stopped = false;
   const cb: RecordCallback = (r) => {
     if (!stopped && onRecord(r, reader.info!) === false) stopped = true;
   };
   try {
     while (!stopped) {
-      const n = readSync(fd, chunk, 0, CHUNK, null);
+      if (have === buf.length) {
+        const bigger = new Uint8Array(buf.length * 2);
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const n = readSync(fd, buf, have, buf.length - have, null);
       if (n === 0) {
-        reader.end();
+        reader.end(buf.subarray(0, have));
         break;
       }
-      reader.feed(chunk.subarray(0, n), cb);
+      have += n;
+      const used = reader.feedPartial(buf.subarray(0, have), cb);
+      buf.copyWithin(0, used, have);
+      have -= used;
     }
   } finally {
     if (typeof path !== "number") closeSync(fd);
