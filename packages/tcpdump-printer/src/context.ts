@@ -55,15 +55,15 @@ export class Ctx {
   /** Appends ASCII text. */
   w(s: string): void {
     const n = s.length;
-    if (this.pos + n > this.buf.length) this.room(n);
-    if (n > 24) {
-      this.pos += this.buf.write(s, this.pos, "latin1");
+    const p = this.pos;
+    if (p + n > this.buf.length) this.room(n);
+    if (n > 64) {
+      this.pos = p + this.buf.write(s, p, "latin1");
       return;
     }
     const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
-    this.pos = p;
+    for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
+    this.pos = p + n;
   }
 
   /** Appends a non-negative integer in decimal. */
