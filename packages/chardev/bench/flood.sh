@@ -36,7 +36,8 @@ cleanup()
 trap cleanup EXIT
 
 field() { awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$1"; }
-now_ns() { date +%s%N; }
+# Microseconds since the epoch (bash 5; the guest's date has no %N).
+now_us() { echo "${EPOCHREALTIME/./}"; }
 send_a() { ip netns exec "$NS_A" taskset -c 0 "$SEND" "$@" "$PVAL_ADDR_B" "$PORT"; }
 
 # ---------------------------------------------------------------- 1. drain
@@ -50,16 +51,16 @@ echo "== drain: $DRAIN_N slots queued in a 65536-slot ring (reader waits ${DELAY
 drain_c()
 {
 	local b=$1 t0 t1 out sent secs
-	t0=$(now_ns)
+	t0=$(now_us)
 	taskset -c 1 "$READ" -M epoll -b "$b" -D "$DELAY_MS" -n "$DRAIN_N" "$DEV" >"$T/c$b" 2>&1 &
 	local pid=$!
 	sleep 0.2
 	sent=$(send_a -n "$DRAIN_N")
 	wait $pid
-	t1=$(now_ns)
+	t1=$(now_us)
 	out=$(cat "$T/c$b")
 	# The reader slept DELAY_MS after opening; the rest is the drain.
-	secs=$(awk -v a="$t0" -v b="$t1" -v d="$DELAY_MS" 'BEGIN { printf "%.4f", (b - a) / 1e9 - d / 1000 }')
+	secs=$(awk -v a="$t0" -v b="$t1" -v d="$DELAY_MS" 'BEGIN { printf "%.4f", (b - a) / 1e6 - d / 1000 }')
 	echo "c-b$b slots $(field "$out" slots) secs $secs sps $(awk -v n="$(field "$out" slots)" -v s="$secs" 'BEGIN { printf "%d", n / s }') sender_secs $(field "$sent" secs)"
 }
 
