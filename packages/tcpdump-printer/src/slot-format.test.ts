@@ -194,6 +194,19 @@ describe("json", () => {
       },
     ]);
   });
+
+  it("stays valid JSON for any stored length and an odd device name", () => {
+    const frame = encodeFrame(tcpPshAckFin);
+    const p = new SlotPrinter("json");
+    for (let len = 0; len <= frame.length; len++) {
+      const b = SlotBatch.allocate(1);
+      b.write(0, { frame: frame.subarray(0, len), pktlen: frame.length });
+      const o = JSON.parse(p.line(b, 0, { device: 'a "quoted"\\path', direction: "rx", cpu: 3 }));
+      expect(o).toMatchObject({ device: 'a "quoted"\\path', direction: "rx", cpu: 3, len });
+      if (len >= 14 + 32 + 14) expect(o.tcpFlags).toBe(TcpFlag.PSH | TcpFlag.ACK | TcpFlag.FIN);
+      if (len < 14 + 32) expect(o.pval).toBeUndefined();
+    }
+  });
 });
 
 it("refuses an unknown format", () => {

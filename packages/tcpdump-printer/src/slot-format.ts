@@ -64,6 +64,8 @@ export function u64ToDecimal(hi: number, lo: number): string {
 export class SlotPrinter {
   readonly format: SlotFormat;
   readonly #fields = new PvalFields();
+  #jsonDevice: string | undefined;
+  #jsonDeviceText = "null";
 
   constructor(format: SlotFormat) {
     if (!SLOT_FORMATS.includes(format)) {
@@ -147,39 +149,31 @@ export class SlotPrinter {
     return at < f.len ? batch.bytes[p + at]! : -1;
   }
 
+  // Built as text, not through JSON.stringify of an object: this runs once
+  // per slot at full ring speed. Only the device path needs escaping.
   #json(batch: SlotBatch, i: number, ts: string, source: SlotSource): string {
     const f = this.#fields;
-    const o: Record<string, unknown> = {
-      device: source.device ?? null,
-      direction: source.direction ?? null,
-      cpu: source.cpu ?? null,
-      tstamp: ts,
-      len: f.len,
-      pktlen: f.pktlen,
-    };
-    if (f.status & FieldStatus.BAD_SLOT) {
-      o.invalid = "slot";
-      return JSON.stringify(o);
+    if (source.device !== this.#jsonDevice) {
+      this.#jsonDevice = source.device;
+      this.#jsonDeviceText = JSON.stringify(source.device ?? null);
     }
+    let s = `{"device":${this.#jsonDeviceText},"direction":${source.direction ? `"${source.direction}"` : "null"},"cpu":${source.cpu ?? "null"},"tstamp":"${ts}","len":${f.len},"pktlen":${f.pktlen}`;
+    if (f.status & FieldStatus.BAD_SLOT) return `${s},"invalid":"slot"}`;
     if (f.len >= ETHER_HEADER) {
       const p = batch.pktOffset(i);
-      o.src = mac(batch.bytes, p + 6);
-      o.dst = mac(batch.bytes, p);
-      o.ethertype = f.ethertype;
-      if (f.vlanCount) o.vlans = f.vlanCount;
+      s += `,"src":"${mac(batch.bytes, p + 6)}","dst":"${mac(batch.bytes, p)}","ethertype":${f.ethertype}`;
+      if (f.vlanCount) s += `,"vlans":${f.vlanCount}`;
     }
     if (f.status & FieldStatus.IPV4) {
-      o.ipSrc = ipv4(f.src);
-      o.ipDst = ipv4(f.dst);
-      o.ipProto = f.protocol;
+      s += `,"ipSrc":"${ipv4(f.src)}","ipDst":"${ipv4(f.dst)}","ipProto":${f.protocol}`;
       if (f.protocol === IpProtocol.TCP) {
         const flags = this.#tcpFlags(batch, i);
-        if (flags >= 0) o.tcpFlags = flags;
+        if (flags >= 0) s += `,"tcpFlags":${flags}`;
       }
     }
-    if (f.status & FieldStatus.PVAL) o.pval = { cpu: f.cpu, seq: u64ToDecimal(f.seqHi, f.seqLo) };
-    if (f.status & FieldStatus.TRUNCATED) o.truncated = true;
-    if (f.status & FieldStatus.MALFORMED) o.malformed = true;
-    return JSON.stringify(o);
+    if (f.status & FieldStatus.PVAL) s += `,"pval":{"cpu":${f.cpu},"seq":"${u64ToDecimal(f.seqHi, f.seqLo)}"}`;
+    if (f.status & FieldStatus.TRUNCATED) s += `,"truncated":true`;
+    if (f.status & FieldStatus.MALFORMED) s += `,"malformed":true`;
+    return `${s}}`;
   }
 }
