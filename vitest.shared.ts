@@ -9,6 +9,7 @@ const src = (dir: string): string => fileURLToPath(new URL(`./packages/${dir}/sr
 export const sharedConfig: UserConfig = {
   resolve: {
     alias: {
+      "@pval/capture": src("capture"),
       "@pval/decode": src("decode"),
       "@pval/chardev": src("chardev"),
       "@pval/netlink": src("netlink-pval"),

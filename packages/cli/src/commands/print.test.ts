@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -208,5 +208,54 @@ describe("parseArgs", () => {
     const r = await run(["help"]);
     expect(r.code).toBe(EXIT_OK);
     expect(r.err).toMatch(/^Usage: pval print -r FILE/);
+  });
+});
+
+// Live capture needs root (a veth pair, CAP_NET_RAW), like tcpdump itself.
+const isRoot = process.getuid?.() === 0 && spawnSync("ip", ["-V"]).status === 0 && haveTcpdump;
+
+describe.runIf(isRoot)("pval print -i", () => {
+  const A = `pvpr${process.pid % 10000}a`;
+  const B = `pvpr${process.pid % 10000}b`;
+
+  it("prints the same lines as tcpdump on the same interface and filter", async () => {
+    execFileSync("ip", ["link", "add", A, "type", "veth", "peer", "name", B]);
+    try {
+      execFileSync("ip", ["link", "set", A, "up"]);
+      execFileSync("ip", ["link", "set", B, "up"]);
+      execFileSync("ip", ["addr", "add", "10.99.9.1/24", "dev", A]);
+      const tcpdump = spawn(TCPDUMP, ["-n", "-e", "-tt", "-v", "-c", "2", "-i", B, "arp"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let theirs = "";
+      tcpdump.stdout.on("data", (d: Buffer) => {
+        theirs += d.toString("latin1");
+      });
+      await new Promise<void>((resolve) => {
+        tcpdump.stderr.on("data", (d: Buffer) => {
+          if (d.toString().includes("listening on")) resolve();
+        });
+      });
+      const ours = run(["-nevtt", "-c", "2", "-i", B, "arp"]);
+      await new Promise((r) => setTimeout(r, 300));
+      const ping = spawn("ping", ["-c", "4", "-i", "0.3", "-W", "1", "-I", A, "10.99.9.2"], { stdio: "ignore" });
+      const r = await ours;
+      await new Promise((resolve) => tcpdump.once("exit", resolve));
+      ping.kill();
+      expect(r.code).toBe(EXIT_OK);
+      expect(r.err).toMatch(new RegExp(`^print: listening on ${B}, link-type EN10MB \\(Ethernet\\)`));
+      expect(r.out).toMatch(
+        /ARP \(0x0806\), length 42: Ethernet \(len 6\), IPv4 \(len 4\), Request who-has 10\.99\.9\.2 tell 10\.99\.9\.1, length 28\n/,
+      );
+      expect(r.out).toBe(theirs);
+    } finally {
+      spawnSync("ip", ["link", "del", A]);
+    }
+  }, 20_000);
+
+  it("names a bad filter expression", async () => {
+    const r = await run(["-i", "lo", "tcp", "and", "and"]);
+    expect(r.code).toBe(EXIT_FAILURE);
+    expect(r.err).toMatch(/^print: filter "tcp and and": /);
   });
 });

@@ -302,8 +302,7 @@ export async function main(args: string[], io: CliIo): Promise<number> {
   try {
     if (parsed.read !== undefined) return await printFile(parsed, out, io);
     if (parsed.slots !== undefined) return await printSlots(parsed, out, io);
-    io.err("print: live capture (-i) needs the @pval/capture addon, which is not part of this build\n");
-    return EXIT_FAILURE;
+    return await printLive(parsed, out, io);
   } catch (err) {
     if (err instanceof StopOutput) return EXIT_OK;
     try {
@@ -435,4 +434,64 @@ function slotPacket(
     [tsSec, tsNsec] = decode.divU64(hi, lo, 1_000_000_000);
   }
   return { tsSec, tsNsec, data: slots.pkt(i), origlen: slots.pktlen(i) };
+}
+
+/** `-i DEV [filter]`: live capture through libpcap (@pval/capture), until -c or a signal. */
+async function printLive(args: PrintArgs, out: Output, io: CliIo): Promise<number> {
+  const decode = await import("@pval/decode");
+  const { openCapture } = await import("@pval/capture");
+  const { PacketPrinter } = await import("@pval/tcpdump-printer");
+  const snaplen = 262144;
+  const capture = openCapture(args.iface!, { snaplen, filter: args.filter.join(" ") });
+  if (capture.linktype !== decode.LINKTYPE_ETHERNET) {
+    capture.close();
+    io.err(`print: ${args.iface}: link type ${capture.linktype} is not Ethernet; only Ethernet can be printed\n`);
+    return EXIT_FAILURE;
+  }
+  const writer = args.write !== undefined ? new PcapngFile(args.write, decode) : null;
+  const printer = writer ? null : new PacketPrinter(args.options);
+  io.err(`print: listening on ${args.iface}, link-type EN10MB (Ethernet), snapshot length ${snaplen} bytes\n`);
+  let left = args.count;
+  let captured = 0;
+  let stats = { received: 0, dropped: 0, ifDropped: 0 };
+  const stop = (): void => {
+    try {
+      stats = capture.stats();
+    } catch {
+      // Already closed.
+    }
+    capture.close();
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  let failure: unknown;
+  try {
+    for await (const packet of capture) {
+      if (writer) writer.add(packet);
+      else out.writeBytes(printer!.formatBytes(packet));
+      captured++;
+      // Live output goes out packet by packet, as tcpdump's line buffering on a terminal.
+      out.flush();
+      if (--left <= 0) {
+        stop();
+        break;
+      }
+    }
+  } catch (err) {
+    failure = err;
+  } finally {
+    process.removeListener("SIGINT", stop);
+    process.removeListener("SIGTERM", stop);
+    capture.close();
+    writer?.close();
+    out.flush();
+  }
+  io.err(
+    `${captured} packets captured\n${stats.received} packets received by filter\n${stats.dropped} packets dropped by kernel\n`,
+  );
+  if (failure !== undefined) {
+    io.err(`print: ${failure instanceof Error ? failure.message : String(failure)}\n`);
+    return EXIT_FAILURE;
+  }
+  return EXIT_OK;
 }
