@@ -26,9 +26,9 @@
  * re-checks head after queueing itself (prepare_to_wait() in
  * wait_event_interruptible(), smp_mb() after poll_wait()).
  *
- * Devices.  A char region of PVAL_RING_MINORS minors of our own (not the
- * misc pool: 6.1 has only 128 dynamic misc minors for the whole system, less
- * than one link on a 64-CPU machine) and a "pval" class whose devnode puts
+ * Devices.  A char region of max_devices minors of our own (65536 unless
+ * set at load time; not the misc pool: 6.1 has only 128 dynamic misc minors
+ * for the whole system, less than one link on a 64-CPU machine) and a "pval" class whose devnode puts
  * the nodes in /dev/pval with mode 0600.  open() finds the ring from the
  * minor, checks that the inode's cdev is the ring's own, and takes a
  * reference on the link's rings; no file name is ever parsed.  Device names
@@ -66,7 +66,7 @@
 
 #include "pval_ring.h"
 
-/* Minors of our char region: 2 devices per possible CPU and link. */
+/* Size of our char region by default: 2 devices per possible CPU and link. */
 #define PVAL_RING_MINORS	(1U << 16)
 
 #define PVAL_SLOT_SIZE		sizeof(struct pval_slot)
@@ -76,6 +76,12 @@ module_param(ring_slots, uint, 0644);
 MODULE_PARM_DESC(ring_slots,
 		 "Default slots per ring when IFLA_PVAL_RING_SLOTS is absent (power of two, "
 		 __stringify(PVAL_RING_SLOTS_MIN) ".." __stringify(PVAL_RING_SLOTS_MAX) ")");
+
+static unsigned int max_devices = PVAL_RING_MINORS;
+module_param(max_devices, uint, 0444);
+MODULE_PARM_DESC(max_devices,
+		 "Character devices (minors) for all links, 2 per possible CPU and link (2..1048575, default "
+		 __stringify(PVAL_RING_MINORS) ")");
 
 static unsigned int wake_batch = 64;
 module_param(wake_batch, uint, 0644);
@@ -170,7 +176,7 @@ static void pval_ring_wake(struct pval_ring *ring, u32 fill)
 	if (!wq_has_sleeper(&ring->wait))
 		return;
 
-	if (!wake_usecs || fill >= min(READ_ONCE(wake_batch), (ring->mask + 1) / 2)) {
+	if (!READ_ONCE(wake_usecs) || fill >= min(READ_ONCE(wake_batch), (ring->mask + 1) / 2)) {
 		wake_up_interruptible_poll(&ring->wait, EPOLLIN | EPOLLRDNORM);
 		return;
 	}
@@ -180,7 +186,7 @@ static void pval_ring_wake(struct pval_ring *ring, u32 fill)
 	 */
 	if (!ring->timer_armed) {
 		ring->timer_armed = true;
-		hrtimer_start(&ring->timer, ns_to_ktime((u64)wake_usecs * NSEC_PER_USEC),
+		hrtimer_start(&ring->timer, ns_to_ktime((u64)READ_ONCE(wake_usecs) * NSEC_PER_USEC),
 			      HRTIMER_MODE_REL_PINNED_SOFT);
 	}
 }
@@ -514,10 +520,9 @@ static int pval_ring_register(struct pval_ring *ring, struct netlink_ext_ack *ex
 {
 	int minor, err;
 
-	minor = ida_alloc_max(&pval_ring_ida, PVAL_RING_MINORS - 1, GFP_KERNEL);
+	minor = ida_alloc_max(&pval_ring_ida, max_devices - 1, GFP_KERNEL);
 	if (minor < 0) {
-		NL_SET_ERR_MSG_MOD(extack, "No character device minor left in /dev/pval ("
-				   __stringify(PVAL_RING_MINORS) " devices, 2 per CPU and link)");
+		NL_SET_ERR_MSG_MOD(extack, "No character device left in /dev/pval (2 per CPU and link; raise the max_devices module parameter)");
 		return minor;
 	}
 	ring->devt = MKDEV(MAJOR(pval_ring_devt), minor);
@@ -750,11 +755,16 @@ int pval_rings_module_init(void)
 		return -EINVAL;
 	}
 
+	if (max_devices < 2 || max_devices > MINORMASK) {
+		pr_err("pval: max_devices=%u is not in 2..%u\n", max_devices, MINORMASK);
+		return -EINVAL;
+	}
+
 	pval_ring_wq = alloc_workqueue("pval_ring", 0, 0);
 	if (!pval_ring_wq)
 		return -ENOMEM;
 
-	err = alloc_chrdev_region(&pval_ring_devt, 0, PVAL_RING_MINORS, "pval");
+	err = alloc_chrdev_region(&pval_ring_devt, 0, max_devices, "pval");
 	if (err)
 		goto out_destroy_wq;
 
@@ -764,7 +774,7 @@ int pval_rings_module_init(void)
 	return 0;
 
 out_unregister_region:
-	unregister_chrdev_region(pval_ring_devt, PVAL_RING_MINORS);
+	unregister_chrdev_region(pval_ring_devt, max_devices);
 out_destroy_wq:
 	destroy_workqueue(pval_ring_wq);
 	return err;
@@ -773,7 +783,7 @@ out_destroy_wq:
 void pval_rings_module_exit(void)
 {
 	class_unregister(&pval_ring_class);
-	unregister_chrdev_region(pval_ring_devt, PVAL_RING_MINORS);
+	unregister_chrdev_region(pval_ring_devt, max_devices);
 	/* Let pending frees of the last links run before the code goes. */
 	rcu_barrier();
 	destroy_workqueue(pval_ring_wq);

@@ -136,4 +136,26 @@ if dmesg | grep -E "$pattern" | grep -v 'pval-suite' >/dev/null; then
 fi
 log_test "module unloads afterwards; kernel log clean"
 
+# The device pool: room for two links exactly, the third is refused.
+if insmod "$PVAL_KO" max_devices=$((4 * NCPU)); then
+	netns_add "$NS_A" && netns_add "$NS_B" && cd_pair
+	"$IP" -n "$NS_A" link add pvp0 type veth peer name pvp1
+	ip netns exec "$NS_A" "$NLPVAL" add pvm0 link veth0 || check_err 1 "first link"
+	ip netns exec "$NS_A" "$NLPVAL" add pvm1 link pvp0 || check_err 1 "second link"
+	out=$(ip netns exec "$NS_A" "$NLPVAL" add pvm2 link pvp1 2>&1)
+	check_fail $? "a link beyond max_devices was created"
+	expect_err_msg "$out" "No character device left"
+	info "max_devices=$((4 * NCPU)), third link: $out"
+	[ -e /dev/pval/pvm2-tx-cpu-0 ] && check_err 1 "refused link left devices"
+	cd_teardown
+	for ((k = 0; k < 100; k++)); do
+		grep -q '^pval ' /proc/modules && rmmod pval 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q '^pval ' /proc/modules && check_err 1 "pval (max_devices=$((4 * NCPU))) still loaded"
+else
+	check_err 1 "insmod max_devices=$((4 * NCPU))"
+fi
+log_test "out of devices (max_devices): creation refused with a message"
+
 pval_exit

@@ -25,8 +25,8 @@ trap cleanup EXIT
 # stamped DIR: a burst of N towards the DIR rings with per-ring checks.
 stamped()
 {
-	local dir=$1 out=$T/$1 sent t0 t1 tsmin tsmax
-	cd_bg "$out" "$READ" -r -M epoll -c -u $PORT -n $N -w 3000 $(cd_devs pvt "$dir") ||
+	local dir=$1 out=$T/$1 sent t0 t1 tsmin tsmax drops
+	cd_bg "$out" "$READ" -r -M epoll -c -s -u $PORT -n $N -w 3000 $(cd_devs pvt "$dir") ||
 		{ check_err 1 "reader did not start"; return; }
 	if [ "$dir" = tx ]; then sent=$(cd_send_a $N); else sent=$(cd_send_b $N); fi
 	cd_wait "$CD_PID" 60 || check_err 1 "reader: $(cat "$out")"
@@ -36,8 +36,12 @@ stamped()
 	tsmax=$(cd_field "$out" tsmax)
 	info "$dir: sender clock [$t0, $t1], slot stamps [$tsmin, $tsmax]," \
 		"first $(( (tsmin - t0) / 1000 )) us after t0, last $(( (tsmax - t1) / 1000 )) us after t1;" \
-		"$(cd_field "$out" slots) slots, $(cd_field "$out" tszero) zero, $(cd_field "$out" tsback) going back"
-	[ "$(cd_field "$out" udp)" = $N ] || check_err 1 "slots: $(cat "$out")"
+		"$(cd_field "$out" slots) slots ($drops dropped), $(cd_field "$out" tszero) zero, $(cd_field "$out" tsback) going back"
+	# A slow guest may overflow a ring: what was read plus what was
+	# counted lost is the burst.
+	drops=$(( $(cd_stats_sum "$out" dropped_full) + $(cd_stats_sum "$out" dropped_nomem) ))
+	[ "$(cd_field "$out" udp)" -gt 0 ] && [ $(( $(cd_field "$out" udp) + drops )) = $N ] ||
+		check_err 1 "slots + drops != $N: $(cat "$out")"
 	[ "$(cd_field "$out" tszero)" = 0 ] || check_err 1 "zero timestamps"
 	[ "$(cd_field "$out" tsback)" = 0 ] || check_err 1 "timestamps going back within a ring"
 	[ "$tsmin" -ge "$t0" ] || check_err 1 "a stamp before the sender's first clock reading"
@@ -50,12 +54,12 @@ stamped()
 	fi
 }
 
-cd_setup pvt txcopy 1 rxcopy 1 swtstamp 1 || { echo "FAIL: setup"; exit 1; }
+cd_setup pvt txcopy 1 rxcopy 1 swtstamp 1 slots 8192 || { echo "FAIL: setup"; exit 1; }
 
 stamped tx
-log_test "swtstamp TX: $N stamps non-zero, monotonic per ring, within the sender's CLOCK_REALTIME"
+log_test "swtstamp TX: stamps of a $N burst non-zero, monotonic per ring, within the sender's CLOCK_REALTIME"
 stamped rx
-log_test "swtstamp RX: $N stamps non-zero, monotonic per ring, after the peer's first send"
+log_test "swtstamp RX: stamps of a $N burst non-zero, monotonic per ring, after the peer's first send"
 
 ip netns exec "$NS_A" "$NLPVAL" set pvt swtstamp 0 || check_err 1 "swtstamp 0"
 cd_bg "$T/off" "$READ" -r -M epoll -u $PORT -n 10 -w 2000 $(cd_devs pvt tx) || check_err 1 "reader"
