@@ -34,12 +34,12 @@ stamped()
 	t1=$(cd_sent_field "$sent" t1)
 	tsmin=$(cd_field "$out" tsmin)
 	tsmax=$(cd_field "$out" tsmax)
+	drops=$(( $(cd_stats_sum "$out" dropped_full) + $(cd_stats_sum "$out" dropped_nomem) ))
 	info "$dir: sender clock [$t0, $t1], slot stamps [$tsmin, $tsmax]," \
 		"first $(( (tsmin - t0) / 1000 )) us after t0, last $(( (tsmax - t1) / 1000 )) us after t1;" \
 		"$(cd_field "$out" slots) slots ($drops dropped), $(cd_field "$out" tszero) zero, $(cd_field "$out" tsback) going back"
 	# A slow guest may overflow a ring: what was read plus what was
 	# counted lost is the burst.
-	drops=$(( $(cd_stats_sum "$out" dropped_full) + $(cd_stats_sum "$out" dropped_nomem) ))
 	[ "$(cd_field "$out" udp)" -gt 0 ] && [ $(( $(cd_field "$out" udp) + drops )) = $N ] ||
 		check_err 1 "slots + drops != $N: $(cat "$out")"
 	[ "$(cd_field "$out" tszero)" = 0 ] || check_err 1 "zero timestamps"
