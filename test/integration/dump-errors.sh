@@ -29,7 +29,7 @@ RX=/dev/pval/$L-rx-cpu-0
 
 test_ebusy()
 {
-	local out rc
+	local out rc pid
 	cd_bg "$T/holder" "$READ" -r -M block "$RX" || check_err 1 "pval-read did not start"
 	out=$("${PVAL[@]}" dump "$RX" -c 1 2>&1)
 	rc=$?
@@ -42,12 +42,15 @@ test_ebusy()
 	' "$RX")
 	[ "$out" = "EBUSY -16 open $RX" ] || check_err 1 "addon error fields: $out"
 	kill "$CD_PID"
-	wait "$CD_PID" 2>/dev/null
+	cd_wait "$CD_PID" 10 >/dev/null
+	[ $? = 124 ] && check_err 1 "pval-read, blocked in read(), did not end on SIGTERM"
 	# Once the holder is gone the device opens again.
-	out=$("${PVAL[@]}" dump "$RX" --no-status -c 1 2>&1 &
-		pid=$!
-		wait_open $pid "$RX" && ip netns exec "$NS_B" "$SEND" -n 3 "$PVAL_ADDR_A" "$PORT" >/dev/null
-		wait $pid)
+	"${PVAL[@]}" dump "$RX" --no-status -c 1 >"$T/again" 2>&1 &
+	pid=$!
+	wait_open $pid "$RX" || check_err 1 "cannot reopen $RX: $(cat "$T/again")"
+	ip netns exec "$NS_B" "$SEND" -n 3 "$PVAL_ADDR_A" "$PORT" >/dev/null
+	cd_wait $pid 60 || check_err 1 "pval dump -c 1: exit $?"
+	out=$(cat "$T/again")
 	grep -q "Type0800, $PVAL_ADDR_B -> $PVAL_ADDR_A" <<<"$out" || check_err 1 "no slot after the holder left: $out"
 	log_test "second reader: EBUSY naming the device (pval dump exit 1, addon error fields)"
 }

@@ -17,12 +17,12 @@ dump_require_built()
 }
 
 # wait_open PID PATH...: until process PID has every PATH open (the reader
-# is ready); 1 when it exits first or after 20 s.
+# is ready); 1 when it exits first or after 60 s (node starts slowly under TCG).
 wait_open()
 {
 	local pid=$1 i p missing
 	shift
-	for ((i = 0; i < 400; i++)); do
+	for ((i = 0; i < 1200; i++)); do
 		missing=0
 		for p in "$@"; do
 			ls -l "/proc/$pid/fd" 2>/dev/null | grep -q -- "-> $p\$" || missing=1
