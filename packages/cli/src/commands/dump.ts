@@ -155,7 +155,9 @@ async function openTargets(targets: string[], options: DumpOptions): Promise<Lin
     for (const d of devices) paths.push(d.path);
   }
   const unique = [...new Set(paths)];
-  return chardev.openDevices(unique);
+  // Drop counters are read at open, for the status line and at the end,
+  // not once per batch.
+  return chardev.openDevices(unique, { ringStats: false });
 }
 
 async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): Promise<number> {
@@ -176,11 +178,16 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     : new (await import("@pval/tcpdump-printer")).SlotPrinter(chooseFormat(options, reader.readers.length));
 
   let stopping = false;
+  let finish: (failure: unknown) => void = () => {};
+  const finished = new Promise<unknown>((resolve) => {
+    finish = resolve;
+  });
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
     refreshDrops(reader, tallies);
     reader.close();
+    finish(undefined);
   };
   const onSignal = (): void => stop();
   process.once("SIGINT", onSignal);
@@ -190,27 +197,35 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     if (err.code === "EPIPE") stop();
   };
   process.stdout.on("error", onStdoutError);
-  const status = options.status !== false && process.stderr.isTTY ? new StatusLine(tallies) : null;
+  const status =
+    options.status !== false && process.stderr.isTTY
+      ? new StatusLine(tallies, () => refreshDrops(reader, tallies))
+      : null;
 
+  // The callback form: each wakeup drains the rings in a bounded loop and
+  // every batch is printed (or saved) before the next read.
   let remaining = options.count ?? Number.POSITIVE_INFINITY;
+  reader.start((err, batch) => {
+    if (err) {
+      // The link reader closed every device already.
+      if (!stopping) {
+        stopping = true;
+        finish(err);
+      }
+      return;
+    }
+    if (!batch || stopping) return;
+    const tally = tallies.get(batch.device)!;
+    const n = Math.min(batch.slots.count, remaining);
+    tally.read += n;
+    remaining -= n;
+    if (sink) sink.write(batch, n);
+    else io.out(printer!.lines(n === batch.slots.count ? batch.slots : firstSlots(batch.slots, n), batch));
+    if (remaining === 0) stop();
+  });
   let failure: unknown;
   try {
-    for await (const batch of reader) {
-      const tally = tallies.get(batch.device)!;
-      const n = Math.min(batch.slots.count, remaining);
-      if (batch.ring) tally.drops = ringDrops(batch.ring);
-      tally.read += n;
-      remaining -= n;
-      if (sink) sink.write(batch, n);
-      else io.out(printer!.lines(n === batch.slots.count ? batch.slots : firstSlots(batch.slots, n), batch));
-      if (remaining === 0) {
-        stop();
-        break;
-      }
-    }
-  } catch (err) {
-    const chardev = await import("@pval/chardev");
-    if (!chardev.isReaderClosedError(err)) failure = err;
+    failure = await finished;
   } finally {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
@@ -220,6 +235,7 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
       stopping = true;
       reader.close();
     }
+    reader.close();
     sink?.close();
   }
   if (failure !== undefined) {
@@ -248,17 +264,20 @@ function firstSlots(slots: SlotBatch, n: number): SlotBatch {
 /** The live status line on a terminal: rate, total, drops; redrawn every second. */
 class StatusLine {
   readonly #tallies: Map<string, DeviceTally>;
+  readonly #refresh: () => void;
   readonly #timer: NodeJS.Timeout;
   #last = 0;
   #lastAt = process.hrtime.bigint();
 
-  constructor(tallies: Map<string, DeviceTally>) {
+  constructor(tallies: Map<string, DeviceTally>, refresh: () => void) {
     this.#tallies = tallies;
+    this.#refresh = refresh;
     this.#timer = setInterval(() => this.#draw(), 1000);
     this.#timer.unref();
   }
 
   #draw(): void {
+    this.#refresh();
     let read = 0;
     let drops = 0;
     for (const t of this.#tallies.values()) {
