@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# print-walkthrough: step 4 of the walkthrough with `pval print` instead of
+# the patched tcpdump.  The peer pings pval0 (ipopt on); `pval print -nvvv
+# -i veth0` on the lower device shows the echo reply with
+# `length 96, options (pval cpu 0, seq N)`, and its lines equal stock
+# tcpdump's, captured at the same time, but for `unknown 222`.
+#
+# Run in the guest: test/vm/run.sh -- bash packages/tcpdump-printer/test/vm/print-walkthrough.sh
+ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
+. "$ROOT/test/lib/common.sh"
+. "$ROOT/test/integration/chardev-lib.bash"
+
+CLI=$ROOT/packages/cli/dist/bin.js
+require_root
+require_cmd "$NLPVAL" tcpdump node
+[ -f "$CLI" ] || { echo "SKIP: packages not built (pnpm build)"; exit $ksft_skip; }
+pval_load || { echo "SKIP: cannot load $PVAL_KO"; exit $ksft_skip; }
+
+T=$(mktemp -d)
+cleanup()
+{
+	jobs -p | xargs -r kill 2>/dev/null
+	cd_teardown
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+cd_setup pval0 ipopt 1 || { echo "SKIP: cannot build the topology"; exit $ksft_skip; }
+
+# Both capture the lower device of pval0, as in the walkthrough.
+ip netns exec "$NS_A" node "$CLI" print -nvvv -i veth0 -c 4 icmp >"$T/ours" 2>"$T/ours.err" &
+ours=$!
+ip netns exec "$NS_A" tcpdump -nvvv -i veth0 -c 4 icmp >"$T/theirs" 2>"$T/theirs.err" &
+theirs=$!
+for _ in $(seq 200); do
+	grep -q "listening on" "$T/ours.err" 2>/dev/null && grep -q "listening on" "$T/theirs.err" 2>/dev/null && break
+	sleep 0.05
+done
+ip netns exec "$NS_B" taskset -c 0 "$PING" -q -c 2 -i 0.3 "$PVAL_ADDR_A" >/dev/null
+wait "$ours"
+rc_ours=$?
+wait "$theirs"
+
+rc=0
+if [ "$rc_ours" = 0 ]; then
+	echo "PASS: pval print -i exits 0 after -c 4"
+else
+	echo "FAIL: pval print -i exited $rc_ours: $(cat "$T/ours.err")"
+	rc=1
+fi
+
+reply=$(grep -A1 "options (pval cpu" "$T/ours" | head -2)
+if printf '%s\n' "$reply" | head -1 | grep -Eq 'proto ICMP \(1\), length 96, options \(pval cpu [0-9]+, seq [0-9]+\)\)$' &&
+	printf '%s\n' "$reply" | tail -1 | grep -Eq "^    $PVAL_ADDR_A > $PVAL_ADDR_B: ICMP echo reply, id [0-9]+, seq [0-9]+, length 64\$"; then
+	echo "PASS: the echo reply shows length 96, options (pval cpu N, seq M)"
+	printf '%s\n' "$reply" | sed 's/^/    /'
+else
+	echo "FAIL: no echo reply line with option 222:"
+	sed 's/^/    /' "$T/ours"
+	rc=1
+fi
+
+# Stock tcpdump's lines, with its unknown-option form replaced by ours.
+i=0
+while IFS= read -r line; do
+	i=$((i + 1))
+	ourline=$(sed -n "${i}p" "$T/ours")
+	want=$(printf '%s\n' "$line" | sed -E "s/unknown 222/$(printf '%s\n' "$ourline" | grep -oE 'pval cpu [0-9]+, seq [0-9]+' || echo 'unknown 222')/")
+	if [ "$ourline" != "$want" ]; then
+		echo "FAIL: line $i differs from tcpdump's"
+		echo "    tcpdump:    $want"
+		echo "    pval print: $ourline"
+		rc=1
+	fi
+done <"$T/theirs"
+if [ "$rc" = 0 ] && [ "$i" -ge 8 ]; then
+	echo "PASS: $i lines equal tcpdump's (option 222 aside)"
+elif [ "$i" -lt 8 ]; then
+	echo "FAIL: tcpdump printed only $i lines"
+	rc=1
+fi
+exit $rc
