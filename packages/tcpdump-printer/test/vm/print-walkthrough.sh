@@ -4,7 +4,8 @@
 # the patched tcpdump.  The peer pings pval0 (ipopt on); `pval print -nvvv
 # -i veth0` on the lower device shows the echo reply with
 # `length 96, options (pval cpu 0, seq N)`, and its lines equal stock
-# tcpdump's, captured at the same time, but for `unknown 222`.
+# tcpdump's, captured at the same time, but for `unknown 222`.  Meanwhile
+# `pval print --slots pval0` prints the copies on pval0's character devices.
 #
 # Run in the guest: test/vm/run.sh -- bash packages/tcpdump-printer/test/vm/print-walkthrough.sh
 ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
@@ -26,7 +27,11 @@ cleanup()
 }
 trap cleanup EXIT
 
-cd_setup pval0 ipopt 1 || { echo "SKIP: cannot build the topology"; exit $ksft_skip; }
+cd_setup pval0 ipopt 1 txcopy 1 rxcopy 1 || { echo "SKIP: cannot build the topology"; exit $ksft_skip; }
+
+# The copies on the character devices: two requests in, two replies out.
+node "$CLI" print -nv --slots pval0 -c 4 >"$T/slots" 2>"$T/slots.err" &
+slots=$!
 
 # Both capture the lower device of pval0, as in the walkthrough.
 ip netns exec "$NS_A" node "$CLI" print -nvvv -i veth0 -c 4 icmp >"$T/ours" 2>"$T/ours.err" &
@@ -41,8 +46,25 @@ ip netns exec "$NS_B" taskset -c 0 "$PING" -q -c 2 -i 0.3 "$PVAL_ADDR_A" >/dev/n
 wait "$ours"
 rc_ours=$?
 wait "$theirs"
+for _ in $(seq 100); do
+	kill -0 "$slots" 2>/dev/null || break
+	sleep 0.1
+done
+kill "$slots" 2>/dev/null
+wait "$slots"
+rc_slots=$?
 
 rc=0
+if [ "$rc_slots" = 0 ] && grep -q "ICMP echo request" "$T/slots" &&
+	grep -Eq "options \(pval cpu [0-9]+, seq [0-9]+\)" "$T/slots" && grep -q "ICMP echo reply" "$T/slots"; then
+	echo "PASS: pval print --slots pval0 prints the copied requests and replies"
+	sed 's/^/    /' "$T/slots"
+else
+	echo "FAIL: pval print --slots pval0 (exit $rc_slots):"
+	sed 's/^/    /' "$T/slots" "$T/slots.err"
+	rc=1
+fi
+
 if [ "$rc_ours" = 0 ]; then
 	echo "PASS: pval print -i exits 0 after -c 4"
 else
