@@ -24,19 +24,6 @@ DEFAULT_DETAIL="pval link veth0 ipopt off txtstamp off rxtstamp off txcopy off r
 nlp() { ip netns exec "$NS_A" "$NLP" "$@"; }
 ipa() { "$IP" -n "$NS_A" "$@"; }
 
-# stats64 counter of a link: link_stat NS DEV rx|tx packets|bytes|dropped
-link_stat()
-{
-	"$IP" -n "$1" -s -j link show dev "$2" |
-		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{console.log(JSON.parse(s)[0].stats64["'"$3"'"]["'"$4"'"])})'
-}
-
-# pval counter from nl-pval show: pval_stat DEV NAME
-pval_stat()
-{
-	nlp show "$1" | sed -n 's/.* '"$2"' \([0-9]*\).*/\1/p'
-}
-
 # refuse DESC PATTERN CMD...: CMD must fail and print PATTERN.
 refuse()
 {
@@ -174,7 +161,7 @@ test_counters()
 	check_err $? "rx $rx0 -> $rx1, tx $tx0 -> $tx1"
 	[ "$(link_stat "$NS_A" pval0 rx bytes)" -gt 0 ] && [ "$(link_stat "$NS_A" pval0 tx bytes)" -gt 0 ]
 	check_err $? "byte counters"
-	ins=$(pval_stat pval0 ipopt_inserted)
+	ins=$(pval_stat "$NS_A" pval0 ipopt_inserted)
 	[ "${ins:-0}" -ge 5 ]
 	check_err $? "ipopt_inserted $ins"
 	info "ip -s link: rx packets +$((rx1 - rx0)), tx packets +$((tx1 - tx0)); ipopt_inserted $ins"

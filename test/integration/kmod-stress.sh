@@ -25,12 +25,6 @@ nlp() { ip netns exec "$NS_A" "$NLP" "$@"; }
 ipa() { "$IP" -n "$NS_A" "$@"; }
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
-rx_packets()
-{
-	"$IP" -n "$NS_A" -s -j link show dev pval0 2>/dev/null |
-		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{console.log(JSON.parse(s)[0].stats64.rx.packets)})'
-}
-
 # The peer pings pval0's address, 100 packets a second, whether pval0
 # exists or not: a permanent neighbour entry (pval0 takes veth0's MAC
 # address) keeps frames flowing while the link comes and goes.
@@ -110,7 +104,7 @@ test_rmmod_insmod()
 		fi
 		link_up || { fails=$((fails + 1)); echo "  cycle $i: link setup failed"; }
 		sleep 0.3
-		rx=$(rx_packets)
+		rx=$(link_stat "$NS_A" pval0 rx packets)
 		[ "${rx:-0}" -gt 0 ] || idle=$((idle + 1))
 		if ! rmmod pval; then
 			fails=$((fails + 1))

@@ -23,12 +23,6 @@ trap 'capture_stop; cleanup_netns; rm -rf "$WORK"' EXIT
 
 nlp() { ip netns exec "$NS_A" "$NLP" "$@"; }
 ina() { ip netns exec "$NS_A" "$@"; }
-pval_stat() { nlp show pval0 | sed -n 's/.* '"$1"' \([0-9]*\).*/\1/p'; }
-link_stat()
-{
-	"$IP" -n "$NS_A" -s -j link show dev pval0 |
-		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{console.log(JSON.parse(s)[0].stats64["'"$1"'"]["'"$2"'"])})'
-}
 
 # Print "cpu seq" for each packet of a tcpdump -x listing whose IPv4
 # header has 20 fixed bytes then the pval option, "none" for the others.
@@ -97,7 +91,7 @@ test_df_full_size()
 
 	mtu=$(link_json_field "$NS_A" pval0 'l.mtu')
 	size=$((mtu - 28))
-	drop0=$(link_stat tx dropped)
+	drop0=$(link_stat "$NS_A" pval0 tx dropped)
 	capture_start "$NS_B" veth1 "$f" "icmp[icmptype] == icmp-echo and src $PVAL_ADDR_A"
 	out=$(ina "$PING" -M do -s "$size" -c 3 -i 0.2 -W 2 "$PVAL_ADDR_B")
 	check_err $? "ping -M do -s $size: $(grep -E 'transmitted|error' <<<"$out")"
@@ -106,7 +100,7 @@ test_df_full_size()
 	check_err $? "replies: $(grep transmitted <<<"$out")"
 	[ "$("$TCPDUMP" -r "$f" -nv 2>/dev/null | grep -c 'length 1500, options (unknown 222)')" = 3 ]
 	check_err $? "the peer did not see 3 packets of 1500 bytes with the option"
-	drop1=$(link_stat tx dropped)
+	drop1=$(link_stat "$NS_A" pval0 tx dropped)
 	[ "$drop0" = "$drop1" ]
 	check_err $? "tx dropped $drop0 -> $drop1"
 	info "pval0 mtu $mtu: ping -M do -s $size arrives as IPv4 length 1500 (1488 + 12)"
@@ -156,12 +150,12 @@ test_ihl_full()
 {
 	local s0 s1 f=$WORK/rr.pcap out
 
-	s0=$(pval_stat ipopt_skipped)
+	s0=$(pval_stat "$NS_A" pval0 ipopt_skipped)
 	capture_start "$NS_B" veth1 "$f" "icmp[icmptype] == icmp-echo and src $PVAL_ADDR_A"
 	out=$(ina "$PING" -R -c 1 -W 2 "$PVAL_ADDR_B")
 	check_err $? "ping -R: $(grep transmitted <<<"$out")"
 	capture_stop
-	s1=$(pval_stat ipopt_skipped)
+	s1=$(pval_stat "$NS_A" pval0 ipopt_skipped)
 	[ $((s1 - s0)) = 1 ]
 	check_err $? "ipopt_skipped $s0 -> $s1"
 	"$TCPDUMP" -r "$f" -nx 2>/dev/null | grep -q "0x0000:  4f"
@@ -176,7 +170,7 @@ test_tcp_gso()
 {
 	local f=$WORK/tcp.pcap out got s0 s1 bytes=4194304
 
-	s0=$(pval_stat ipopt_skipped)
+	s0=$(pval_stat "$NS_A" pval0 ipopt_skipped)
 	capture_start "$NS_B" veth1 "$f" -s 96 "tcp and src $PVAL_ADDR_A"
 	ip netns exec "$NS_B" node -e '
 		const net = require("net"); let n = 0;
@@ -200,7 +194,7 @@ test_tcp_gso()
 	got=$(cat "$WORK/tcp.out")
 	[ "$got" = "$bytes" ]
 	check_err $? "received $got of $bytes bytes"
-	s1=$(pval_stat ipopt_skipped)
+	s1=$(pval_stat "$NS_A" pval0 ipopt_skipped)
 	[ "$s0" = "$s1" ]
 	check_err $? "ipopt_skipped $s0 -> $s1"
 	out=$(node "$LIB/pcap-pval.mjs" "$f" --src "$PVAL_ADDR_A" --expect 100)
@@ -218,7 +212,7 @@ test_burst()
 	ncpu=$(nproc)
 	[ "$ncpu" -gt 2 ] && ncpu=2
 	per=$((BURST / ncpu))
-	ins0=$(pval_stat ipopt_inserted)
+	ins0=$(pval_stat "$NS_A" pval0 ipopt_inserted)
 	capture_start "$NS_B" veth1 "$f" -s 64 "udp and dst port 9 and src $PVAL_ADDR_A"
 	check_err $? "tcpdump did not start"
 	t0=${EPOCHREALTIME/./}
@@ -232,7 +226,7 @@ test_burst()
 	done
 	t1=${EPOCHREALTIME/./}
 	capture_stop
-	ins1=$(pval_stat ipopt_inserted)
+	ins1=$(pval_stat "$NS_A" pval0 ipopt_inserted)
 	dropped=$(capture_dropped "$f")
 	sent=$((per * ncpu))
 	out=$(node "$LIB/pcap-pval.mjs" "$f" --src "$PVAL_ADDR_A" --expect "$sent")

@@ -220,3 +220,18 @@ capture_dropped()
 {
 	sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$1.log"
 }
+
+# link_stat NS DEV rx|tx FIELD: one stats64 counter of `ip -s -j link show`
+# (FIELD: packets, bytes, dropped, ...).
+link_stat()
+{
+	"$IP" -n "$1" -s -j link show dev "$2" 2>/dev/null |
+		node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{console.log(JSON.parse(s)[0].stats64["'"$3"'"]["'"$4"'"])})'
+}
+
+# pval_stat NS DEV NAME: one IFLA_PVAL_STATS counter (ipopt_inserted, ...),
+# read with nl-pval.
+pval_stat()
+{
+	ip netns exec "$1" "$PVAL_CLIENTS/nl-pval" show "$2" | sed -n 's/.* '"$3"' \([0-9]*\).*/\1/p'
+}
