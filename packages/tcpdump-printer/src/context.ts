@@ -66,6 +66,16 @@ export class Ctx {
     this.pos = p + n;
   }
 
+  /** Appends bytes made once (cached text; avoids re-reading a composed string). */
+  wb(bytes: Uint8Array): void {
+    const n = bytes.length;
+    const p = this.pos;
+    if (p + n > this.buf.length) this.room(n);
+    const b = this.buf;
+    for (let i = 0; i < n; i++) b[p + i] = bytes[i]!;
+    this.pos = p + n;
+  }
+
   /** Appends a non-negative integer in decimal. */
   num(v: number): void {
     if (this.pos + 20 > this.buf.length) this.room(20);
@@ -185,6 +195,11 @@ export class Ctx {
       this.end = saved;
     }
   }
+}
+
+/** ASCII bytes of `s`, for text written many times. */
+export function ascii(s: string): Uint8Array {
+  return Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 }
 
 export const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));

@@ -2,7 +2,7 @@
 // demultiplexer to the next protocol shared with IPv6.
 
 import { PVAL_IPOPT_LEN, PVAL_IPOPT_TYPE } from "@pval/decode";
-import { bitNames, type Ctx, finishSum, shouldBe, sum16, TRUNCATED } from "./context.js";
+import { ascii, bitNames, type Ctx, finishSum, shouldBe, sum16, TRUNCATED } from "./context.js";
 import { printIcmp } from "./icmp.js";
 import { printIcmp6 } from "./icmp6.js";
 import { printIp6 } from "./ip6.js";
@@ -62,26 +62,28 @@ const FRAG_FLAGS: [number, string][] = [
 ];
 
 const ECN = ["", ",ECT(1)", ",ECT(0)", ",CE"];
-const headStarts: (string | undefined)[] = [];
-const headMiddles: (string | undefined)[] = [];
+const headStarts: (Uint8Array | undefined)[] = [];
+const headMiddles: (Uint8Array | undefined)[] = [];
 
 /** `(tos 0x.., ttl N, id ` for one (tos, ttl) pair, made once. */
-function headStart(tos: number, ttl: number): string {
+function headStart(tos: number, ttl: number): Uint8Array {
   const k = tos * 256 + ttl;
   let s = headStarts[k];
   if (s === undefined) {
-    s = `(tos 0x${tos.toString(16)}${ECN[tos & 3]}${ttl >= 1 ? `, ttl ${ttl}` : ""}, id `;
+    s = ascii(`(tos 0x${tos.toString(16)}${ECN[tos & 3]}${ttl >= 1 ? `, ttl ${ttl}` : ""}, id `);
     headStarts[k] = s;
   }
   return s;
 }
 
 /** `, flags [..], proto NAME (N), length ` for one (flag bits, protocol) pair, made once. */
-function headMiddle(flags: number, nh: number): string {
+function headMiddle(flags: number, nh: number): Uint8Array {
   const k = flags * 256 + nh;
   let s = headMiddles[k];
   if (s === undefined) {
-    s = `, flags [${bitNames(FRAG_FLAGS, "none", flags << 13)}], proto ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh}), length `;
+    s = ascii(
+      `, flags [${bitNames(FRAG_FLAGS, "none", flags << 13)}], proto ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh}), length `,
+    );
     headMiddles[k] = s;
   }
   return s;
@@ -143,11 +145,11 @@ function printIpBody(c: Ctx, p: number, hlen: number, len: number, totalLength: 
     if (c.verbose > 0) {
       const tos = c.u8(p + 1);
       const ttl = c.u8(p + 8);
-      c.w(headStart(tos, ttl));
+      c.wb(headStart(tos, ttl));
       c.num(c.be16(p + 4));
       c.w(", offset ");
       c.num((off & 0x1fff) * 8);
-      c.w(headMiddle(off >>> 13, nh));
+      c.wb(headMiddle(off >>> 13, nh));
       c.num(totalLength);
       if (hlen > 20) {
         c.w(", options (");

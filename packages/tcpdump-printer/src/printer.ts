@@ -1,6 +1,6 @@
 // The public printer: one tcpdump-style text block per packet.
 
-import { Ctx, TRUNCATED } from "./context.js";
+import { ascii, Ctx, TRUNCATED } from "./context.js";
 import { printEther } from "./ether.js";
 import { hexAsciiBytes, hexDump } from "./hex.js";
 import { type Precision, TimestampFormatter, type TimestampMode } from "./timestamp.js";
@@ -47,7 +47,7 @@ export class PacketPrinter {
   readonly #ts: TimestampFormatter;
   readonly #hex: HexMode;
   #prefixSec = Number.NaN;
-  #prefix = "";
+  #prefix: Uint8Array = new Uint8Array(0);
 
   constructor(options: PrintOptions = {}) {
     const c = this.#ctx;
@@ -108,10 +108,10 @@ export class PacketPrinter {
     const ts = this.#ts;
     if (ts.mode === "time" || ts.mode === "date") {
       if (sec !== this.#prefixSec) {
-        this.#prefix = `${ts.prefix(sec)}.`;
+        this.#prefix = ascii(`${ts.prefix(sec)}.`);
         this.#prefixSec = sec;
       }
-      c.w(this.#prefix);
+      c.wb(this.#prefix);
       if (ts.precision === "nano") c.numPad(nsec, 9);
       else c.numPad(Math.floor(nsec / 1000), 6);
       c.w(" ");

@@ -2,7 +2,7 @@
 // packet of each conversation (tcpdump without -S), window, options, length,
 // and the checksum at -v.
 
-import { bitNames, type Ctx, finishSum, shouldBe, sum16, type TcpSeqEntry } from "./context.js";
+import { ascii, bitNames, type Ctx, finishSum, shouldBe, sum16, type TcpSeqEntry } from "./context.js";
 import { printDns } from "./dns.js";
 import type { IpInfo } from "./ip.js";
 
@@ -19,7 +19,9 @@ const FLAGS: [number, string][] = [
 ];
 
 /** `Flags [...]` for every value of the nine flag bits. */
-const FLAG_TEXT: string[] = Array.from({ length: 512 }, (_, i) => `Flags [${bitNames(FLAGS, "none", i, "")}]`);
+const FLAG_TEXT: Uint8Array[] = Array.from({ length: 512 }, (_, i) =>
+  ascii(`Flags [${bitNames(FLAGS, "none", i, "")}]`),
+);
 
 const OPTION_NAMES: Record<number, string> = {
   0: "eol",
@@ -109,7 +111,7 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     return;
   }
   const flags = ((c.u8(p + 12) & 1) << 8) | c.u8(p + 13);
-  c.w(FLAG_TEXT[flags]!);
+  c.wb(FLAG_TEXT[flags]!);
   let thseq = 0;
   let thack = 0;
   let rev = false;
