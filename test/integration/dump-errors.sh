@@ -10,7 +10,7 @@
 . "$(dirname "$0")/dump-lib.bash"
 
 require_root
-require_cmd "$NLPVAL" "$READ"
+require_cmd "$NLPVAL" "$READ" taskset
 dump_require_built
 pval_load || { echo "SKIP: cannot load $PVAL_KO"; exit $ksft_skip; }
 
@@ -48,8 +48,9 @@ test_ebusy()
 	"${PVAL[@]}" dump "$RX" --no-status -c 1 >"$T/again" 2>&1 &
 	pid=$!
 	wait_open $pid "$RX" || check_err 1 "cannot reopen $RX: $(cat "$T/again")"
-	ip netns exec "$NS_B" "$SEND" -n 3 "$PVAL_ADDR_A" "$PORT" >/dev/null
-	cd_wait $pid 60 || check_err 1 "pval dump -c 1: exit $?"
+	# Sent from CPU 0, so that pval0 receives them on CPU 0: $RX.
+	ip netns exec "$NS_B" taskset -c 0 "$SEND" -n 3 "$PVAL_ADDR_A" "$PORT" >/dev/null
+	cd_wait $pid 60 || { check_err 1 "pval dump -c 1: exit $?"; kill $pid 2>/dev/null; }
 	out=$(cat "$T/again")
 	grep -q "Type0800, $PVAL_ADDR_B -> $PVAL_ADDR_A" <<<"$out" || check_err 1 "no slot after the holder left: $out"
 	log_test "second reader: EBUSY naming the device (pval dump exit 1, addon error fields)"
