@@ -21,6 +21,15 @@ bad() { printf '  check: %s: FAILED\n' "$*"; failures=$((failures + 1)); }
 host() { show "$*"; "$IP" netns exec "$HOST" "$@"; }
 have_sub() { pval --help 2>/dev/null | grep -q "^  $1 "; }
 
+# wait_open PID PATH: until process PID holds PATH open (at most 60 s).
+wait_open() {
+  local n=0
+  until ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- "$2"; do
+    n=$((n + 1)); [ $n -lt 300 ] || { echo "  $2 was not opened by pid $1"; return 1; }
+    sleep 0.2
+  done
+}
+
 cleanup() { "$IP" netns del "$HOST" 2>/dev/null; "$IP" netns del "$PEER" 2>/dev/null; rmmod pval 2>/dev/null; }
 trap cleanup EXIT
 
@@ -66,7 +75,8 @@ else
   "$IP" netns exec "$HOST" "$TCPDUMP" --immediate-mode -nvvv -c 4 -i enp0s9 icmp >"$cap" 2>&1 &
 fi
 capid=$!
-sleep 2
+# Both say "listening on" once the capture runs (tcpdump-style, on stderr).
+n=0; until grep -q 'listening on' "$cap" || [ $n -ge 300 ]; do sleep 0.2; n=$((n + 1)); done
 show "(on the peer) ping -c 2 10.0.0.3"
 "$IP" netns exec "$PEER" "$PING" -c 2 -i 0.5 10.0.0.3
 sleep 1; kill "$capid" 2>/dev/null; wait "$capid" 2>/dev/null
@@ -89,13 +99,14 @@ show "ls /dev/pval"; ls /dev/pval
 if have_sub dump; then
   pval0_mac=$("$IP" -n "$HOST" -j link show dev pval0 | node -pe 'JSON.parse(require("fs").readFileSync(0))[0].address')
   for dir in rx tx; do
-    outs=() pids=()
+    outs=() pids=() devs=()
     for dev in /dev/pval/pval0-$dir-cpu-*; do
-      o=$(mktemp); outs+=("$o")
+      o=$(mktemp); outs+=("$o"); devs+=("$dev")
       "$IP" netns exec "$HOST" pval dump "$dev" >"$o" 2>&1 &
       pids+=($!)
     done
-    sleep 2
+    # Opening a device flushes its ring: wait until every reader has it open.
+    for i in "${!pids[@]}"; do wait_open "${pids[$i]}" "${devs[$i]}"; done
     "$IP" netns exec "$PEER" "$IP" neigh flush dev eth0
     "$IP" netns exec "$PEER" "$PING" -c 3 -i 0.3 10.0.0.3 >/dev/null
     sleep 1
