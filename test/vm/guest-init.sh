@@ -21,7 +21,7 @@ hostname pval-guest
 /usr/sbin/ip link set lo up
 
 out=/dev/ttyS1
-for m in veth dummy 8021q macvlan nlmon ipip; do
+for m in veth dummy 8021q macvlan nlmon; do
   /usr/sbin/modprobe "$m" 2>>"$out" || echo "guest-init: modprobe $m failed" >"$out"
 done
 
