@@ -7,6 +7,8 @@
  *       sends N datagrams (or for SECONDS) of BYTES payload with sendmmsg,
  *       BATCH at a time, and prints
  *       sent N failed N secs S pps P t0 NS t1 NS
+ *       (failed: sends refused with ENOBUFS/EAGAIN; with -n they are retried,
+ *       so exactly N datagrams leave)
  *       t0/t1 are CLOCK_REALTIME in ns just before the first and just
  *       after the last datagram (the clock of pval's swtstamp).
  *   pval-send -R [-t SECONDS] [-w MS] PORT
