@@ -9,7 +9,7 @@ for line in "${PVAL_KERNEL_LINES[@]}"; do
   krel=$(kernel_release "$line") || exit 1
   for mode in "W=1" "C=2"; do
     dir=$(mktemp -d)
-    cp -a "$PVAL_ROOT/kmod/." "$dir/"
+    (cd "$PVAL_ROOT/kmod" && git ls-files -co --exclude-standard . | cpio -pdm --quiet "$dir")
     out=$(make -C "$(kernel_headers_dir "$krel")" M="$dir" $mode modules 2>&1)
     rc=$?
     # Lines sparse or gcc print about our own sources.

@@ -49,8 +49,9 @@ kbuild=$PVAL_CACHE/build/$krel/kmod
 if [ $build = 1 ]; then
   (
     flock 9
-    mkdir -p "$kbuild"
-    cp -a "$PVAL_ROOT/kmod/." "$kbuild/"
+    # Sources only: build products of another kernel must not be linked in.
+    rm -rf "$kbuild"; mkdir -p "$kbuild"
+    (cd "$PVAL_ROOT/kmod" && git ls-files -co --exclude-standard . | cpio -pdm --quiet "$kbuild")
     if [ -f "$kbuild/Kbuild" ] || [ -f "$kbuild/Makefile" ]; then
       make -s -C "$(kernel_headers_dir "$krel")" M="$kbuild" modules >"$outdir/kbuild.log" 2>&1 \
         || { cat "$outdir/kbuild.log" >&2; echo "run.sh: building pval.ko for $krel failed" >&2; exit 1; }
