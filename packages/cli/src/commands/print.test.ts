@@ -238,7 +238,7 @@ describe.runIf(isRoot)("pval print -i", () => {
       });
       const ours = run(["-nevtt", "-c", "2", "-i", B, "arp"]);
       await new Promise((r) => setTimeout(r, 300));
-      const ping = spawn("ping", ["-c", "4", "-i", "0.3", "-W", "1", "-I", A, "10.99.9.2"], { stdio: "ignore" });
+      const ping = spawn("ping", ["-c", "30", "-i", "0.3", "-W", "1", "-I", A, "10.99.9.2"], { stdio: "ignore" });
       const r = await ours;
       await new Promise((resolve) => tcpdump.once("exit", resolve));
       ping.kill();
@@ -251,7 +251,7 @@ describe.runIf(isRoot)("pval print -i", () => {
     } finally {
       spawnSync("ip", ["link", "del", A]);
     }
-  }, 20_000);
+  }, 60_000);
 
   it("names a bad filter expression", async () => {
     const r = await run(["-i", "lo", "tcp", "and", "and"]);
