@@ -4,7 +4,14 @@
 export const targets = [
   {
     path: "packages/decode/src/generated/abi.ts",
-    prefixes: ["PVAL_IPOPT_TYPE", "PVAL_IPOPT_LEN", "PVAL_SLOT_", "PVAL_RING_SLOTS_", "struct pval_ipopt", "struct pval_slot"],
+    prefixes: [
+      "PVAL_IPOPT_TYPE",
+      "PVAL_IPOPT_LEN",
+      "PVAL_SLOT_",
+      "PVAL_RING_SLOTS_",
+      "struct pval_ipopt",
+      "struct pval_slot",
+    ],
   },
   {
     path: "packages/netlink-pval/src/generated/abi.ts",
@@ -12,6 +19,13 @@ export const targets = [
   },
   {
     path: "packages/chardev/src/generated/abi.ts",
-    prefixes: ["PVAL_DEV_", "PVAL_SLOT_", "PVAL_RING_SLOTS_", "PVAL_IOC_", "struct pval_slot", "struct pval_ring_stats"],
+    prefixes: [
+      "PVAL_DEV_",
+      "PVAL_SLOT_",
+      "PVAL_RING_SLOTS_",
+      "PVAL_IOC_",
+      "struct pval_slot",
+      "struct pval_ring_stats",
+    ],
   },
 ];

@@ -11,22 +11,22 @@
 // has a bad checksum or option, a sequence has a gap or a repeat, or fewer
 // than --expect packets carry the option.  Byte order: pcap headers in the
 // file's order (magic), packets in network order, seq little-endian.
-import { readFileSync } from 'node:fs';
+import { readFileSync } from "node:fs";
 
 const args = process.argv.slice(2);
 const file = args[0];
 let src = null;
 let expect = 0;
 for (let i = 1; i < args.length; i += 2) {
-  if (args[i] === '--src') src = args[i + 1];
-  else if (args[i] === '--expect') expect = Number(args[i + 1]);
+  if (args[i] === "--src") src = args[i + 1];
+  else if (args[i] === "--expect") expect = Number(args[i + 1]);
   else {
     console.error(`pcap-pval: unknown argument ${args[i]}`);
     process.exit(2);
   }
 }
 if (!file) {
-  console.error('usage: pcap-pval.mjs FILE [--src A.B.C.D] [--expect N]');
+  console.error("usage: pcap-pval.mjs FILE [--src A.B.C.D] [--expect N]");
   process.exit(2);
 }
 
@@ -121,11 +121,10 @@ for (let off = 24; off + 16 <= buf.length; ) {
 const cpus = [...perCpu.entries()]
   .sort((a, b) => a[0] - b[0])
   .map(([cpu, c]) => `cpu${cpu}=${c.count}(seq ${c.first}..${c.last})`)
-  .join(' ');
+  .join(" ");
 console.log(
   `pcap-pval: packets ${packets} with-option ${withOpt} without ${without} bad-checksum ${badCsum} bad-option ${badOpt} gaps ${gaps} repeats ${repeats} truncated ${truncated} max-ip-length ${maxLen} ${cpus}`,
 );
 for (const p of problems) console.log(`pcap-pval: ${p}`);
-const ok =
-  without === 0 && badCsum === 0 && badOpt === 0 && gaps === 0 && repeats === 0 && withOpt >= expect;
+const ok = without === 0 && badCsum === 0 && badOpt === 0 && gaps === 0 && repeats === 0 && withOpt >= expect;
 process.exit(ok ? 0 : 1);

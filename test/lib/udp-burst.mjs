@@ -6,18 +6,18 @@
 //   node test/lib/udp-burst.mjs HOST PORT COUNT [SIZE] [BATCH]
 //
 // Prints "udp-burst: sent N" and exits 1 when a send failed.
-import dgram from 'node:dgram';
+import dgram from "node:dgram";
 
-const [host, portArg, countArg, sizeArg = '64', batchArg = '64'] = process.argv.slice(2);
+const [host, portArg, countArg, sizeArg = "64", batchArg = "64"] = process.argv.slice(2);
 if (!host || !portArg || !countArg) {
-  console.error('usage: udp-burst.mjs HOST PORT COUNT [SIZE] [BATCH]');
+  console.error("usage: udp-burst.mjs HOST PORT COUNT [SIZE] [BATCH]");
   process.exit(2);
 }
 const port = Number(portArg);
 const count = Number(countArg);
 const payload = Buffer.alloc(Number(sizeArg), 0x70);
 const batch = Number(batchArg);
-const sock = dgram.createSocket('udp4');
+const sock = dgram.createSocket("udp4");
 let sent = 0;
 let done = 0;
 let failed = 0;
@@ -29,7 +29,7 @@ function pump() {
       done++;
       if (err) failed++;
       if (done === count) {
-        console.log(`udp-burst: sent ${done - failed} of ${count}${failed ? `, ${failed} failed` : ''}`);
+        console.log(`udp-burst: sent ${done - failed} of ${count}${failed ? `, ${failed} failed` : ""}`);
         sock.close();
         process.exitCode = failed ? 1 : 0;
       } else {
