@@ -1,4 +1,5 @@
 import { encodeFrame, type FrameSpec, ipv4FromString, SlotBatch, TcpFlag } from "@pval/decode";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SlotPrinter, u64ToDecimal } from "./slot-format.js";
 
@@ -82,6 +83,17 @@ describe("dump-one", () => {
     expect(p.line(b, 0)).toBe(`${ts} ea:51:d7:0c:95:1a -> 08:00:27:19:12:a4 Type0806`);
     expect(u64ToDecimal(0xffffffff, 0xffffffff)).toBe("18446744073709551615");
     expect(u64ToDecimal(0x1fffff, 0xffffffff)).toBe(String(2 ** 53 - 1));
+    expect(u64ToDecimal(0x200000, 0)).toBe(String(2n ** 53n));
+  });
+
+  it("writes every u64 in decimal as BigInt does", () => {
+    const u32 = fc.integer({ min: 0, max: 0xffffffff });
+    fc.assert(
+      fc.property(u32, u32, (hi, lo) => {
+        expect(u64ToDecimal(hi, lo)).toBe(((BigInt(hi) << 32n) | BigInt(lo)).toString());
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it("shows the ethertype after VLAN tags", () => {

@@ -53,11 +53,19 @@ function ipv4(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
 }
 
-/** A u64 given as two u32 halves, in decimal, exact. */
+/**
+ * A u64 given as two u32 halves, in decimal, exact, without a BigInt: this
+ * runs for every slot's timestamp, and ns timestamps are far above 2^53.
+ * With 2^32 = 4294 * 10^6 + 967296, the value is high * 10^6 + low where
+ * both parts stay below 2^53.
+ */
 export function u64ToDecimal(hi: number, lo: number): string {
-  // Below 2^53 a double is exact.
   if (hi < 0x200000) return String(hi * 0x100000000 + lo);
-  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+  const b = hi * 967296 + lo;
+  const low = b % 1e6;
+  const high = hi * 4294 + (b - low) / 1e6;
+  const digits = String(low);
+  return String(high) + "000000".slice(digits.length) + digits;
 }
 
 /** Formats slots of one batch; keeps one PvalFields for all of them. */
