@@ -106,7 +106,7 @@ boot() {
     -accel tcg -cpu max,cx16=off -smp "$cpus" -m "$mem" \
     -nodefaults -no-reboot -display none -nic none \
     -kernel "$kimg" -initrd "$initrd" \
-    -append "console=ttyS0 rdinit=/init panic=-1 ignore_loglevel printk.time=1 tsc=unstable net.ifnames=0 cryptomgr.notests watchdog_thresh=30" \
+    -append "console=ttyS0 rdinit=/init panic=-1 ignore_loglevel printk.time=1 tsc=reliable net.ifnames=0 cryptomgr.notests watchdog_thresh=30" \
     -serial "file:$outdir/console.log" -serial "file:$outdir/output.log" </dev/null &
   qpid=$!
   local waited=0
