@@ -13,9 +13,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # Debian binaries the guest gets as they are on the host, libraries included.
 bins=(/usr/bin/bash /usr/sbin/ip /usr/bin/tcpdump /usr/bin/ping /usr/bin/node /usr/bin/kmod
       /usr/bin/setpriv /usr/bin/nsenter /usr/bin/unshare /usr/bin/taskset /usr/bin/timeout
-      /usr/sbin/tc /usr/bin/ss /usr/bin/stdbuf)
+      /usr/sbin/tc /usr/bin/ss /usr/bin/stdbuf /usr/bin/script)
 # busybox applets that must not shadow Debian's tools.
-shadowed=" ip ping ping6 tcpdump modprobe insmod rmmod lsmod depmod modinfo sh bash timeout taskset nsenter unshare setpriv tc ss stdbuf "
+shadowed=" ip ping ping6 tcpdump modprobe insmod rmmod lsmod depmod modinfo sh bash timeout taskset nsenter unshare setpriv tc ss stdbuf script "
 
 key=$(cat "$0" "$here/guest-init.sh" | sha256sum | cut -c1-16)
 out="$PVAL_CACHE/base-$krel-$key.cpio"
