@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeFrame, type FrameSpec, ipv4FromString, pcapngFileHeader, pcapngRecord } from "@pval/decode";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type CapturedRun, runCaptured } from "../../test/run-captured.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../command.js";
 import { chooseFormat, main } from "./dump.js";
 
@@ -20,12 +21,7 @@ const arp: FrameSpec = {
   arp: { op: 1, sha: PVAL0, spa: Uint8Array.of(10, 0, 0, 3), tha: new Uint8Array(6), tpa: Uint8Array.of(10, 0, 0, 2) },
 };
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
-}
+const run = (args: string[]): Promise<CapturedRun> => runCaptured(main, args);
 
 let dir: string;
 let capture: string;

@@ -12,6 +12,7 @@ import {
   pcapRecord,
 } from "@pval/decode";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type CapturedRun, runCaptured } from "../../test/run-captured.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../command.js";
 import { main, parseArgs } from "./print.js";
 
@@ -51,12 +52,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return Buffer.concat(parts);
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(args, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
-}
+const run = (args: string[]): Promise<CapturedRun> => runCaptured(main, args);
 
 let dir: string;
 let micro: string;
