@@ -23,12 +23,94 @@ export interface TcpSeqEntry {
   ack: number;
 }
 
-/** The decimal digits of 0..255, as byte sequences (for addresses). */
-const DEC_BYTES: number[][] = Array.from({ length: 256 }, (_, i) => [...String(i)].map((ch) => ch.charCodeAt(0)));
+/** What the transport printers need to know about the IP header in front of them. */
+export class IpInfo {
+  v6 = false;
+  /** Offset of the IP header. */
+  hdr = 0;
+  /** The protocol being demultiplexed (after any IPv6 extension headers). */
+  nh = 0;
+  /** Protocol / next header field of the fixed header. */
+  hdrNh = 0;
+  /** IPv6: offset of the final destination address (the last routing header hop, or the header's). */
+  dst6 = 0;
+  /** More fragments follow (IPv4 MF, or an IPv6 fragment header). */
+  fragmented = false;
+
+  set(v6: boolean, hdr: number, nh: number, hdrNh: number, dst6: number, fragmented: boolean): this {
+    this.v6 = v6;
+    this.hdr = hdr;
+    this.nh = nh;
+    this.hdrNh = hdrNh;
+    this.dst6 = dst6;
+    this.fragmented = fragmented;
+    return this;
+  }
+}
+
+/**
+ * Text written many times, made once (see {@link text}): element 0 is its
+ * length, then its characters four to an element, the first in the low byte.
+ * Writing it is one 32-bit store per four characters.
+ */
+export type Text = Int32Array;
+
+/** The {@link Text} of `s` (Latin-1 characters). */
+export function text(s: string): Text {
+  const n = s.length;
+  const t = new Int32Array(1 + ((n + 3) >> 2));
+  t[0] = n;
+  for (let i = 0; i < n; i++) t[1 + (i >> 2)]! |= (s.charCodeAt(i) & 0xff) << ((i & 3) * 8);
+  return t;
+}
+
+/** Text that many printers write. */
+export const T_TO: Text = text(" > ");
+export const T_COLON: Text = text(": ");
+export const T_SEQ: Text = text(", seq ");
+export const T_LENGTH: Text = text(", length ");
+
+/** Four ASCII characters as one little-endian word. */
+function word(s: string): number {
+  let v = 0;
+  for (let i = 0; i < s.length; i++) v |= s.charCodeAt(i) << (i * 8);
+  return v;
+}
+
+/** 0..9999 in decimal (DIGITS, DIGITS_LEN characters) and zero-padded to four digits (PADDED). */
+const DIGITS = new Int32Array(10000);
+const DIGITS_LEN = new Uint8Array(10000);
+const PADDED = new Int32Array(10000);
+for (let i = 0; i < 10000; i++) {
+  const s = String(i);
+  DIGITS[i] = word(s);
+  DIGITS_LEN[i] = s.length;
+  PADDED[i] = word(s.padStart(4, "0"));
+}
+
+/** 0..255 followed by a dot (an IPv4 address byte), and its length with the dot. */
+const OCTET = new Int32Array(256);
+const OCTET_LEN = new Uint8Array(256);
+/** 0..255 as two lowercase hex digits. */
+const HEX_PAIR = new Uint16Array(256);
+for (let i = 0; i < 256; i++) {
+  OCTET[i] = word(`${i}.`);
+  OCTET_LEN[i] = String(i).length + 1;
+  HEX_PAIR[i] = word(i.toString(16).padStart(2, "0"));
+}
+const HEX_DIGIT = Uint8Array.from("0123456789abcdef", (ch) => ch.charCodeAt(0));
+
+/** 10^(4k) for k = 0..3 (the groups of {@link Ctx.numPad}). */
+const POW10K = [1, 1e4, 1e8, 1e12];
+
+/** Bytes kept free after the text: word stores may write up to 3 bytes past their end. */
+const SLACK = 8;
 
 export class Ctx {
   /** The text being printed, as ASCII bytes: `buf[0, pos)`. */
   buf: Buffer = Buffer.allocUnsafe(1 << 16);
+  /** A view of `buf` for word stores. */
+  dv: DataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   pos = 0;
   data: Uint8Array = new Uint8Array(0);
   /** One past the last byte that may be read (tcpdump's snapend). */
@@ -44,19 +126,36 @@ export class Ctx {
   /** IPv6 conversations: both addresses → ports → numbers. */
   readonly tcpSeq6 = new Map<string, Map<number, TcpSeqEntry>>();
 
-  /** Makes room for `n` more output bytes. */
-  room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    bigger.set(this.buf.subarray(0, this.pos));
-    this.buf = bigger;
+  /** One IpInfo per IP header nesting level of the packet being printed, reused. */
+  readonly #ipInfos: IpInfo[] = [];
+  /** IP headers entered in the packet being printed (reset per packet). */
+  ipDepth = 0;
+
+  /** The IpInfo of the next nesting level (an IP header quoted or tunnelled in the one before). */
+  ipInfo(): IpInfo {
+    let ip = this.#ipInfos[this.ipDepth];
+    if (ip === undefined) {
+      ip = new IpInfo();
+      this.#ipInfos.push(ip);
+    }
+    this.ipDepth++;
+    return ip;
   }
 
-  /** Appends ASCII text. */
+  /** Makes room for `n` more output bytes (and the slack after them). */
+  room(n: number): void {
+    if (this.pos + n + SLACK <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n + SLACK));
+    bigger.set(this.buf.subarray(0, this.pos));
+    this.buf = bigger;
+    this.dv = new DataView(bigger.buffer, bigger.byteOffset, bigger.byteLength);
+  }
+
+  /** Appends ASCII text (made per packet; constant text goes through {@link t}). */
   w(s: string): void {
     const n = s.length;
     const p = this.pos;
-    if (p + n > this.buf.length) this.room(n);
+    if (p + n + SLACK > this.buf.length) this.room(n);
     if (n > 64) {
       this.pos = p + this.buf.write(s, p, "latin1");
       return;
@@ -66,79 +165,179 @@ export class Ctx {
     this.pos = p + n;
   }
 
-  /** Appends bytes made once (cached text; avoids re-reading a composed string). */
-  wb(bytes: Uint8Array): void {
-    const n = bytes.length;
+  /** Appends text made once. */
+  t(text: Text): void {
+    const n = text[0]!;
     const p = this.pos;
-    if (p + n > this.buf.length) this.room(n);
-    const b = this.buf;
-    for (let i = 0; i < n; i++) b[p + i] = bytes[i]!;
+    if (p + n + SLACK > this.buf.length) this.room(n);
+    const dv = this.dv;
+    for (let i = 0, k = 1; i < n; i += 4, k++) dv.setInt32(p + i, text[k]!, true);
     this.pos = p + n;
+  }
+
+  /** Appends one character, by its code. */
+  ch(code: number): void {
+    if (this.pos + 1 + SLACK > this.buf.length) this.room(1);
+    this.buf[this.pos++] = code;
   }
 
   /** Appends a non-negative integer in decimal. */
   num(v: number): void {
-    if (this.pos + 20 > this.buf.length) this.room(20);
-    const b = this.buf;
-    if (v < 10) {
-      b[this.pos++] = 48 + v;
+    if (this.pos + 24 + SLACK > this.buf.length) this.room(24);
+    const dv = this.dv;
+    let p = this.pos;
+    if (v >>> 0 === v) {
+      if (v < 10000) {
+        dv.setInt32(p, DIGITS[v]!, true);
+        this.pos = p + DIGITS_LEN[v]!;
+        return;
+      }
+      if (v < 1e8) {
+        const hi = Math.floor(v / 10000);
+        dv.setInt32(p, DIGITS[hi]!, true);
+        p += DIGITS_LEN[hi]!;
+        dv.setInt32(p, PADDED[v - hi * 10000]!, true);
+        this.pos = p + 4;
+        return;
+      }
+    }
+    if (v >= 1e8 && v < 1e16 && Number.isInteger(v)) {
+      const hi = Math.floor(v / 1e8);
+      this.num(hi);
+      this.numPad(v - hi * 1e8, 8);
       return;
     }
-    if (v >= 4294967296) {
-      this.w(String(v));
-      return;
-    }
-    const digits =
-      v < 100
-        ? 2
-        : v < 1000
-          ? 3
-          : v < 10000
-            ? 4
-            : v < 100000
-              ? 5
-              : v < 1e6
-                ? 6
-                : v < 1e7
-                  ? 7
-                  : v < 1e8
-                    ? 8
-                    : v < 1e9
-                      ? 9
-                      : 10;
-    let p = this.pos + digits;
-    this.pos = p;
-    let t = v >>> 0;
-    while (t >= 10) {
-      const q = (t / 10) >>> 0;
-      b[--p] = 48 + t - q * 10;
-      t = q;
-    }
-    b[--p] = 48 + t;
+    this.w(String(v));
   }
 
-  /** Appends `v` in decimal, zero-padded to `width` digits. */
+  /** Appends a non-negative integer in decimal, zero-padded to `width` (at most 16) digits. */
   numPad(v: number, width: number): void {
-    if (this.pos + width + 10 > this.buf.length) this.room(width + 10);
-    let digits = 1;
-    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
-    for (let i = digits; i < width; i++) this.buf[this.pos++] = 48;
-    this.num(v);
+    if (this.pos + width + SLACK > this.buf.length) this.room(width);
+    if (!(v >= 0 && v < 10 ** width && Number.isInteger(v))) {
+      const s = String(v);
+      for (let i = s.length; i < width; i++) this.ch(48);
+      this.w(s);
+      return;
+    }
+    const dv = this.dv;
+    let p = this.pos;
+    let groups = width >> 2;
+    const lead = width & 3;
+    let div = POW10K[groups]!;
+    let rest = v;
+    if (lead !== 0) {
+      const q = Math.floor(rest / div);
+      // The last `lead` characters of the padded group.
+      dv.setInt32(p, PADDED[q]! >>> ((4 - lead) * 8), true);
+      p += lead;
+      rest -= q * div;
+    }
+    while (groups-- > 0) {
+      div = POW10K[groups]!;
+      const q = Math.floor(rest / div);
+      dv.setInt32(p, PADDED[q]!, true);
+      p += 4;
+      rest -= q * div;
+    }
+    this.pos = p;
   }
 
   /** Appends the IPv4 address at `off` of the packet. */
   ip4w(off: number): void {
     if (off + 4 > this.end) throw TRUNCATED;
-    if (this.pos + 16 > this.buf.length) this.room(16);
+    if (this.pos + 16 + SLACK > this.buf.length) this.room(16);
     const d = this.data;
+    const dv = this.dv;
+    let p = this.pos;
+    let b = d[off]!;
+    dv.setInt32(p, OCTET[b]!, true);
+    p += OCTET_LEN[b]!;
+    b = d[off + 1]!;
+    dv.setInt32(p, OCTET[b]!, true);
+    p += OCTET_LEN[b]!;
+    b = d[off + 2]!;
+    dv.setInt32(p, OCTET[b]!, true);
+    p += OCTET_LEN[b]!;
+    b = d[off + 3]!;
+    dv.setInt32(p, OCTET[b]!, true);
+    this.pos = p + OCTET_LEN[b]! - 1;
+  }
+
+  /** Appends `v` (0..0xffff) as four lowercase hex digits. */
+  hex4(v: number): void {
+    if (this.pos + 4 + SLACK > this.buf.length) this.room(4);
+    this.dv.setUint16(this.pos, HEX_PAIR[(v >> 8) & 0xff]!, true);
+    this.dv.setUint16(this.pos + 2, HEX_PAIR[v & 0xff]!, true);
+    this.pos += 4;
+  }
+
+  /** Appends `v` (0..0xffff) in hex without leading zeros (one group of an IPv6 address). */
+  hex(v: number): void {
+    if (this.pos + 4 + SLACK > this.buf.length) this.room(4);
     const b = this.buf;
     let p = this.pos;
-    for (let k = 0; k < 4; k++) {
-      if (k) b[p++] = 46;
-      const digits = DEC_BYTES[d[off + k]!]!;
-      for (let i = 0; i < digits.length; i++) b[p++] = digits[i]!;
-    }
+    if (v >= 0x1000) b[p++] = HEX_DIGIT[(v >> 12) & 15]!;
+    if (v >= 0x100) b[p++] = HEX_DIGIT[(v >> 8) & 15]!;
+    if (v >= 0x10) b[p++] = HEX_DIGIT[(v >> 4) & 15]!;
+    b[p++] = HEX_DIGIT[v & 15]!;
     this.pos = p;
+  }
+
+  /** Appends the `len`-byte hardware address at `off`, as `xx:xx:...`. */
+  macw(off: number, len = 6): void {
+    this.check(off, len);
+    if (len === 0) return;
+    if (this.pos + 3 * len + SLACK > this.buf.length) this.room(3 * len);
+    const d = this.data;
+    const dv = this.dv;
+    let p = this.pos;
+    for (let i = 0; i < len; i++) {
+      // The colon after each pair; the last one is overwritten or left past the end.
+      dv.setUint32(p, HEX_PAIR[d[off + i]!]! | (58 << 16), true);
+      p += 3;
+    }
+    this.pos = p - 1;
+  }
+
+  /** Appends the IPv6 address at `off` as inet_ntop writes it. */
+  ip6w(off: number): void {
+    this.check(off, 16);
+    const d = this.data;
+    // The longest run of two or more zero groups (the first of equals) becomes "::".
+    let bestBase = -1;
+    let bestLen = 0;
+    let curBase = -1;
+    let curLen = 0;
+    for (let i = 0; i < 8; i++) {
+      if (d[off + 2 * i] === 0 && d[off + 2 * i + 1] === 0) {
+        if (curBase < 0) {
+          curBase = i;
+          curLen = 1;
+        } else curLen++;
+        if (curLen > bestLen) {
+          bestBase = curBase;
+          bestLen = curLen;
+        }
+      } else curBase = -1;
+    }
+    if (bestLen < 2) bestBase = -1;
+    for (let i = 0; i < 8; i++) {
+      if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
+        if (i === bestBase) this.ch(58);
+        continue;
+      }
+      if (i !== 0) this.ch(58);
+      if (
+        i === 6 &&
+        bestBase === 0 &&
+        (bestLen === 6 || (bestLen === 5 && d[off + 10] === 0xff && d[off + 11] === 0xff))
+      ) {
+        this.ip4w(off + 12);
+        return;
+      }
+      this.hex((d[off + 2 * i]! << 8) | d[off + 2 * i + 1]!);
+    }
+    if (bestBase >= 0 && bestBase + bestLen === 8) this.ch(58);
   }
 
   u8(off: number): number {
@@ -197,49 +396,19 @@ export class Ctx {
   }
 }
 
-/** ASCII bytes of `s`, for text written many times. */
-export function ascii(s: string): Uint8Array {
-  return Uint8Array.from(s, (ch) => ch.charCodeAt(0));
-}
-
 export const HEX2: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+let scratch: Ctx | undefined;
 
 /** IPv6 text form as inet_ntop writes it (RFC 5952 zero compression, embedded IPv4). */
 export function formatIp6(d: Uint8Array, off: number): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((d[off + 2 * i]! << 8) | d[off + 2 * i + 1]!);
-  let bestBase = -1;
-  let bestLen = 0;
-  let curBase = -1;
-  let curLen = 0;
-  for (let i = 0; i < 8; i++) {
-    if (w[i] === 0) {
-      if (curBase < 0) {
-        curBase = i;
-        curLen = 1;
-      } else curLen++;
-      if (curLen > bestLen) {
-        bestBase = curBase;
-        bestLen = curLen;
-      }
-    } else curBase = -1;
-  }
-  if (bestLen < 2) bestBase = -1;
-  let s = "";
-  for (let i = 0; i < 8; i++) {
-    if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) s += ":";
-      continue;
-    }
-    if (i !== 0) s += ":";
-    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
-      s += `${d[off + 12]}.${d[off + 13]}.${d[off + 14]}.${d[off + 15]}`;
-      break;
-    }
-    s += w[i]!.toString(16);
-  }
-  if (bestBase >= 0 && bestBase + bestLen === 8) s += ":";
-  return s;
+  if (scratch === undefined) scratch = new Ctx();
+  const c = scratch;
+  c.data = d;
+  c.end = off + 16;
+  c.pos = 0;
+  c.ip6w(off);
+  return c.buf.toString("latin1", 0, c.pos);
 }
 
 /** tcpdump's bittok2str: names of set bits joined by `sep`, or `none`. */

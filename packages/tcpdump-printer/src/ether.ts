@@ -1,7 +1,7 @@
 // Ethernet II, 802.1Q/802.1ad tags and ARP, as tcpdump's print-ether.c and
 // print-arp.c print them.
 
-import { type Ctx, TRUNCATED } from "./context.js";
+import { type Ctx, T_COLON, T_LENGTH, T_TO, type Text, TRUNCATED, text } from "./context.js";
 import { hexAsciiDump } from "./hex.js";
 import { printIp } from "./ip.js";
 import { printIp6 } from "./ip6.js";
@@ -32,6 +32,20 @@ function etherTypeText(type: number): string {
   return `ethertype ${ETHERTYPE_NAMES[type] ?? "Unknown"} (0x${type.toString(16).padStart(4, "0")})`;
 }
 
+const etherTypeTexts = new Map<number, Text>();
+
+/** `ethertype NAME (0xNNNN), length ` for one type, made once. */
+function etherTypeLength(type: number): Text {
+  let t = etherTypeTexts.get(type);
+  if (t === undefined) {
+    t = text(`${etherTypeText(type)}, length `);
+    etherTypeTexts.set(type, t);
+  }
+  return t;
+}
+
+const T_COMMA = text(", ");
+
 function isVlan(type: number): boolean {
   return type === 0x8100 || type === 0x88a8 || type === 0x9100 || type === 0x9200;
 }
@@ -47,7 +61,12 @@ export function printEther(c: Ctx, base: number, origlen: number): number {
     c.w(" [|ether]");
     return caplen;
   }
-  if (c.eflag) c.w(`${c.mac(base + 6)} > ${c.mac(base)}, `);
+  if (c.eflag) {
+    c.macw(base + 6);
+    c.t(T_TO);
+    c.macw(base);
+    c.t(T_COMMA);
+  }
   let length = origlen - 14;
   let pos = base + 12;
   let hdrlen = 14;
@@ -80,8 +99,14 @@ export function printEther(c: Ctx, base: number, origlen: number): number {
     return hdrlen;
   }
   if (c.eflag) {
-    c.w(etherTypeText(type));
-    c.w(printedLength ? ", " : `, length ${origlen}: `);
+    if (printedLength) {
+      c.w(etherTypeText(type));
+      c.t(T_COMMA);
+    } else {
+      c.t(etherTypeLength(type));
+      c.num(origlen);
+      c.t(T_COLON);
+    }
   }
   if (!printEtherType(c, type, pos, length)) {
     if (!c.eflag) c.w(`${c.mac(base + 6)} > ${c.mac(base)}, ${etherTypeText(type)}, length ${origlen}: `);
@@ -118,6 +143,14 @@ const ARP_OPS: Record<number, string> = {
 
 const ARP_HRD: Record<number, string> = { 1: "Ethernet", 6: "IEEE 802", 15: "Frame Relay", 24: "FireWire" };
 
+const T_ARP = text("ARP, ");
+const T_ARP_ETHER_IPV4 = text("Ethernet (len 6), IPv4 (len 4), ");
+const T_WHO_HAS = text("Request who-has ");
+const T_REPLY = text("Reply ");
+const T_OPEN = text(" (");
+const T_TELL = text(" tell ");
+const T_IS_AT = text(" is-at ");
+
 function printArp(c: Ctx, p: number, length: number): void {
   c.proto = "arp";
   c.check(p, 8);
@@ -131,8 +164,33 @@ function printArp(c: Ctx, p: number, length: number): void {
   const tha = spa + pln;
   const tpa = tha + hln;
   c.check(tpa, pln);
-  if (!c.eflag) c.w("ARP, ");
+  if (!c.eflag) c.t(T_ARP);
   const ipv4 = (pro === 0x0800 || pro === 0x1000) && pln === 4;
+  if (pro === 0x0800 && pln === 4 && hln === 6 && hrd === 1 && (op === 1 || op === 2)) {
+    // Ethernet and IPv4, the common case; every address was checked above.
+    if (c.verbose > 0) c.t(T_ARP_ETHER_IPV4);
+    if (op === 1) {
+      c.t(T_WHO_HAS);
+      c.ip4w(tpa);
+      let nonzero = false;
+      for (let i = 0; i < hln; i++) if (c.data[tha + i] !== 0) nonzero = true;
+      if (nonzero) {
+        c.t(T_OPEN);
+        c.macw(tha);
+        c.ch(41);
+      }
+      c.t(T_TELL);
+      c.ip4w(spa);
+    } else {
+      c.t(T_REPLY);
+      c.ip4w(spa);
+      c.t(T_IS_AT);
+      c.macw(sha);
+    }
+    c.t(T_LENGTH);
+    c.num(length);
+    return;
+  }
   if (!ipv4 || hln === 0 || c.verbose > 0) {
     const hw = ARP_HRD[hrd] ?? `Unknown Hardware (${hrd})`;
     const pr = ETHERTYPE_NAMES[pro] ?? `Unknown Protocol (0x${pro.toString(16).padStart(4, "0")})`;

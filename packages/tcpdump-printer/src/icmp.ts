@@ -2,8 +2,7 @@
 // exceeded and the other common types; error messages print the datagram
 // they quote at -v.
 
-import { type Ctx, finishSum, shouldBe, sum16 } from "./context.js";
-import type { IpInfo } from "./ip.js";
+import { type Ctx, finishSum, type IpInfo, shouldBe, sum16, T_LENGTH, T_SEQ, text } from "./context.js";
 import { printIp } from "./ip.js";
 
 const UNREACH: Record<number, string> = {
@@ -35,6 +34,9 @@ const SIMPLE: Record<number, string> = {
   17: "address mask request",
 };
 
+const T_REQUEST = text("ICMP echo request, id ");
+const T_REPLY = text("ICMP echo reply, id ");
+
 function isError(type: number): boolean {
   return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
 }
@@ -50,11 +52,11 @@ export function printIcmp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     case 8: {
       const id = c.be16(p + 4);
       const seq = c.be16(p + 6);
-      c.w(type === 8 ? "ICMP echo request, id " : "ICMP echo reply, id ");
+      c.t(type === 8 ? T_REQUEST : T_REPLY);
       c.num(id);
-      c.w(", seq ");
+      c.t(T_SEQ);
       c.num(seq);
-      c.w(", length ");
+      c.t(T_LENGTH);
       c.num(length);
       str = "";
       break;

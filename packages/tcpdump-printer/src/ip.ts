@@ -2,27 +2,27 @@
 // demultiplexer to the next protocol shared with IPv6.
 
 import { PVAL_IPOPT_LEN, PVAL_IPOPT_TYPE } from "@pval/decode";
-import { ascii, bitNames, type Ctx, finishSum, shouldBe, sum16, TRUNCATED } from "./context.js";
+import {
+  bitNames,
+  type Ctx,
+  finishSum,
+  type IpInfo,
+  shouldBe,
+  sum16,
+  T_COLON,
+  T_SEQ,
+  T_TO,
+  type Text,
+  TRUNCATED,
+  text,
+} from "./context.js";
 import { printIcmp } from "./icmp.js";
 import { printIcmp6 } from "./icmp6.js";
 import { printIp6 } from "./ip6.js";
 import { printTcp } from "./tcp.js";
 import { printUdp } from "./udp.js";
 
-/** What the transport printers need to know about the IP header in front of them. */
-export interface IpInfo {
-  v6: boolean;
-  /** Offset of the IP header. */
-  hdr: number;
-  /** The protocol being demultiplexed (after any IPv6 extension headers). */
-  nh: number;
-  /** Protocol / next header field of the fixed header. */
-  hdrNh: number;
-  /** IPv6: offset of the final destination address (the last routing header hop, or the header's). */
-  dst6: number;
-  /** More fragments follow (IPv4 MF, or an IPv6 fragment header). */
-  fragmented: boolean;
-}
+export type { IpInfo } from "./context.js";
 
 export const IPPROTO_NAMES: Record<number, string> = {
   0: "Options",
@@ -62,32 +62,38 @@ const FRAG_FLAGS: [number, string][] = [
 ];
 
 const ECN = ["", ",ECT(1)", ",ECT(0)", ",CE"];
-const headStarts: (Uint8Array | undefined)[] = [];
-const headMiddles: (Uint8Array | undefined)[] = [];
+const headStarts: (Text | undefined)[] = [];
+const headMiddles: (Text | undefined)[] = [];
 
 /** `(tos 0x.., ttl N, id ` for one (tos, ttl) pair, made once. */
-function headStart(tos: number, ttl: number): Uint8Array {
+function headStart(tos: number, ttl: number): Text {
   const k = tos * 256 + ttl;
   let s = headStarts[k];
   if (s === undefined) {
-    s = ascii(`(tos 0x${tos.toString(16)}${ECN[tos & 3]}${ttl >= 1 ? `, ttl ${ttl}` : ""}, id `);
+    s = text(`(tos 0x${tos.toString(16)}${ECN[tos & 3]}${ttl >= 1 ? `, ttl ${ttl}` : ""}, id `);
     headStarts[k] = s;
   }
   return s;
 }
 
 /** `, flags [..], proto NAME (N), length ` for one (flag bits, protocol) pair, made once. */
-function headMiddle(flags: number, nh: number): Uint8Array {
+function headMiddle(flags: number, nh: number): Text {
   const k = flags * 256 + nh;
   let s = headMiddles[k];
   if (s === undefined) {
-    s = ascii(
+    s = text(
       `, flags [${bitNames(FRAG_FLAGS, "none", flags << 13)}], proto ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh}), length `,
     );
     headMiddles[k] = s;
   }
   return s;
 }
+
+const T_IP = text("IP ");
+const T_OFFSET = text(", offset ");
+const T_OPTIONS = text(", options (");
+const T_HEAD_END = text(")\n    ");
+const T_PVAL_CPU = text("pval cpu ");
 
 const OPTION_NAMES: Record<number, string> = {
   0: "EOL",
@@ -109,7 +115,7 @@ export function printIp(c: Ctx, p: number, length: number): void {
     c.w(`IP${vhl >> 4} (invalid)`);
     return;
   }
-  if (!c.eflag) c.w("IP ");
+  if (!c.eflag) c.t(T_IP);
   c.check(p, 20);
   if (length < 20) {
     c.w(`truncated-ip ${length}`);
@@ -145,19 +151,19 @@ function printIpBody(c: Ctx, p: number, hlen: number, len: number, totalLength: 
     if (c.verbose > 0) {
       const tos = c.u8(p + 1);
       const ttl = c.u8(p + 8);
-      c.wb(headStart(tos, ttl));
+      c.t(headStart(tos, ttl));
       c.num(c.be16(p + 4));
-      c.w(", offset ");
+      c.t(T_OFFSET);
       c.num((off & 0x1fff) * 8);
-      c.wb(headMiddle(off >>> 13, nh));
+      c.t(headMiddle(off >>> 13, nh));
       c.num(totalLength);
       if (hlen > 20) {
-        c.w(", options (");
+        c.t(T_OPTIONS);
         if (!printOptions(c, p + 20, hlen - 20)) {
           c.w(" [truncated-option]");
           truncated = true;
         }
-        c.w(")");
+        c.ch(41);
       }
       if (c.has(p, hlen)) {
         const sum = finishSum(sum16(c.data, p, hlen));
@@ -166,7 +172,7 @@ function printIpBody(c: Ctx, p: number, hlen: number, len: number, totalLength: 
           c.w(`, bad cksum ${field.toString(16)} (->${shouldBe(field, sum).toString(16)})!`);
         }
       }
-      c.w(")\n    ");
+      c.t(T_HEAD_END);
       if (truncated) {
         c.w(`${c.ip4(p + 12)} > ${c.ip4(p + 16)}:  [|ip]`);
         return;
@@ -175,15 +181,15 @@ function printIpBody(c: Ctx, p: number, hlen: number, len: number, totalLength: 
     if ((off & 0x1fff) === 0) {
       if (nh !== 6 && nh !== 17 && nh !== 132 && nh !== 33) {
         c.ip4w(p + 12);
-        c.w(" > ");
+        c.t(T_TO);
         c.ip4w(p + 16);
-        c.w(": ");
+        c.t(T_COLON);
       }
       if (!c.has(p, hlen)) {
         c.w(` [remaining caplen(${c.end - p}) < header length(${hlen})]`);
         throw TRUNCATED;
       }
-      demux(c, p + hlen, len, { v6: false, hdr: p, nh, hdrNh: nh, dst6: 0, fragmented: (off & 0x2000) !== 0 });
+      demux(c, p + hlen, len, c.ipInfo().set(false, p, nh, nh, 0, (off & 0x2000) !== 0));
     } else {
       c.w(`${c.ip4(p + 12)} > ${c.ip4(p + 16)}: ip-proto-${nh}`);
     }
@@ -223,10 +229,10 @@ export function demux(c: Ctx, p: number, length: number, ip: IpInfo): void {
 function printOptions(c: Ctx, start: number, length: number): boolean {
   let cp = start;
   let left = length;
-  let sep = "";
+  let first = true;
   while (left > 0) {
-    c.w(sep);
-    sep = ",";
+    if (!first) c.ch(44);
+    first = false;
     const code = c.u8(cp);
     if (
       code === PVAL_IPOPT_TYPE &&
@@ -285,9 +291,9 @@ function printPvalOption(c: Ctx, cp: number): void {
   const lo = (d[cp + 4]! | (d[cp + 5]! << 8) | (d[cp + 6]! << 16) | (d[cp + 7]! << 24)) >>> 0;
   const hi = (d[cp + 8]! | (d[cp + 9]! << 8) | (d[cp + 10]! << 16) | (d[cp + 11]! << 24)) >>> 0;
   const seq = hi < 0x200000 ? hi * 4294967296 + lo : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-  c.w("pval cpu ");
+  c.t(T_PVAL_CPU);
   c.num(d[cp + 3]!);
-  c.w(", seq ");
+  c.t(T_SEQ);
   if (typeof seq === "number") c.num(seq);
   else c.w(seq);
 }

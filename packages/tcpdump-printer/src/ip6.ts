@@ -1,13 +1,28 @@
 // IPv6 and its extension headers (tcpdump's print-ip6.c, print-frag6.c,
 // print-rt6.c, print-ip6opts.c).
 
-import type { Ctx } from "./context.js";
+import { type Ctx, T_COLON, T_TO, type Text, text } from "./context.js";
 import { demux, IPPROTO_NAMES } from "./ip.js";
+
+const T_IP6 = text("IP6 ");
+const T_HLIM = text("hlim ");
+const T_HEAD_END = text(") ");
+const nextHeaders: (Text | undefined)[] = [];
+
+/** `, next-header NAME (N) payload length: ` for one protocol, made once. */
+function nextHeader(nh: number): Text {
+  let t = nextHeaders[nh];
+  if (t === undefined) {
+    t = text(`, next-header ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh}) payload length: `);
+    nextHeaders[nh] = t;
+  }
+  return t;
+}
 
 export function printIp6(c: Ctx, p: number, length: number): void {
   c.proto = "ip6";
   c.check(p, 40);
-  if (!c.eflag) c.w("IP6 ");
+  if (!c.eflag) c.t(T_IP6);
   if (length < 40) {
     c.w(`[length ${length} < 40] (invalid)`);
     return;
@@ -25,10 +40,14 @@ export function printIp6(c: Ctx, p: number, length: number): void {
   } else len = length;
   const nh = c.u8(p + 6);
   if (c.verbose > 0) {
-    c.w("(");
+    c.ch(40);
     if (flow & 0x0ff00000) c.w(`class 0x${((flow & 0x0ff00000) >>> 20).toString(16).padStart(2, "0")}, `);
     if (flow & 0x000fffff) c.w(`flowlabel 0x${(flow & 0x000fffff).toString(16).padStart(5, "0")}, `);
-    c.w(`hlim ${c.u8(p + 7)}, next-header ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh}) payload length: ${payloadLen}) `);
+    c.t(T_HLIM);
+    c.num(c.u8(p + 7));
+    c.t(nextHeader(nh));
+    c.num(payloadLen);
+    c.t(T_HEAD_END);
   }
   const saved = c.end;
   if (p + Math.min(len, length) < c.end) c.end = p + Math.min(len, length);
@@ -47,7 +66,7 @@ function walkHeaders(c: Ctx, p: number, len: number, firstNh: number): void {
     let advance = 40;
     let fragmented = false;
     let left = len;
-    const dst = { off: p + 24 };
+    let dst6 = p + 24;
     while (cp < c.end && advance > 0) {
       if (left < advance) {
         c.w(` [|${c.proto}]`);
@@ -56,7 +75,11 @@ function walkHeaders(c: Ctx, p: number, len: number, firstNh: number): void {
       cp += advance;
       left -= advance;
       if (cp === p + 40 && nh !== 6 && nh !== 17 && nh !== 33 && nh !== 132) {
-        c.w(`${c.ip6(p + 8)} > ${c.ip6(p + 24)}: `);
+        c.check(p + 8, 32);
+        c.ip6w(p + 8);
+        c.t(T_TO);
+        c.ip6w(p + 24);
+        c.t(T_COLON);
       }
       switch (nh) {
         case 0:
@@ -72,13 +95,17 @@ function walkHeaders(c: Ctx, p: number, len: number, firstNh: number): void {
           break;
         case 43:
           c.u8(cp);
-          advance = printRouting(c, cp, dst);
+          advance = printRouting(c, cp);
           if (advance < 0) return;
+          // The final destination: the last address of the routing header.
+          if (c.u8(cp + 1) >> 1 > 0) dst6 = cp + 8 + 16 * ((c.u8(cp + 1) >> 1) - 1);
           nh = c.u8(cp);
           break;
-        default:
-          demux(c, cp, left, { v6: true, hdr: p, nh, hdrNh: c.u8(p + 6), dst6: dst.off, fragmented });
+        default: {
+          const hdrNh = c.u8(p + 6);
+          demux(c, cp, left, c.ipInfo().set(true, p, nh, hdrNh, dst6, fragmented));
           return;
+        }
       }
       c.proto = "ip6";
     }
@@ -173,7 +200,7 @@ function printFragment(c: Ctx, cp: number, ip6: number): number {
   return 8;
 }
 
-function printRouting(c: Ctx, cp: number, dst: { off: number }): number {
+function printRouting(c: Ctx, cp: number): number {
   c.proto = "rt6";
   let len = c.u8(cp + 1);
   const type = c.u8(cp + 2);
@@ -194,7 +221,6 @@ function printRouting(c: Ctx, cp: number, dst: { off: number }): number {
   let a = cp + 8;
   for (let i = 0; i < len; i++) {
     c.w(`, [${i}]${c.ip6(a)}`);
-    dst.off = a;
     a += 16;
   }
   c.w(") ");

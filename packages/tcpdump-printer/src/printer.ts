@@ -1,6 +1,6 @@
 // The public printer: one tcpdump-style text block per packet.
 
-import { ascii, Ctx, TRUNCATED } from "./context.js";
+import { Ctx, type Text, TRUNCATED, text } from "./context.js";
 import { printEther } from "./ether.js";
 import { hexAsciiBytes, hexDump } from "./hex.js";
 import { type Precision, TimestampFormatter, type TimestampMode } from "./timestamp.js";
@@ -47,7 +47,7 @@ export class PacketPrinter {
   readonly #ts: TimestampFormatter;
   readonly #hex: HexMode;
   #prefixSec = Number.NaN;
-  #prefix: Uint8Array = new Uint8Array(0);
+  #prefix: Text = text("");
 
   constructor(options: PrintOptions = {}) {
     const c = this.#ctx;
@@ -76,6 +76,7 @@ export class PacketPrinter {
     c.end = base + caplen;
     this.#timestamp(packet.tsSec, packet.tsNsec);
     c.jumped = false;
+    c.ipDepth = 0;
     let hdrlen = 0;
     try {
       hdrlen = printEther(c, base, packet.origlen ?? caplen);
@@ -99,7 +100,7 @@ export class PacketPrinter {
         c.w(hexAsciiBytes(data, base, caplen, "\n\t"));
         break;
     }
-    c.w("\n");
+    c.ch(10);
   }
 
   /** The timestamp and its space; the common modes without building strings. */
@@ -108,13 +109,13 @@ export class PacketPrinter {
     const ts = this.#ts;
     if (ts.mode === "time" || ts.mode === "date") {
       if (sec !== this.#prefixSec) {
-        this.#prefix = ascii(`${ts.prefix(sec)}.`);
+        this.#prefix = text(`${ts.prefix(sec)}.`);
         this.#prefixSec = sec;
       }
-      c.wb(this.#prefix);
+      c.t(this.#prefix);
       if (ts.precision === "nano") c.numPad(nsec, 9);
       else c.numPad(Math.floor(nsec / 1000), 6);
-      c.w(" ");
+      c.ch(32);
     } else c.w(ts.format(sec, nsec));
   }
 

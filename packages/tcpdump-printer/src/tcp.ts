@@ -2,9 +2,22 @@
 // packet of each conversation (tcpdump without -S), window, options, length,
 // and the checksum at -v.
 
-import { ascii, bitNames, type Ctx, finishSum, shouldBe, sum16, type TcpSeqEntry } from "./context.js";
+import {
+  bitNames,
+  type Ctx,
+  finishSum,
+  type IpInfo,
+  shouldBe,
+  sum16,
+  T_COLON,
+  T_LENGTH,
+  T_SEQ,
+  T_TO,
+  type TcpSeqEntry,
+  type Text,
+  text,
+} from "./context.js";
 import { printDns } from "./dns.js";
-import type { IpInfo } from "./ip.js";
 
 const FLAGS: [number, string][] = [
   [0x01, "F"],
@@ -19,9 +32,7 @@ const FLAGS: [number, string][] = [
 ];
 
 /** `Flags [...]` for every value of the nine flag bits. */
-const FLAG_TEXT: Uint8Array[] = Array.from({ length: 512 }, (_, i) =>
-  ascii(`Flags [${bitNames(FLAGS, "none", i, "")}]`),
-);
+const FLAG_TEXT: Text[] = Array.from({ length: 512 }, (_, i) => text(`Flags [${bitNames(FLAGS, "none", i, "")}]`));
 
 const OPTION_NAMES: Record<number, string> = {
   0: "eol",
@@ -85,21 +96,21 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
   const sport = c.be16(p);
   const dport = c.be16(p + 2);
   if (ip.hdrNh === 6) {
-    if (ip.v6) c.w(c.ip6(ip.hdr + 8));
+    if (ip.v6) c.ip6w(ip.hdr + 8);
     else c.ip4w(ip.hdr + 12);
-    c.w(".");
+    c.ch(46);
     c.num(sport);
-    c.w(" > ");
-    if (ip.v6) c.w(c.ip6(ip.hdr + 24));
+    c.t(T_TO);
+    if (ip.v6) c.ip6w(ip.hdr + 24);
     else c.ip4w(ip.hdr + 16);
-    c.w(".");
+    c.ch(46);
     c.num(dport);
-    c.w(": ");
+    c.t(T_COLON);
   } else {
     c.num(sport);
-    c.w(" > ");
+    c.t(T_TO);
     c.num(dport);
-    c.w(": ");
+    c.t(T_COLON);
   }
   let hlen = (c.u8(p + 12) >> 4) * 4;
   let seq = c.be32(p + 4);
@@ -111,7 +122,7 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     return;
   }
   const flags = ((c.u8(p + 12) & 1) << 8) | c.u8(p + 13);
-  c.wb(FLAG_TEXT[flags]!);
+  c.t(FLAG_TEXT[flags]!);
   let thseq = 0;
   let thack = 0;
   let rev = false;
@@ -159,34 +170,35 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
   if (c.verbose > 0 && !ip.fragmented && c.has(p, length)) {
     const sum = transportSum(c, ip, 6, p, length);
     const field = c.be16(p + 16);
-    c.w(", cksum 0x");
-    c.w(hex4(field));
-    c.w(sum !== 0 ? ` (incorrect -> 0x${hex4(shouldBe(field, sum))})` : " (correct)");
+    c.t(T_CKSUM);
+    c.hex4(field);
+    if (sum !== 0) c.w(` (incorrect -> 0x${hex4(shouldBe(field, sum))})`);
+    else c.t(T_CORRECT);
   }
   const dataLen = length - hlen;
   if (c.verbose > 1 || dataLen > 0 || flags & 0x07) {
-    c.w(", seq ");
+    c.t(T_SEQ);
     c.num(seq);
     if (dataLen > 0) {
-      c.w(":");
+      c.ch(58);
       c.num((seq + dataLen) >>> 0);
     }
   }
   if (flags & 0x10) {
-    c.w(", ack ");
+    c.t(T_ACK);
     c.num(ack);
   }
-  c.w(", win ");
+  c.t(T_WIN);
   c.num(win);
   if (flags & 0x20) c.w(`, urg ${urp}`);
   if (hlen > 20) {
     hlen -= 20;
     let cp = p + 20;
     let ch = "";
-    c.w(", options [");
+    c.t(T_OPTIONS);
     try {
       while (hlen > 0) {
-        c.w(ch);
+        if (ch !== "") c.ch(44);
         const opt = c.u8(cp);
         cp++;
         let len: number;
@@ -202,20 +214,18 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
         }
         hlen--;
         let datalen = 0;
-        const lencheck = (l: number) => {
-          if (l > hlen) throw BAD_OPT;
-          if (!c.has(cp, l)) throw OPT_TRUNC;
-        };
-        c.w(OPTION_NAMES[opt] ?? `unknown-${opt}`);
+        const name = OPTION_TEXT[opt];
+        if (name !== undefined) c.t(name);
+        else c.w(`unknown-${opt}`);
         switch (opt) {
           case 2:
             datalen = 2;
-            lencheck(datalen);
+            lencheck(c, cp, hlen, datalen);
             c.w(` ${c.be16(cp)}`);
             break;
           case 3:
             datalen = 1;
-            lencheck(datalen);
+            lencheck(c, cp, hlen, datalen);
             c.w(` ${c.u8(cp)}`);
             break;
           case 5:
@@ -224,9 +234,9 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
             else {
               c.w(` ${datalen / 8} `);
               for (let i = 0; i < datalen; i += 8) {
-                lencheck(i + 4);
+                lencheck(c, cp, hlen, i + 4);
                 let s = c.be32(cp + i);
-                lencheck(i + 8);
+                lencheck(c, cp, hlen, i + 8);
                 let e = c.be32(cp + i + 4);
                 if (rev) {
                   s = (s - thseq) >>> 0;
@@ -245,15 +255,15 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
           case 12:
           case 13:
             datalen = 4;
-            lencheck(datalen);
+            lencheck(c, cp, hlen, datalen);
             c.w(` ${c.be32(cp)}`);
             break;
           case 8:
             datalen = 8;
-            lencheck(datalen);
-            c.w(" val ");
+            lencheck(c, cp, hlen, datalen);
+            c.t(T_VAL);
             c.num(c.be32(cp));
-            c.w(" ecr ");
+            c.t(T_ECR);
             c.num(c.be32(cp + 4));
             break;
           case 0:
@@ -262,7 +272,7 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
             break;
           case 28: {
             datalen = 2;
-            lencheck(datalen);
+            lencheck(c, cp, hlen, datalen);
             let uto = c.be16(cp);
             c.w(` 0x${uto.toString(16)}`);
             uto = uto & 1 ? (uto >> 1) * 60 : uto >> 1;
@@ -273,7 +283,7 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
             datalen = len - 2;
             if (datalen) c.w(" 0x");
             for (let i = 0; i < datalen; i++) {
-              lencheck(i + 1);
+              lencheck(c, cp, hlen, i + 1);
               c.w(
                 c
                   .u8(cp + i)
@@ -296,9 +306,9 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
       else throw err;
       return;
     }
-    c.w("]");
+    c.ch(93);
   }
-  c.w(", length ");
+  c.t(T_LENGTH);
   c.num(dataLen);
   if (dataLen <= 0) return;
   const data = p + (c.u8(p + 12) >> 4) * 4;
@@ -307,6 +317,22 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     return;
   }
   if (sport === 53 || dport === 53) printDns(c, data, dataLen, true);
+}
+
+const T_CKSUM = text(", cksum 0x");
+const T_CORRECT = text(" (correct)");
+const T_ACK = text(", ack ");
+const T_WIN = text(", win ");
+const T_OPTIONS = text(", options [");
+const T_VAL = text(" val ");
+const T_ECR = text(" ecr ");
+const OPTION_TEXT: (Text | undefined)[] = [];
+for (const [code, name] of Object.entries(OPTION_NAMES)) OPTION_TEXT[Number(code)] = text(name);
+
+/** tcpdump's LENCHECK: `l` bytes of option data at `cp`, within the header and the capture. */
+function lencheck(c: Ctx, cp: number, hlen: number, l: number): void {
+  if (l > hlen) throw BAD_OPT;
+  if (!c.has(cp, l)) throw OPT_TRUNC;
 }
 
 const BAD_OPT = Symbol("bad tcp option");

@@ -1,29 +1,38 @@
 // UDP (tcpdump's print-udp.c): ports, checksum (IPv4 at -vv, IPv6 at -v),
 // DNS on port 53, and the generic `UDP, length N` otherwise.
 
-import { type Ctx, shouldBe } from "./context.js";
+import { type Ctx, type IpInfo, shouldBe, T_COLON, T_TO, text } from "./context.js";
 import { printDns } from "./dns.js";
-import type { IpInfo } from "./ip.js";
 import { transportSum } from "./tcp.js";
+
+const T_SUM_OK = text("[udp sum ok] ");
+const T_UDP_LENGTH = text("UDP, length ");
 
 function addrPorts(c: Ctx, ip: IpInfo, sport: number, dport: number): void {
   const v6 = ip.v6;
   if (ip.hdrNh === 17) {
-    const s = v6 ? c.ip6(ip.hdr + 8) : c.ip4(ip.hdr + 12);
-    const d = v6 ? c.ip6(ip.hdr + 24) : c.ip4(ip.hdr + 16);
-    c.w(s);
+    // Both addresses are checked before either is printed.
+    c.check(ip.hdr + (v6 ? 8 : 12), v6 ? 32 : 8);
+    if (v6) c.ip6w(ip.hdr + 8);
+    else c.ip4w(ip.hdr + 12);
     if (sport >= 0) {
-      c.w(".");
+      c.ch(46);
       c.num(sport);
     }
-    c.w(" > ");
-    c.w(d);
+    c.t(T_TO);
+    if (v6) c.ip6w(ip.hdr + 24);
+    else c.ip4w(ip.hdr + 16);
     if (sport >= 0) {
-      c.w(".");
+      c.ch(46);
       c.num(dport);
     }
-    c.w(": ");
-  } else if (sport >= 0) c.w(`${sport} > ${dport}: `);
+    c.t(T_COLON);
+  } else if (sport >= 0) {
+    c.num(sport);
+    c.t(T_TO);
+    c.num(dport);
+    c.t(T_COLON);
+  }
 }
 
 export function printUdp(c: Ctx, p: number, length: number, ip: IpInfo): void {
@@ -68,12 +77,14 @@ export function printUdp(c: Ctx, p: number, length: number, ip: IpInfo): void {
       if (field === 0) c.w("[no cksum] ");
       else if (c.has(cp, len)) {
         const sum = transportSum(c, ip, 17, p, len + 8);
-        c.w(sum !== 0 ? `[bad udp cksum 0x${hex4(field)} -> 0x${hex4(shouldBe(field, sum))}!] ` : "[udp sum ok] ");
+        if (sum !== 0) c.w(`[bad udp cksum 0x${hex4(field)} -> 0x${hex4(shouldBe(field, sum))}!] `);
+        else c.t(T_SUM_OK);
       }
     } else if (ip.v6 && c.has(cp, len)) {
       const sum = transportSum(c, ip, 17, p, len + 8);
       const field = c.be16(p + 6);
-      c.w(sum !== 0 ? `[bad udp cksum 0x${hex4(field)} -> 0x${hex4(shouldBe(field, sum))}!] ` : "[udp sum ok] ");
+      if (sum !== 0) c.w(`[bad udp cksum 0x${hex4(field)} -> 0x${hex4(shouldBe(field, sum))}!] `);
+      else c.t(T_SUM_OK);
     }
   }
   if (sport === 53 || dport === 53) {
@@ -82,7 +93,7 @@ export function printUdp(c: Ctx, p: number, length: number, ip: IpInfo): void {
   }
   if (ulen > len && !ip.fragmented) c.w(`UDP, bad length ${ulen} > ${len}`);
   else {
-    c.w("UDP, length ");
+    c.t(T_UDP_LENGTH);
     c.num(ulen);
   }
 }
