@@ -113,6 +113,8 @@ export class Ctx {
   dv: DataView = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   pos = 0;
   data: Uint8Array = new Uint8Array(0);
+  /** A view of `data` for word loads. */
+  ddv: DataView = new DataView(this.data.buffer);
   /** One past the last byte that may be read (tcpdump's snapend). */
   end = 0;
   proto = "";
@@ -123,8 +125,45 @@ export class Ctx {
   suppressDefault = false;
   /** IPv4 conversations: lower address → higher address → ports → numbers. */
   readonly tcpSeq = new Map<number, Map<number, Map<number, TcpSeqEntry>>>();
+  /** The IPv4 address pair looked up last, and its conversations. */
+  readonly tcpLast: { a: number; b: number; inner: Map<number, TcpSeqEntry> | undefined } = {
+    a: 0,
+    b: 0,
+    inner: undefined,
+  };
   /** IPv6 conversations: both addresses → ports → numbers. */
   readonly tcpSeq6 = new Map<string, Map<number, TcpSeqEntry>>();
+
+  /** Points the fetches at `data` (the view is made again only when the buffer changes). */
+  setData(data: Uint8Array): void {
+    if (data === this.data) return;
+    this.data = data;
+    this.ddv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /**
+   * The Internet checksum's running sum over `len` bytes at `off` of the
+   * packet, continuing from `initial`; the caller has checked that they were
+   * captured. Fold it with {@link finishSum}.
+   */
+  sum(off: number, len: number, initial = 0): number {
+    const dv = this.ddv;
+    let sum = initial;
+    let i = off;
+    const end = off + len;
+    // Two 16-bit words a step; the sum stays far below 2^53 for any IP length.
+    for (; i + 3 < end; i += 4) {
+      const w = dv.getUint32(i);
+      sum += (w >>> 16) + (w & 0xffff);
+    }
+    if (i + 1 < end) {
+      sum += dv.getUint16(i);
+      i += 2;
+    }
+    if (i < end) sum += dv.getUint8(i) << 8;
+    while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+    return sum;
+  }
 
   /** One IpInfo per IP header nesting level of the packet being printed, reused. */
   readonly #ipInfos: IpInfo[] = [];
@@ -208,6 +247,23 @@ export class Ctx {
       return;
     }
     this.w(String(v));
+  }
+
+  /** Appends `v` (0..999999) as six digits, zero-padded, and a space: a timestamp's microseconds. */
+  micros(v: number): void {
+    if (!(v >= 0 && v < 1e6 && v >>> 0 === v)) {
+      this.numPad(v, 6);
+      this.ch(32);
+      return;
+    }
+    if (this.pos + 7 + SLACK > this.buf.length) this.room(7);
+    const dv = this.dv;
+    const p = this.pos;
+    const hi = Math.floor(v / 10000);
+    dv.setUint16(p, PADDED[hi]! >>> 16, true);
+    dv.setInt32(p + 2, PADDED[v - hi * 10000]!, true);
+    this.buf[p + 6] = 32;
+    this.pos = p + 7;
   }
 
   /** Appends a non-negative integer in decimal, zero-padded to `width` (at most 16) digits. */
@@ -404,7 +460,7 @@ let scratch: Ctx | undefined;
 export function formatIp6(d: Uint8Array, off: number): string {
   if (scratch === undefined) scratch = new Ctx();
   const c = scratch;
-  c.data = d;
+  c.setData(d);
   c.end = off + 16;
   c.pos = 0;
   c.ip6w(off);
@@ -427,22 +483,6 @@ export function bitNames(
     }
   }
   return any ? s : none;
-}
-
-/** The Internet checksum over `data[off, off+len)`, continuing from `initial` (a partial sum). */
-export function sum16(data: Uint8Array, off: number, len: number, initial = 0): number {
-  let sum = initial;
-  let i = off;
-  const end = off + len;
-  // Two 16-bit words a step; the sum stays far below 2^53 for any IP length.
-  for (; i + 3 < end; i += 4) sum += ((data[i]! + data[i + 2]!) << 8) + data[i + 1]! + data[i + 3]!;
-  if (i + 1 < end) {
-    sum += (data[i]! << 8) | data[i + 1]!;
-    i += 2;
-  }
-  if (i < end) sum += data[i]! << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return sum;
 }
 
 /** Folds a partial sum into the checksum result (0 when the data verifies). */

@@ -2,7 +2,7 @@
 // exceeded and the other common types; error messages print the datagram
 // they quote at -v.
 
-import { type Ctx, finishSum, type IpInfo, shouldBe, sum16, T_LENGTH, T_SEQ, text } from "./context.js";
+import { type Ctx, finishSum, type IpInfo, shouldBe, T_LENGTH, T_SEQ, text } from "./context.js";
 import { printIp } from "./ip.js";
 
 const UNREACH: Record<number, string> = {
@@ -92,7 +92,7 @@ export function printIcmp(c: Ctx, p: number, length: number, ip: IpInfo): void {
   }
   if (str !== "") c.w(`ICMP ${str}, length ${length}`);
   if (c.verbose > 0 && !ip.fragmented && c.has(p, length)) {
-    const sum = finishSum(sum16(c.data, p, length));
+    const sum = finishSum(c.sum(p, length));
     if (sum !== 0) {
       const field = c.be16(p + 2);
       c.w(` (wrong icmp cksum ${field.toString(16)} (->${shouldBe(field, sum).toString(16)})!)`);

@@ -1,7 +1,7 @@
 // ICMPv6 (tcpdump's print-icmp6.c): echo, errors, and neighbour discovery
 // with its options.
 
-import { bitNames, type Ctx, finishSum, shouldBe, sum16, TRUNCATED } from "./context.js";
+import { bitNames, type Ctx, finishSum, shouldBe, TRUNCATED } from "./context.js";
 import { unknownData } from "./hex.js";
 import type { IpInfo } from "./ip.js";
 
@@ -84,9 +84,9 @@ function lifetime(v: number): string {
 
 /** The ICMPv6 checksum including the IPv6 pseudo-header. */
 function icmp6Sum(c: Ctx, ip: IpInfo, p: number, length: number): number {
-  let s = sum16(c.data, ip.hdr + 8, 16) + sum16(c.data, ip.dst6, 16);
+  let s = c.sum(ip.hdr + 8, 16) + c.sum(ip.dst6, 16);
   s += (length >>> 16) + (length & 0xffff) + 58;
-  return finishSum(sum16(c.data, p, length, s));
+  return finishSum(c.sum(p, length, s));
 }
 
 export function printIcmp6(c: Ctx, p: number, length: number, ip: IpInfo): void {

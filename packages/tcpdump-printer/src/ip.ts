@@ -8,7 +8,6 @@ import {
   finishSum,
   type IpInfo,
   shouldBe,
-  sum16,
   T_COLON,
   T_SEQ,
   T_TO,
@@ -76,13 +75,16 @@ function headStart(tos: number, ttl: number): Text {
   return s;
 }
 
-/** `, flags [..], proto NAME (N), length ` for one (flag bits, protocol) pair, made once. */
-function headMiddle(flags: number, nh: number): Text {
-  const k = flags * 256 + nh;
+/**
+ * `, flags [..], proto NAME (N), length ` for one (flag bits, protocol) pair,
+ * made once; with `, offset 0` in front for unfragmented datagrams.
+ */
+function headMiddle(flags: number, nh: number, offset0: boolean): Text {
+  const k = (offset0 ? 2048 : 0) + flags * 256 + nh;
   let s = headMiddles[k];
   if (s === undefined) {
     s = text(
-      `, flags [${bitNames(FRAG_FLAGS, "none", flags << 13)}], proto ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh}), length `,
+      `${offset0 ? ", offset 0" : ""}, flags [${bitNames(FRAG_FLAGS, "none", flags << 13)}], proto ${IPPROTO_NAMES[nh] ?? "unknown"} (${nh}), length `,
     );
     headMiddles[k] = s;
   }
@@ -153,9 +155,12 @@ function printIpBody(c: Ctx, p: number, hlen: number, len: number, totalLength: 
       const ttl = c.u8(p + 8);
       c.t(headStart(tos, ttl));
       c.num(c.be16(p + 4));
-      c.t(T_OFFSET);
-      c.num((off & 0x1fff) * 8);
-      c.t(headMiddle(off >>> 13, nh));
+      if ((off & 0x1fff) === 0) c.t(headMiddle(off >>> 13, nh, true));
+      else {
+        c.t(T_OFFSET);
+        c.num((off & 0x1fff) * 8);
+        c.t(headMiddle(off >>> 13, nh, false));
+      }
       c.num(totalLength);
       if (hlen > 20) {
         c.t(T_OPTIONS);
@@ -166,7 +171,7 @@ function printIpBody(c: Ctx, p: number, hlen: number, len: number, totalLength: 
         c.ch(41);
       }
       if (c.has(p, hlen)) {
-        const sum = finishSum(sum16(c.data, p, hlen));
+        const sum = finishSum(c.sum(p, hlen));
         if (sum !== 0) {
           const field = c.be16(p + 10);
           c.w(`, bad cksum ${field.toString(16)} (->${shouldBe(field, sum).toString(16)})!`);

@@ -72,7 +72,7 @@ export class PacketPrinter {
       base = 0;
       caplen = data.length;
     }
-    c.data = data;
+    c.setData(data);
     c.end = base + caplen;
     this.#timestamp(packet.tsSec, packet.tsNsec);
     c.jumped = false;
@@ -113,9 +113,10 @@ export class PacketPrinter {
         this.#prefixSec = sec;
       }
       c.t(this.#prefix);
-      if (ts.precision === "nano") c.numPad(nsec, 9);
-      else c.numPad(Math.floor(nsec / 1000), 6);
-      c.ch(32);
+      if (ts.precision === "nano") {
+        c.numPad(nsec, 9);
+        c.ch(32);
+      } else c.micros(Math.floor(nsec / 1000));
     } else c.w(ts.format(sec, nsec));
   }
 

@@ -8,7 +8,6 @@ import {
   finishSum,
   type IpInfo,
   shouldBe,
-  sum16,
   T_COLON,
   T_LENGTH,
   T_SEQ,
@@ -60,9 +59,9 @@ const OPTION_NAMES: Record<number, string> = {
 export function transportSum(c: Ctx, ip: IpInfo, proto: number, p: number, length: number): number {
   let s: number;
   if (ip.v6) {
-    s = sum16(c.data, ip.hdr + 8, 16) + sum16(c.data, ip.dst6, 16) + (length >>> 16) + (length & 0xffff) + proto;
-  } else s = sum16(c.data, ip.hdr + 12, 8) + proto + length;
-  return finishSum(sum16(c.data, p, length, s));
+    s = c.sum(ip.hdr + 8, 16) + c.sum(ip.dst6, 16) + (length >>> 16) + (length & 0xffff) + proto;
+  } else s = c.sum(ip.hdr + 12, 8) + proto + length;
+  return finishSum(c.sum(p, length, s));
 }
 
 /** Four address bytes as one number (for conversation keys). */
@@ -78,9 +77,10 @@ function addrs(c: Ctx, ip: IpInfo): [string, string] {
 /** Compares the raw source and destination addresses, as memcmp would. */
 function compareAddrs(c: Ctx, ip: IpInfo): number {
   const d = c.data;
-  const [a, b, n] = ip.v6 ? [ip.hdr + 8, ip.hdr + 24, 16] : [ip.hdr + 12, ip.hdr + 16, 4];
+  const a = ip.hdr + (ip.v6 ? 8 : 12);
+  const n = ip.v6 ? 16 : 4;
   for (let i = 0; i < n; i++) {
-    const diff = d[a + i]! - d[b + i]!;
+    const diff = d[a + i]! - d[a + n + i]!;
     if (diff !== 0) return diff;
   }
   return 0;
@@ -143,15 +143,22 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     } else {
       const a = addrKey(c, first);
       const b = addrKey(c, second);
-      let byA = c.tcpSeq.get(a);
-      if (byA === undefined) c.tcpSeq.set(a, (byA = new Map()));
-      let m = byA.get(b);
-      if (m === undefined) byA.set(b, (m = new Map()));
-      inner = m;
+      const last = c.tcpLast;
+      if (last.inner !== undefined && last.a === a && last.b === b) inner = last.inner;
+      else {
+        let byA = c.tcpSeq.get(a);
+        if (byA === undefined) c.tcpSeq.set(a, (byA = new Map()));
+        let m = byA.get(b);
+        if (m === undefined) byA.set(b, (m = new Map()));
+        inner = m;
+        last.a = a;
+        last.b = b;
+        last.inner = m;
+      }
     }
     let th = inner.get(ports);
     if (th === undefined || flags & 0x02) {
-      th = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
+      th = rev ? { seq: (ack - 1) >>> 0, ack: seq } : { seq, ack: (ack - 1) >>> 0 };
       inner.set(ports, th);
     } else if (rev) {
       seq = (seq - th.ack) >>> 0;
