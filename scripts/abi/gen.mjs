@@ -145,6 +145,22 @@ function render(scan, values, target) {
     }
     out.push("  },");
     out.push("} as const;");
+    // The same numbers as a const enum: bundlers write them into the code as
+    // literals, which hot loops need (a module-level constant costs a load).
+    out.push("");
+    out.push(`/** \`struct ${s.name}\`: \`sizeof\` and each field's offset, as literals for hot loops. */`);
+    out.push(`export const enum ${tsName.replace(/Layout$/, "At")} {`);
+    out.push(`  sizeof = ${values[`struct ${s.name}`]},`);
+    for (const f of s.fields) out.push(`  ${f.name} = ${values[`struct ${s.name}.${f.name}.offset`]},`);
+    out.push("}");
+  }
+  const numeric = scan.defines.filter((d) => wanted(d.name) && typeof values[d.name] === "number");
+  if (numeric.length > 0) {
+    out.push("");
+    out.push("/** The numeric values above as a const enum, as literals for hot loops. */");
+    out.push("export const enum PvalConst {");
+    for (const d of numeric) out.push(`  ${d.name} = ${values[d.name]},`);
+    out.push("}");
   }
   out.push("");
   return out.join("\n");

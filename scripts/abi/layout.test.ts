@@ -63,7 +63,24 @@ describe("generated layouts match the C compiler", () => {
     }
   });
 
+  // The const enums the hot loops use carry the same numbers as literals.
+  const enums: [string, string, Record<string, number>][] = [
+    ["decode", "pval_ipopt", decodeAbi.PvalIpoptAt as unknown as Record<string, number>],
+    ["decode", "pval_slot", decodeAbi.PvalSlotAt as unknown as Record<string, number>],
+    ["chardev", "pval_slot", chardevAbi.PvalSlotAt as unknown as Record<string, number>],
+    ["chardev", "pval_ring_stats", chardevAbi.PvalRingStatsAt as unknown as Record<string, number>],
+  ];
+  it.each(enums)("%s: the const enum of struct %s", (_pkg, struct, at) => {
+    const ref = c[struct]!;
+    const offsets = Object.fromEntries(Object.entries(ref.fields).map(([name, f]) => [name, f.offset]));
+    const fromEnum = Object.fromEntries(Object.entries(at).filter(([k, v]) => typeof v === "number" && k !== "sizeof"));
+    expect(fromEnum).toEqual(offsets);
+    expect(at.sizeof).toBe(ref.size);
+  });
+
   it("the length constants agree with the structures", () => {
+    expect(decodeAbi.PvalConst.PVAL_IPOPT_LEN).toBe(decodeAbi.PVAL_IPOPT_LEN);
+    expect(decodeAbi.PvalConst.PVAL_SLOT_PKT_SIZE).toBe(decodeAbi.PVAL_SLOT_PKT_SIZE);
     expect(c.pval_ipopt!.size).toBe(decodeAbi.PVAL_IPOPT_LEN);
     expect(c.pval_slot!.fields.pkt!.size).toBe(decodeAbi.PVAL_SLOT_PKT_SIZE);
     expect(c.pval_slot!.fields.pkt!.offset + c.pval_slot!.fields.pkt!.size).toBe(c.pval_slot!.size);

@@ -2,7 +2,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { pvalFrame } from "../test/arbitraries.js";
 import { encodeFrame } from "./encode.js";
-import { FieldStatus, PvalFields, readPvalFields, readPvalFieldsFromFrame } from "./fields.js";
+import {
+  FieldStatus,
+  PvalFieldColumns,
+  PvalFields,
+  readPvalFieldColumns,
+  readPvalFields,
+  readPvalFieldsFromFrame,
+} from "./fields.js";
 import { decodeFrame } from "./frame.js";
 import { PvalSlotLayout } from "./generated/abi.js";
 import { NATIVE_LITTLE_ENDIAN, SLOT_SIZE, SlotBatch } from "./slots.js";
@@ -161,4 +168,76 @@ describe("readPvalFields", () => {
   it("data holds one u32 per field", () => {
     expect(new PvalFields().data.length * 4).toBeLessThan(SLOT_SIZE);
   });
+});
+
+/** The same slots in a batch that starts one byte off a word boundary (no Uint32Array, no word fast path). */
+function unalignedCopy(batch: SlotBatch): SlotBatch {
+  const backing = new Uint8Array(batch.bytes.length + 1);
+  backing.set(batch.bytes, 1);
+  return new SlotBatch(backing.subarray(1));
+}
+
+const PVAL_COLUMNS = ["status", "tstampLo", "tstampHi", "ethertype", "src", "dst", "cpu", "seqLo", "seqHi"] as const;
+const DETAIL_COLUMNS = ["len", "pktlen", "vlanCount", "l3Offset", "protocol"] as const;
+
+describe("readPvalFieldColumns", () => {
+  it("fills one row per slot, as many as fit, from any start", () => {
+    const frames = Array.from({ length: 5 }, (_, i) =>
+      encodeFrame({
+        ethernet,
+        ipv4: { src: src + i, dst, options: [{ kind: "pval", cpu: i, seq: BigInt(i) << 40n }] },
+      }),
+    );
+    const batch = batchOf(frames, 1000n);
+    const cols = new PvalFieldColumns(3);
+    expect(readPvalFieldColumns(batch, 0, cols)).toBe(3);
+    expect(cols.count).toBe(3);
+    expect(Array.from(cols.src)).toEqual([src, src + 1, src + 2]);
+    expect(readPvalFieldColumns(batch, 3, cols)).toBe(2);
+    expect(Array.from(cols.cpu.subarray(0, 2))).toEqual([3, 4]);
+    expect(cols.seq(1)).toBe(4n << 40n);
+    expect(cols.tstamp(0)).toBe(1003n);
+    expect(() => cols.seq(2)).toThrow(RangeError);
+    expect(readPvalFieldColumns(batch, 5, cols)).toBe(0);
+    expect(() => readPvalFieldColumns(batch, 6, cols)).toThrow(RangeError);
+    expect(cols.len).toBeUndefined();
+    expect(() => new PvalFieldColumns(0)).toThrow(RangeError);
+  });
+
+  it("agrees with readPvalFields and with the byte-wise path on generated and mutated slots", () => {
+    const slot = fc.record({
+      spec: pvalFrame,
+      edits: fc.array(fc.tuple(fc.nat(80), fc.nat(255)), { maxLength: 3 }),
+      cut: fc.nat(300),
+      extra: fc.nat(3),
+      tstamp: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    });
+    fc.assert(
+      fc.property(fc.array(slot, { minLength: 1, maxLength: 8 }), (slots) => {
+        const batch = SlotBatch.allocate(slots.length);
+        slots.forEach(({ spec, edits, cut, extra, tstamp }, i) => {
+          const frame = encodeFrame(spec);
+          for (const [at, value] of edits) if (at < frame.length) frame[at] = value;
+          const stored = frame.subarray(0, Math.min(frame.length, cut));
+          batch.write(i, { frame: stored, pktlen: frame.length, tstamp });
+          // Now and then an invalid slot: len beyond pktlen.
+          if (extra === 0)
+            batch.view.setUint32(PvalSlotLayout.fields.pktlen.offset + i * SLOT_SIZE, 1, NATIVE_LITTLE_ENDIAN);
+        });
+        const fast = new PvalFieldColumns(8, { detail: true });
+        const slow = new PvalFieldColumns(8, { detail: true });
+        readPvalFieldColumns(batch, 0, fast);
+        readPvalFieldColumns(unalignedCopy(batch), 0, slow);
+        const one = new PvalFields();
+        for (let k = 0; k < slots.length; k++) {
+          readPvalFields(batch, k, one);
+          for (const name of [...PVAL_COLUMNS, ...DETAIL_COLUMNS]) {
+            expect({ k, name, value: fast[name]![k] }).toEqual({ k, name, value: slow[name]![k] });
+            expect({ k, name, value: one[name] }).toEqual({ k, name, value: fast[name]![k] });
+          }
+        }
+      }),
+      { numRuns: 1_500 },
+    );
+  }, 120_000);
 });

@@ -28,7 +28,14 @@ export {
   type VlanSpec,
 } from "./encode.js";
 export { DecodeError, type DecodeErrorCode, type Layer, NeedMoreBytesError } from "./errors.js";
-export { FieldStatus, PvalFields, readPvalFields, readPvalFieldsFromFrame } from "./fields.js";
+export {
+  FieldStatus,
+  PvalFieldColumns,
+  PvalFields,
+  readPvalFieldColumns,
+  readPvalFields,
+  readPvalFieldsFromFrame,
+} from "./fields.js";
 export { ipv4FromString, ipv4ToString, ipv6ToString, macToString } from "./format.js";
 export {
   type ArpPacket,

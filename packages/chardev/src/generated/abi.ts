@@ -22,6 +22,15 @@ export const PvalSlotLayout = {
   },
 } as const;
 
+/** `struct pval_slot`: `sizeof` and each field's offset, as literals for hot loops. */
+export const enum PvalSlotAt {
+  sizeof = 272,
+  len = 0,
+  pktlen = 4,
+  tstamp = 8,
+  pkt = 16,
+}
+
 /** Layout of `struct pval_ring_stats` (packed). */
 export const PvalRingStatsLayout = {
   size: 32,
@@ -32,3 +41,22 @@ export const PvalRingStatsLayout = {
     read: { offset: 24, size: 8, order: "native" },
   },
 } as const;
+
+/** `struct pval_ring_stats`: `sizeof` and each field's offset, as literals for hot loops. */
+export const enum PvalRingStatsAt {
+  sizeof = 32,
+  copied = 0,
+  dropped_full = 8,
+  dropped_nomem = 16,
+  read = 24,
+}
+
+/** The numeric values above as a const enum, as literals for hot loops. */
+export const enum PvalConst {
+  PVAL_SLOT_PKT_SIZE = 256,
+  PVAL_RING_SLOTS_DEFAULT = 1024,
+  PVAL_RING_SLOTS_MIN = 2,
+  PVAL_RING_SLOTS_MAX = 65536,
+  PVAL_IOC_MAGIC = 222,
+  PVAL_IOC_RING_STATS = 2149637633,
+}

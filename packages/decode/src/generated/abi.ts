@@ -20,6 +20,16 @@ export const PvalIpoptLayout = {
   },
 } as const;
 
+/** `struct pval_ipopt`: `sizeof` and each field's offset, as literals for hot loops. */
+export const enum PvalIpoptAt {
+  sizeof = 12,
+  type = 0,
+  len = 1,
+  reserved = 2,
+  cpu = 3,
+  seq = 4,
+}
+
 /** Layout of `struct pval_slot` (packed). */
 export const PvalSlotLayout = {
   size: 272,
@@ -30,3 +40,22 @@ export const PvalSlotLayout = {
     pkt: { offset: 16, size: 256, order: "bytes" },
   },
 } as const;
+
+/** `struct pval_slot`: `sizeof` and each field's offset, as literals for hot loops. */
+export const enum PvalSlotAt {
+  sizeof = 272,
+  len = 0,
+  pktlen = 4,
+  tstamp = 8,
+  pkt = 16,
+}
+
+/** The numeric values above as a const enum, as literals for hot loops. */
+export const enum PvalConst {
+  PVAL_IPOPT_TYPE = 222,
+  PVAL_IPOPT_LEN = 12,
+  PVAL_SLOT_PKT_SIZE = 256,
+  PVAL_RING_SLOTS_DEFAULT = 1024,
+  PVAL_RING_SLOTS_MIN = 2,
+  PVAL_RING_SLOTS_MAX = 65536,
+}

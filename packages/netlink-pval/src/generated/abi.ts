@@ -27,3 +27,12 @@ export const IFLA_PVAL_STATS_IPOPT_SKIPPED = 3;
 export const IFLA_PVAL_STATS_TX_COPY_DROPS = 4;
 export const IFLA_PVAL_STATS_RX_COPY_DROPS = 5;
 export const IFLA_PVAL_STATS_TXTSTAMP_BUSY = 6;
+
+/** The numeric values above as a const enum, as literals for hot loops. */
+export const enum PvalConst {
+  PVAL_RING_SLOTS_DEFAULT = 1024,
+  PVAL_RING_SLOTS_MIN = 2,
+  PVAL_RING_SLOTS_MAX = 65536,
+  IFLA_PVAL_MAX = 11,
+  IFLA_PVAL_STATS_MAX = 6,
+}
