@@ -70,35 +70,37 @@ export const T_COLON: Text = text(": ");
 export const T_SEQ: Text = text(", seq ");
 export const T_LENGTH: Text = text(", length ");
 
-/** Four ASCII characters as one little-endian word. */
-function word(s: string): number {
-  let v = 0;
-  for (let i = 0; i < s.length; i++) v |= s.charCodeAt(i) << (i * 8);
-  return v;
-}
+// The tables below are made with integer arithmetic only: a string per entry
+// would cost milliseconds of start-up and garbage collection.
 
-/** 0..9999 in decimal (DIGITS, DIGITS_LEN characters) and zero-padded to four digits (PADDED). */
+/** "00".."99" as two-character words (the first character in the low byte). */
+const PAIR = new Uint16Array(100);
+for (let i = 0; i < 100; i++) PAIR[i] = (48 + ((i / 10) | 0)) | ((48 + (i % 10)) << 8);
+
+/** 0..9999 zero-padded to four digits (PADDED), and plain (DIGITS, DIGITS_LEN characters). */
+const PADDED = new Int32Array(10000);
 const DIGITS = new Int32Array(10000);
 const DIGITS_LEN = new Uint8Array(10000);
-const PADDED = new Int32Array(10000);
+for (let hi = 0, i = 0; hi < 100; hi++) {
+  for (let lo = 0; lo < 100; lo++, i++) PADDED[i] = PAIR[hi]! | (PAIR[lo]! << 16);
+}
 for (let i = 0; i < 10000; i++) {
-  const s = String(i);
-  DIGITS[i] = word(s);
-  DIGITS_LEN[i] = s.length;
-  PADDED[i] = word(s.padStart(4, "0"));
+  const len = i < 10 ? 1 : i < 100 ? 2 : i < 1000 ? 3 : 4;
+  DIGITS[i] = PADDED[i]! >>> ((4 - len) * 8);
+  DIGITS_LEN[i] = len;
 }
 
 /** 0..255 followed by a dot (an IPv4 address byte), and its length with the dot. */
 const OCTET = new Int32Array(256);
 const OCTET_LEN = new Uint8Array(256);
+const HEX_DIGIT = Uint8Array.from("0123456789abcdef", (ch) => ch.charCodeAt(0));
 /** 0..255 as two lowercase hex digits. */
 const HEX_PAIR = new Uint16Array(256);
 for (let i = 0; i < 256; i++) {
-  OCTET[i] = word(`${i}.`);
-  OCTET_LEN[i] = String(i).length + 1;
-  HEX_PAIR[i] = word(i.toString(16).padStart(2, "0"));
+  OCTET_LEN[i] = DIGITS_LEN[i]! + 1;
+  OCTET[i] = DIGITS[i]! | (46 << (DIGITS_LEN[i]! * 8));
+  HEX_PAIR[i] = HEX_DIGIT[i >> 4]! | (HEX_DIGIT[i & 15]! << 8);
 }
-const HEX_DIGIT = Uint8Array.from("0123456789abcdef", (ch) => ch.charCodeAt(0));
 
 /** 10^(4k) for k = 0..3 (the groups of {@link Ctx.numPad}). */
 const POW10K = [1, 1e4, 1e8, 1e12];

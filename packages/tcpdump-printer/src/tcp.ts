@@ -31,7 +31,17 @@ const FLAGS: [number, string][] = [
 ];
 
 /** `Flags [...]` for every value of the nine flag bits. */
-const FLAG_TEXT: Text[] = Array.from({ length: 512 }, (_, i) => text(`Flags [${bitNames(FLAGS, "none", i, "")}]`));
+const flagTexts: (Text | undefined)[] = [];
+
+/** `Flags [...]` for one value of the nine flag bits, made once. */
+function flagText(flags: number): Text {
+  let t = flagTexts[flags];
+  if (t === undefined) {
+    t = text(`Flags [${bitNames(FLAGS, "none", flags, "")}]`);
+    flagTexts[flags] = t;
+  }
+  return t;
+}
 
 const OPTION_NAMES: Record<number, string> = {
   0: "eol",
@@ -122,7 +132,7 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     return;
   }
   const flags = ((c.u8(p + 12) & 1) << 8) | c.u8(p + 13);
-  c.t(FLAG_TEXT[flags]!);
+  c.t(flagText(flags));
   let thseq = 0;
   let thack = 0;
   let rev = false;
