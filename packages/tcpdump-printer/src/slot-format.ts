@@ -16,6 +16,13 @@
 //   json        {"device":"/dev/pval/pval0-rx-cpu-0","direction":"rx","cpu":0,"tstamp":"0",...}
 //
 // The ethertype printed is the innermost one, after any VLAN tags.
+//
+// Speed: `pval dump` formats every slot a ring hands over, at the rate the
+// kernel fills it, so the lines are written as bytes straight into one
+// buffer per batch (UTF-8; everything but the device path is ASCII): no
+// string, object or BigInt per slot, nothing for the garbage collector, and
+// one write(2) per batch. The text of a batch's source (device, direction,
+// CPU) is encoded once and kept while the source stays the same.
 
 import { FieldStatus, IpProtocol, PvalFields, readPvalFields, type SlotBatch, TcpFlag } from "@pval/decode";
 
@@ -38,114 +45,316 @@ const ETHER_HEADER = 14;
 const IPV4_HEADER = 20;
 const TCP_FLAGS_AT = 13;
 const ETHERTYPE_IPV4 = 0x0800;
+const NEWLINE = 10;
+const COLON = 58;
+const DOT = 46;
+const ZERO = 48;
+/** The longest line, past its source text: an invalid slot's two u32s or a full JSON object. */
+const MAX_LINE = 512;
 
-const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const ascii = (s: string): Uint8Array => encoder.encode(s);
 
-function hex4(v: number): string {
-  return HEX2[(v >>> 8) & 0xff]! + HEX2[v & 0xff]!;
+const HEX = ascii("0123456789abcdef");
+/** 10^k for k = 0..16, for counting the digits of integers below 2^53. */
+const POW10 = Array.from({ length: 17 }, (_, k) => 10 ** k);
+
+// Constant pieces of the lines.
+const ARROW = ascii(" -> ");
+const TYPE = ascii(" Type");
+const COMMA_SPACE = ascii(", ");
+const CUT_ETHER = ascii("[|ether]");
+const CUT_VLAN = ascii(" [|vlan]");
+const CUT_IP = ascii(" [|ip]");
+const CUT_TCP = ascii(" [|tcp]");
+const INVALID = ascii(" (invalid)");
+const INVALID_SLOT = ascii("(invalid slot: len ");
+const INVALID_SLOT_PKTLEN = ascii(", pktlen ");
+const PKTLEN_EQ = ascii("PKTLEN=");
+const ETHER_TYPE_EQ = ascii(" ETHER_TYPE=0x");
+const IP_PROTO_EQ = ascii(" IP_PROTO=");
+const SYN_EQ = ascii(" SYN=");
+const ACK_EQ = ascii(" ACK=");
+const PSH_EQ = ascii(" PSH=");
+const RST_EQ = ascii(" RST=");
+const FIN_EQ = ascii(" FIN=");
+const J_LEN = ascii('","len":');
+const J_PKTLEN = ascii(',"pktlen":');
+const J_INVALID = ascii(',"invalid":"slot"}');
+const J_SRC = ascii(',"src":"');
+const J_DST = ascii('","dst":"');
+const J_ETHERTYPE = ascii('","ethertype":');
+const J_VLANS = ascii(',"vlans":');
+const J_IP_SRC = ascii(',"ipSrc":"');
+const J_IP_DST = ascii('","ipDst":"');
+const J_IP_PROTO = ascii('","ipProto":');
+const J_TCP_FLAGS = ascii(',"tcpFlags":');
+const J_PVAL_CPU = ascii(',"pval":{"cpu":');
+const J_SEQ = ascii(',"seq":"');
+const J_SEQ_END = ascii('"}');
+const J_TRUNCATED = ascii(',"truncated":true');
+const J_MALFORMED = ascii(',"malformed":true');
+
+// Each put* writes at o[p..] and returns the position after what it wrote;
+// the caller has made room.
+
+function put(o: Uint8Array, p: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n > 24) o.set(bytes, p);
+  else for (let k = 0; k < n; k++) o[p + k] = bytes[k]!;
+  return p + n;
 }
 
-function mac(u8: Uint8Array, at: number): string {
-  return `${HEX2[u8[at]!]}:${HEX2[u8[at + 1]!]}:${HEX2[u8[at + 2]!]}:${HEX2[u8[at + 3]!]}:${HEX2[u8[at + 4]!]}:${HEX2[u8[at + 5]!]}`;
-}
-
-function ipv4(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
+/** An integer from 0 to 2^53 - 1 in decimal. */
+function putUint(o: Uint8Array, p: number, v: number): number {
+  let digits = 1;
+  while (digits < 16 && v >= POW10[digits]!) digits++;
+  let at = p + digits;
+  if (v <= 0xffffffff) {
+    let t = v >>> 0;
+    while (t >= 10) {
+      const q = (t / 10) >>> 0;
+      o[--at] = ZERO + (t - q * 10);
+      t = q;
+    }
+    o[--at] = ZERO + t;
+  } else {
+    let t = v;
+    while (t >= 10) {
+      const q = Math.floor(t / 10);
+      o[--at] = ZERO + (t - q * 10);
+      t = q;
+    }
+    o[--at] = ZERO + t;
+  }
+  return p + digits;
 }
 
 /**
- * A u64 given as two u32 halves, in decimal, exact, without a BigInt: this
- * runs for every slot's timestamp, and ns timestamps are far above 2^53.
- * With 2^32 = 4294 * 10^6 + 967296, the value is high * 10^6 + low where
- * both parts stay below 2^53.
+ * A u64 given as two u32 halves, in decimal, exact, without a BigInt: ns
+ * timestamps are far above 2^53. With 2^32 = 4294 * 10^6 + 967296, the value
+ * is high * 10^6 + low where both parts stay below 2^53.
  */
-export function u64ToDecimal(hi: number, lo: number): string {
-  if (hi < 0x200000) return String(hi * 0x100000000 + lo);
+function putU64(o: Uint8Array, p: number, hi: number, lo: number): number {
+  if (hi < 0x200000) return putUint(o, p, hi * 0x100000000 + lo);
   const b = hi * 967296 + lo;
-  const low = b % 1e6;
-  const high = hi * 4294 + (b - low) / 1e6;
-  const digits = String(low);
-  return String(high) + "000000".slice(digits.length) + digits;
+  let low = b % 1e6;
+  p = putUint(o, p, hi * 4294 + (b - low) / 1e6);
+  for (let at = p + 5; at >= p; at--) {
+    const q = (low / 10) | 0;
+    o[at] = ZERO + (low - q * 10);
+    low = q;
+  }
+  return p + 6;
 }
 
-/** Formats slots of one batch; keeps one PvalFields for all of them. */
+function putMac(o: Uint8Array, p: number, u8: Uint8Array, at: number): number {
+  for (let k = 0; k < 6; k++) {
+    const b = u8[at + k]!;
+    o[p] = HEX[b >>> 4]!;
+    o[p + 1] = HEX[b & 15]!;
+    o[p + 2] = COLON;
+    p += 3;
+  }
+  return p - 1;
+}
+
+function putIpv4(o: Uint8Array, p: number, a: number): number {
+  p = putUint(o, p, a >>> 24);
+  o[p++] = DOT;
+  p = putUint(o, p, (a >>> 16) & 0xff);
+  o[p++] = DOT;
+  p = putUint(o, p, (a >>> 8) & 0xff);
+  o[p++] = DOT;
+  return putUint(o, p, a & 0xff);
+}
+
+function putHex4(o: Uint8Array, p: number, v: number): number {
+  o[p] = HEX[(v >>> 12) & 15]!;
+  o[p + 1] = HEX[(v >>> 8) & 15]!;
+  o[p + 2] = HEX[(v >>> 4) & 15]!;
+  o[p + 3] = HEX[v & 15]!;
+  return p + 4;
+}
+
+/**
+ * A u64 given as two u32 halves, in decimal, exact, without a BigInt (the
+ * same digits the formats write for timestamps and sequence numbers).
+ */
+export function u64ToDecimal(hi: number, lo: number): string {
+  const o = new Uint8Array(20);
+  return decoder.decode(o.subarray(0, putU64(o, 0, hi, lo)));
+}
+
+/** The text a line starts with for one source, before the timestamp. */
+function sourcePrefix(format: SlotFormat, source: SlotSource): Uint8Array {
+  switch (format) {
+    case "dump-one":
+      return new Uint8Array(0);
+    case "dump-multi":
+    case "look-tcp":
+      return encoder.encode(`${source.device ?? "-"} TS=`);
+    case "json":
+      // Only the device path needs escaping.
+      return encoder.encode(
+        `{"device":${JSON.stringify(source.device ?? null)},"direction":${source.direction ? `"${source.direction}"` : "null"},"cpu":${source.cpu ?? "null"},"tstamp":"`,
+      );
+  }
+}
+
+/** Formats slots of one batch; keeps one PvalFields and one output buffer for all of them. */
 export class SlotPrinter {
   readonly format: SlotFormat;
   readonly #fields = new PvalFields();
-  #jsonDevice: string | undefined;
-  #jsonDeviceText = "null";
+  #out: Uint8Array = new Uint8Array(1 << 16);
+  #prefix: Uint8Array;
+  #prefixDevice: string | undefined;
+  #prefixDirection: string | undefined;
+  #prefixCpu: number | undefined;
 
   constructor(format: SlotFormat) {
     if (!SLOT_FORMATS.includes(format)) {
       throw new RangeError(`unknown slot format ${JSON.stringify(format)}; one of ${SLOT_FORMATS.join(", ")}`);
     }
     this.format = format;
+    this.#prefix = sourcePrefix(format, {});
   }
 
-  /** The line for slot `i`, without the newline. */
-  line(batch: SlotBatch, i: number, source: SlotSource = {}): string {
-    const f = this.#fields;
-    readPvalFields(batch, i, f);
-    const ts = u64ToDecimal(f.tstampHi, f.tstampLo);
-    switch (this.format) {
-      case "dump-one":
-        return `${ts} ${this.#ether(batch, i)}`;
-      case "dump-multi":
-        return `${source.device ?? "-"} TS=${ts} ${this.#ether(batch, i)}`;
-      case "look-tcp":
-        return `${source.device ?? "-"} TS=${ts} ${this.#lookTcp(batch, i)}`;
-      case "json":
-        return this.#json(batch, i, ts, source);
+  /**
+   * The lines of the first `count` slots of the batch (all by default), each
+   * ending with "\n", as UTF-8 bytes: a view of the printer's buffer, valid
+   * until its next call.
+   */
+  bytes(batch: SlotBatch, source: SlotSource = {}, count: number = batch.count): Uint8Array {
+    const n = Math.min(count, batch.count);
+    const prefix = this.#prefixFor(source);
+    const perLine = prefix.length + MAX_LINE;
+    let o = this.#out;
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      if (p + perLine > o.length) o = this.#grow(p, perLine);
+      p = this.#slot(batch, i, o, put(o, p, prefix));
+      o[p++] = NEWLINE;
     }
+    return o.subarray(0, p);
   }
 
   /** Every slot of the batch, one line each, each ending with "\n". */
   lines(batch: SlotBatch, source: SlotSource = {}): string {
-    let out = "";
-    for (let i = 0; i < batch.count; i++) out += `${this.line(batch, i, source)}\n`;
-    return out;
+    return decoder.decode(this.bytes(batch, source));
   }
 
-  #invalid(): string {
+  /** The line for slot `i`, without the newline. */
+  line(batch: SlotBatch, i: number, source: SlotSource = {}): string {
+    if (i >>> 0 !== i || i >= batch.count) throw new RangeError(`slot index ${i} outside 0..${batch.count - 1}`);
+    const prefix = this.#prefixFor(source);
+    let o = this.#out;
+    if (prefix.length + MAX_LINE > o.length) o = this.#grow(0, prefix.length + MAX_LINE);
+    return decoder.decode(o.subarray(0, this.#slot(batch, i, o, put(o, 0, prefix))));
+  }
+
+  #prefixFor(source: SlotSource): Uint8Array {
+    if (
+      source.device !== this.#prefixDevice ||
+      source.direction !== this.#prefixDirection ||
+      source.cpu !== this.#prefixCpu
+    ) {
+      this.#prefix = sourcePrefix(this.format, source);
+      this.#prefixDevice = source.device;
+      this.#prefixDirection = source.direction;
+      this.#prefixCpu = source.cpu;
+    }
+    return this.#prefix;
+  }
+
+  #grow(used: number, need: number): Uint8Array {
+    const bigger = new Uint8Array(Math.max(this.#out.length * 2, used + need));
+    bigger.set(this.#out.subarray(0, used));
+    this.#out = bigger;
+    return bigger;
+  }
+
+  // Slot `i` after its source prefix; returns the end of the line.
+  #slot(batch: SlotBatch, i: number, o: Uint8Array, p: number): number {
     const f = this.#fields;
-    return `(invalid slot: len ${f.len}, pktlen ${f.pktlen})`;
+    readPvalFields(batch, i, f);
+    p = putU64(o, p, f.tstampHi, f.tstampLo);
+    switch (this.format) {
+      case "dump-one":
+      case "dump-multi":
+        o[p++] = 32;
+        return this.#ether(batch, i, o, p);
+      case "look-tcp":
+        o[p++] = 32;
+        return this.#lookTcp(batch, i, o, p);
+      case "json":
+        return this.#json(batch, i, o, p);
+    }
+  }
+
+  // "(invalid slot: len <n>, pktlen <n>)"
+  #invalid(o: Uint8Array, p: number): number {
+    const f = this.#fields;
+    p = putUint(o, put(o, p, INVALID_SLOT), f.len);
+    p = putUint(o, put(o, p, INVALID_SLOT_PKTLEN), f.pktlen);
+    o[p] = 41; // ")"
+    return p + 1;
   }
 
   // "<src> -> <dst> TypeXXXX[, <ip src> -> <ip dst>]"
-  #ether(batch: SlotBatch, i: number): string {
+  #ether(batch: SlotBatch, i: number, o: Uint8Array, p: number): number {
     const f = this.#fields;
-    if (f.status & FieldStatus.BAD_SLOT) return this.#invalid();
-    if (f.len < ETHER_HEADER) return "[|ether]";
+    const status = f.status;
+    if (status & FieldStatus.BAD_SLOT) return this.#invalid(o, p);
+    if (f.len < ETHER_HEADER) return put(o, p, CUT_ETHER);
     const u8 = batch.bytes;
-    const p = batch.pktOffset(i);
-    const macs = `${mac(u8, p + 6)} -> ${mac(u8, p)}`;
-    if (f.l3Offset === 0) return `${macs} [|vlan]`;
-    let s = `${macs} Type${hex4(f.ethertype)}`;
-    if (f.ethertype !== ETHERTYPE_IPV4) return s;
-    if (f.status & FieldStatus.IPV4) s += `, ${ipv4(f.src)} -> ${ipv4(f.dst)}`;
-    else if (f.status & FieldStatus.TRUNCATED) s += " [|ip]";
-    else if (f.status & FieldStatus.MALFORMED) s += " (invalid)";
-    return s;
+    const at = batch.pktOffset(i);
+    p = putMac(o, put(o, putMac(o, p, u8, at + 6), ARROW), u8, at);
+    if (f.l3Offset === 0) return put(o, p, CUT_VLAN);
+    const ethertype = f.ethertype;
+    p = putHex4(o, put(o, p, TYPE), ethertype);
+    if (ethertype !== ETHERTYPE_IPV4) return p;
+    if (status & FieldStatus.IPV4) {
+      return putIpv4(o, put(o, putIpv4(o, put(o, p, COMMA_SPACE), f.src), ARROW), f.dst);
+    }
+    if (status & FieldStatus.TRUNCATED) return put(o, p, CUT_IP);
+    if (status & FieldStatus.MALFORMED) return put(o, p, INVALID);
+    return p;
   }
 
   // "PKTLEN=<n> ETHER_TYPE=0x<4 hex>[ IP_PROTO=<n>[ SYN= ACK= PSH= RST= FIN=]]"
-  #lookTcp(batch: SlotBatch, i: number): string {
+  #lookTcp(batch: SlotBatch, i: number, o: Uint8Array, p: number): number {
     const f = this.#fields;
-    if (f.status & FieldStatus.BAD_SLOT) return `PKTLEN=${f.pktlen} ${this.#invalid()}`;
-    let s = `PKTLEN=${f.pktlen}`;
-    if (f.len < ETHER_HEADER) return `${s} [|ether]`;
-    if (f.l3Offset === 0) return `${s} [|vlan]`;
-    s += ` ETHER_TYPE=0x${hex4(f.ethertype)}`;
-    if (f.ethertype !== ETHERTYPE_IPV4) return s;
-    if (!(f.status & FieldStatus.IPV4)) {
-      return f.status & FieldStatus.MALFORMED ? `${s} (invalid)` : `${s} [|ip]`;
+    const status = f.status;
+    p = putUint(o, put(o, p, PKTLEN_EQ), f.pktlen);
+    if (status & FieldStatus.BAD_SLOT) {
+      o[p++] = 32;
+      return this.#invalid(o, p);
     }
-    s += ` IP_PROTO=${f.protocol}`;
-    if (f.protocol !== IpProtocol.TCP) return s;
+    if (f.len < ETHER_HEADER) {
+      o[p++] = 32;
+      return put(o, p, CUT_ETHER);
+    }
+    if (f.l3Offset === 0) return put(o, p, CUT_VLAN);
+    p = putHex4(o, put(o, p, ETHER_TYPE_EQ), f.ethertype);
+    if (f.ethertype !== ETHERTYPE_IPV4) return p;
+    if (!(status & FieldStatus.IPV4)) return put(o, p, status & FieldStatus.MALFORMED ? INVALID : CUT_IP);
+    p = putUint(o, put(o, p, IP_PROTO_EQ), f.protocol);
+    if (f.protocol !== IpProtocol.TCP) return p;
     const flags = this.#tcpFlags(batch, i);
-    if (flags < 0) return `${s} [|tcp]`;
-    const bit = (b: number): number => (flags & b ? 1 : 0);
-    return `${s} SYN=${bit(TcpFlag.SYN)} ACK=${bit(TcpFlag.ACK)} PSH=${bit(TcpFlag.PSH)} RST=${bit(TcpFlag.RST)} FIN=${bit(TcpFlag.FIN)}`;
+    if (flags < 0) return put(o, p, CUT_TCP);
+    p = put(o, p, SYN_EQ);
+    o[p++] = flags & TcpFlag.SYN ? 49 : ZERO;
+    p = put(o, p, ACK_EQ);
+    o[p++] = flags & TcpFlag.ACK ? 49 : ZERO;
+    p = put(o, p, PSH_EQ);
+    o[p++] = flags & TcpFlag.PSH ? 49 : ZERO;
+    p = put(o, p, RST_EQ);
+    o[p++] = flags & TcpFlag.RST ? 49 : ZERO;
+    p = put(o, p, FIN_EQ);
+    o[p++] = flags & TcpFlag.FIN ? 49 : ZERO;
+    return p;
   }
 
   // The TCP flags byte, or -1 when the capture stops before it.
@@ -157,31 +366,37 @@ export class SlotPrinter {
     return at < f.len ? batch.bytes[p + at]! : -1;
   }
 
-  // Built as text, not through JSON.stringify of an object: this runs once
-  // per slot at full ring speed. Only the device path needs escaping.
-  #json(batch: SlotBatch, i: number, ts: string, source: SlotSource): string {
+  // `..."tstamp":"<ts>` is written; the rest of the object, raw values.
+  #json(batch: SlotBatch, i: number, o: Uint8Array, p: number): number {
     const f = this.#fields;
-    if (source.device !== this.#jsonDevice) {
-      this.#jsonDevice = source.device;
-      this.#jsonDeviceText = JSON.stringify(source.device ?? null);
-    }
-    let s = `{"device":${this.#jsonDeviceText},"direction":${source.direction ? `"${source.direction}"` : "null"},"cpu":${source.cpu ?? "null"},"tstamp":"${ts}","len":${f.len},"pktlen":${f.pktlen}`;
-    if (f.status & FieldStatus.BAD_SLOT) return `${s},"invalid":"slot"}`;
+    const status = f.status;
+    p = putUint(o, put(o, p, J_LEN), f.len);
+    p = putUint(o, put(o, p, J_PKTLEN), f.pktlen);
+    if (status & FieldStatus.BAD_SLOT) return put(o, p, J_INVALID);
     if (f.len >= ETHER_HEADER) {
-      const p = batch.pktOffset(i);
-      s += `,"src":"${mac(batch.bytes, p + 6)}","dst":"${mac(batch.bytes, p)}","ethertype":${f.ethertype}`;
-      if (f.vlanCount) s += `,"vlans":${f.vlanCount}`;
+      const u8 = batch.bytes;
+      const at = batch.pktOffset(i);
+      p = putMac(o, put(o, p, J_SRC), u8, at + 6);
+      p = putMac(o, put(o, p, J_DST), u8, at);
+      p = putUint(o, put(o, p, J_ETHERTYPE), f.ethertype);
+      if (f.vlanCount) p = putUint(o, put(o, p, J_VLANS), f.vlanCount);
     }
-    if (f.status & FieldStatus.IPV4) {
-      s += `,"ipSrc":"${ipv4(f.src)}","ipDst":"${ipv4(f.dst)}","ipProto":${f.protocol}`;
+    if (status & FieldStatus.IPV4) {
+      p = putIpv4(o, put(o, p, J_IP_SRC), f.src);
+      p = putIpv4(o, put(o, p, J_IP_DST), f.dst);
+      p = putUint(o, put(o, p, J_IP_PROTO), f.protocol);
       if (f.protocol === IpProtocol.TCP) {
         const flags = this.#tcpFlags(batch, i);
-        if (flags >= 0) s += `,"tcpFlags":${flags}`;
+        if (flags >= 0) p = putUint(o, put(o, p, J_TCP_FLAGS), flags);
       }
     }
-    if (f.status & FieldStatus.PVAL) s += `,"pval":{"cpu":${f.cpu},"seq":"${u64ToDecimal(f.seqHi, f.seqLo)}"}`;
-    if (f.status & FieldStatus.TRUNCATED) s += `,"truncated":true`;
-    if (f.status & FieldStatus.MALFORMED) s += `,"malformed":true`;
-    return `${s}}`;
+    if (status & FieldStatus.PVAL) {
+      p = putUint(o, put(o, p, J_PVAL_CPU), f.cpu);
+      p = put(o, putU64(o, put(o, p, J_SEQ), f.seqHi, f.seqLo), J_SEQ_END);
+    }
+    if (status & FieldStatus.TRUNCATED) p = put(o, p, J_TRUNCATED);
+    if (status & FieldStatus.MALFORMED) p = put(o, p, J_MALFORMED);
+    o[p] = 125; // "}"
+    return p + 1;
   }
 }
