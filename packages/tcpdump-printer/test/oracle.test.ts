@@ -6,10 +6,18 @@
 // printer).
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FieldStatus, PvalFields, pcapFileHeader, pcapRecord, readPvalFieldsFromFrame } from "@pval/decode";
+import { fileURLToPath } from "node:url";
+import {
+  FieldStatus,
+  PvalFields,
+  pcapFileHeader,
+  pcapRecord,
+  readCaptureFile,
+  readPvalFieldsFromFrame,
+} from "@pval/decode";
 import { PacketPrinter, type PrintOptions } from "@pval/tcpdump-printer";
 import { afterAll, describe, expect, it } from "vitest";
 import { corpus, SNAPLENS } from "./corpus.js";
@@ -121,6 +129,50 @@ describe.runIf(haveTcpdump)("byte-identical to tcpdump", () => {
   ] as [string[], PrintOptions][])("%j", (flags, options) => {
     expect(ours(plain, options).join("")).toBe(tcpdump(plainPath, ["-n", ...flags]));
   });
+});
+
+// Captures of real traffic through a pval0 link, recorded in the VM by
+// test/fixtures/vm/record.sh: ARP, ping with option 222 both ways, TCP
+// connections whose every segment from pval0 carries the option, IPv6
+// neighbour discovery and ping -6.
+const VM_DIR = fileURLToPath(new URL("./fixtures/vm/", import.meta.url));
+const VM_CAPTURES = ["arp.pcap", "icmp.pcap", "ipv6.pcap", "tcp.pcap"];
+
+describe.runIf(haveTcpdump)("byte-identical to tcpdump on the captures recorded in the VM", () => {
+  it("has every capture", () => {
+    expect(
+      readdirSync(VM_DIR)
+        .filter((f) => f.endsWith(".pcap"))
+        .sort(),
+    ).toEqual(VM_CAPTURES);
+  });
+
+  for (const name of VM_CAPTURES) {
+    const path = join(VM_DIR, name);
+    const packets: { tsSec: number; tsNsec: number; data: Uint8Array; origlen: number }[] = [];
+    readCaptureFile(path, (r) => {
+      packets.push({ tsSec: r.tsSec, tsNsec: r.tsNsec, data: r.data.slice(), origlen: r.origlen });
+      return true;
+    });
+    for (const [flags, options] of [
+      [["-n"], { verbose: 0 }],
+      [["-nv"], { verbose: 1 }],
+      [["-nvv"], { verbose: 2 }],
+      [["-nvvv"], { verbose: 3 }],
+      [["-n", "-e"], { link: true }],
+      [["-nvvv", "-e"], { verbose: 3, link: true }],
+    ] as [string[], PrintOptions][]) {
+      it(`${name}, ${flags.join(" ")}`, () => {
+        expect(packets.length).toBeGreaterThan(0);
+        const theirs = splitPackets(tcpdump(path, flags));
+        expect(theirs).toHaveLength(packets.length);
+        const printer = new PacketPrinter(options);
+        packets.forEach((packet, i) => {
+          expect(printer.format(packet), `${name} packet ${i + 1}`).toBe(expectedBlock(theirs[i]!, packet.data));
+        });
+      });
+    }
+  }
 });
 
 describe("the walkthrough's reply line", () => {
