@@ -82,18 +82,24 @@ Napi::Function Device::Init(Napi::Env env) {
                          InstanceMethod<&Device::Stop>("stop"),
                          InstanceMethod<&Device::Close>("close"),
                          InstanceMethod<&Device::Stats>("stats"),
+                         InstanceMethod<&Device::Halt>("halt"),
                          InstanceAccessor<&Device::GetFd>("fd"),
                          InstanceAccessor<&Device::GetPath>("path"),
                          InstanceAccessor<&Device::GetPolling>("polling"),
+                         InstanceAccessor<&Device::GetBuffered>("buffered"),
                      });
 }
 
-// new Device(path, flags = 0): open the device non-blocking.
+// new Device(path, flags = 0, bufferBytes = 0): open the device non-blocking;
+// with bufferBytes, start a reader thread that keeps up to that many bytes of
+// slots.
 Device::Device(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Device>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "path must be a string");
   path_ = info[0].As<Napi::String>().Utf8Value();
   if (info.Length() > 1 && !info[1].IsUndefined()) flags_ = CheckedUint32(info[1], "flags");
+  uint32_t buffer_bytes = 0;
+  if (info.Length() > 2 && !info[2].IsUndefined()) buffer_bytes = CheckedUint32(info[2], "bufferBytes");
 
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr)
@@ -117,6 +123,28 @@ Device::Device(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Device>(info) 
   fd_ = fd;
   poll_ = poll;
   iov_.resize(kMaxSlotsPerRead);
+  if (buffer_bytes > 0) StartReader(env, loop, buffer_bytes);
+}
+
+void Device::StartReader(Napi::Env env, uv_loop_t* loop, size_t buffer_bytes) {
+  auto* async = new uv_async_t;
+  int rc = uv_async_init(loop, async, OnAsync);
+  if (rc != 0) {
+    delete async;
+    CloseNow();
+    throw ErrnoError(env, -rc, "uv_async_init", path_);
+  }
+  async->data = this;
+  // Only a reading device keeps the loop alive (see Start and StopPolling).
+  uv_unref(reinterpret_cast<uv_handle_t*>(async));
+  async_ = async;
+  reader_ = std::make_unique<ReaderThread>(fd_, kSlotSize, buffer_bytes, (flags_ & kDeviceByteStream) != 0,
+                                           [async] { uv_async_send(async); });
+  int err = reader_->Start();
+  if (err != 0) {
+    CloseNow();
+    throw ErrnoError(env, err, "pthread_create", path_);
+  }
 }
 
 Device::~Device() {
@@ -167,7 +195,14 @@ Napi::Value Device::Read(const Napi::CallbackInfo& info) {
   Napi::ArrayBuffer buf = info[0].As<Napi::ArrayBuffer>();
   size_t max_slots = CheckedMaxSlots(info[1], buf);
   int err = 0;
-  ssize_t n = ReadSlots(static_cast<uint8_t*>(buf.Data()), buf.ByteLength(), max_slots, &err);
+  ssize_t n;
+  if (reader_) {
+    n = static_cast<ssize_t>(reader_->Take(static_cast<uint8_t*>(buf.Data()), max_slots));
+    // The thread's error comes once what it read before has been taken.
+    if (n == 0 && (err = reader_->Error()) != 0) n = -1;
+  } else {
+    n = ReadSlots(static_cast<uint8_t*>(buf.Data()), buf.ByteLength(), max_slots, &err);
+  }
   if (n < 0) throw ErrnoError(env, err, "readv", path_);
   return Napi::Number::New(env, static_cast<double>(n));
 }
@@ -193,12 +228,46 @@ Napi::Value Device::Start(const Napi::CallbackInfo& info) {
   budget_ = budget;
 
   if (!polling_) {
-    int rc = uv_poll_start(poll_, UV_READABLE, OnPoll);
-    if (rc != 0) throw ErrnoError(env, -rc, "uv_poll_start", path_);
+    if (reader_) {
+      uv_ref(reinterpret_cast<uv_handle_t*>(async_));
+      // Slots may be waiting already.
+      uv_async_send(async_);
+    } else {
+      int rc = uv_poll_start(poll_, UV_READABLE, OnPoll);
+      if (rc != 0) throw ErrnoError(env, -rc, "uv_poll_start", path_);
+    }
     polling_ = true;
     Ref();
   }
   return env.Undefined();
+}
+
+void Device::OnAsync(uv_async_t* handle) { static_cast<Device*>(handle->data)->DrainBuffer(); }
+
+// The buffered twin of Drain: at most `budget_` batches from the reader
+// thread's buffer per loop turn; what is left wakes the loop again.
+void Device::DrainBuffer() {
+  if (!polling_ || !reader_) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  for (unsigned round = 0; round < budget_ && polling_; ++round) {
+    Napi::ArrayBuffer buf = buffer_.Value();
+    size_t n = reader_->Take(static_cast<uint8_t*>(buf.Data()), max_slots_);
+    if (n == 0) break;
+    Deliver(env, on_batch_.Value(), env.Null(), n);
+  }
+  if (!polling_) return;  // stopped or closed from the callback
+  if (reader_->Buffered() > 0) {
+    uv_async_send(async_);
+    return;
+  }
+  int err = reader_->Error();
+  if (err != 0) {
+    Napi::Error e = ErrnoError(env, err, "readv", path_);
+    Napi::Function cb = on_batch_.Value();
+    StopPolling();
+    Deliver(env, cb, e.Value(), 0);
+  }
 }
 
 void Device::OnPoll(uv_poll_t* handle, int status, int events) {
@@ -255,7 +324,8 @@ void Device::Deliver(Napi::Env env, Napi::Function cb, const Napi::Value& err, s
 void Device::StopPolling() {
   if (!polling_) return;
   polling_ = false;
-  if (poll_ != nullptr) uv_poll_stop(poll_);
+  if (async_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(async_));
+  else if (poll_ != nullptr) uv_poll_stop(poll_);
   buffer_.Reset();
   on_batch_.Reset();
   Unref();
@@ -267,6 +337,12 @@ Napi::Value Device::Stop(const Napi::CallbackInfo& info) {
 }
 
 void Device::CloseNow() {
+  // The thread reads the fd: end it before the fd closes.
+  reader_.reset();
+  if (async_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(async_), [](uv_handle_t* h) { delete reinterpret_cast<uv_async_t*>(h); });
+    async_ = nullptr;
+  }
   if (poll_ != nullptr) {
     if (polling_) uv_poll_stop(poll_);
     // uv_close detaches the fd from the loop now; the handle's memory goes
@@ -305,6 +381,17 @@ Napi::Value Device::Stats(const Napi::CallbackInfo& info) {
   o.Set("droppedNomem", ToNumber(env, st.dropped_nomem));
   o.Set("read", ToNumber(env, st.read));
   return o;
+}
+
+// halt(): with a buffer, stop reading the device; what the buffer holds can
+// still be read, and read() returns 0 once it is empty. Idempotent.
+Napi::Value Device::Halt(const Napi::CallbackInfo& info) {
+  if (reader_) reader_->Stop();
+  return info.Env().Undefined();
+}
+
+Napi::Value Device::GetBuffered(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), reader_ ? static_cast<double>(reader_->Buffered()) : 0);
 }
 
 Napi::Value Device::GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }

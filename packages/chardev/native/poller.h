@@ -1,5 +1,7 @@
 // One pval character device: its file descriptor, its libuv watcher and the
-// bounded readv drain that runs when the ring has slots.
+// bounded readv drain that runs when the ring has slots. Opened with a buffer
+// size, a ReaderThread drains the ring instead and the event loop takes the
+// slots from its buffer (woken through a uv_async_t).
 //
 // Ownership: a Device owns the fd and the uv_poll_t. close() stops the
 // watcher, hands it to uv_close (whose callback frees it) and then closes the
@@ -15,6 +17,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "reader_thread.h"
 
 namespace pval {
 
@@ -43,9 +47,11 @@ class Device : public Napi::ObjectWrap<Device> {
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Halt(const Napi::CallbackInfo& info);
   Napi::Value GetFd(const Napi::CallbackInfo& info);
   Napi::Value GetPath(const Napi::CallbackInfo& info);
   Napi::Value GetPolling(const Napi::CallbackInfo& info);
+  Napi::Value GetBuffered(const Napi::CallbackInfo& info);
 
   // One readv of up to max_slots slots into `base`. Returns the number of
   // slots (0 when the ring is empty: EAGAIN) or -1 with *err set to errno.
@@ -54,7 +60,10 @@ class Device : public Napi::ObjectWrap<Device> {
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
   void Drain(int status);
+  static void OnAsync(uv_async_t* handle);
+  void DrainBuffer();
   void Deliver(Napi::Env env, Napi::Function cb, const Napi::Value& err, size_t slots);
+  void StartReader(Napi::Env env, uv_loop_t* loop, size_t buffer_bytes);
   void StopPolling();
   void CloseNow();
 
@@ -63,6 +72,10 @@ class Device : public Napi::ObjectWrap<Device> {
   int fd_ = -1;
   uv_poll_t* poll_ = nullptr;  // owned; freed by uv_close's callback
   bool polling_ = false;
+
+  // With a buffer: the thread that reads the fd, and how it wakes the loop.
+  std::unique_ptr<ReaderThread> reader_;
+  uv_async_t* async_ = nullptr;  // owned; freed by uv_close's callback
 
   // Set by Start() for the poll-driven drain.
   Napi::Reference<Napi::ArrayBuffer> buffer_;

@@ -158,6 +158,11 @@ export class LinkReader implements AsyncIterable<Batch> {
     for (const r of this.readers) r.stop();
   }
 
+  /** {@link SlotReader.endCapture} for every device. */
+  endCapture(): void {
+    for (const r of this.readers) r.endCapture();
+  }
+
   /**
    * Batches of all devices as they come. A device's next read waits until
    * its previous batch was taken by the consumer. The first error (ENODEV

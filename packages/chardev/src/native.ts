@@ -26,6 +26,8 @@ export interface NativeDevice {
   readonly fd: number;
   readonly path: string;
   readonly polling: boolean;
+  /** Slots the reader thread holds (0 without a buffer). */
+  readonly buffered: number;
   read(buffer: ArrayBuffer, maxSlots: number): number;
   start(
     buffer: ArrayBuffer,
@@ -34,12 +36,14 @@ export interface NativeDevice {
     onBatch: (err: NodeJS.ErrnoException | null, slots: number) => void,
   ): void;
   stop(): void;
+  /** Ends the reader thread, keeping what it read. */
+  halt(): void;
   close(): void;
   stats(): RingStats;
 }
 
 export interface NativeBinding {
-  Device: new (path: string, flags?: number) => NativeDevice;
+  Device: new (path: string, flags?: number, bufferBytes?: number) => NativeDevice;
   SLOT_SIZE: number;
   MAX_SLOTS_PER_READ: number;
   RING_STATS_IOCTL: number;

@@ -287,6 +287,94 @@ describe("several devices", () => {
   });
 });
 
+describe("reader thread (bufferSize)", () => {
+  const SLOT = slots(1).length;
+  const until = async (what: () => boolean): Promise<void> => {
+    for (let i = 0; i < 500 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(what()).toBe(true);
+  };
+
+  it("takes slots off the device before the consumer asks, up to the buffer size", async () => {
+    const r = openDevice(fifo, { byteStream: true, slotsPerRead: 16, bufferSize: 10 * SLOT });
+    writeSync(writer, slots(25));
+    await until(() => r.buffered === 10);
+    // The buffer is full: the rest stays in the device.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(r.buffered).toBe(10);
+    const seen: number[] = [];
+    for (let b = r.readBatch(); b || seen.length < 25; b = r.readBatch()) {
+      if (!b) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        continue;
+      }
+      for (let i = 0; i < b.slots.count; i++) seen.push(firstIndex(b, i));
+    }
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(r.slotsRead).toBe(25);
+    r.close();
+  });
+
+  it("joins slots that arrive in pieces", async () => {
+    const r = openDevice(fifo, { byteStream: true, bufferSize: 64 * SLOT });
+    const bytes = slots(3);
+    writeSync(writer, bytes.subarray(0, SLOT + 7));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(r.readBatch()?.slots.count).toBe(1);
+    writeSync(writer, bytes.subarray(SLOT + 7));
+    await until(() => r.buffered === 2);
+    const b = r.readBatch()!;
+    expect([firstIndex(b, 0), firstIndex(b, 1)]).toEqual([1, 2]);
+    r.close();
+  });
+
+  it("delivers through the callback form and the iterator, in order", async () => {
+    const r = openDevice(fifo, { byteStream: true, slotsPerRead: 8, bufferSize: 1 << 20 });
+    const seen: number[] = [];
+    const done = new Promise<void>((resolve) => {
+      r.start((err, batch) => {
+        expect(err).toBeNull();
+        for (let i = 0; i < batch!.slots.count; i++) seen.push(firstIndex(batch!, i));
+        if (seen.length === 100) resolve();
+      });
+    });
+    writeSync(writer, slots(60));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    writeSync(writer, slots(40, 60));
+    await done;
+    r.stop();
+    writeSync(writer, slots(5, 100));
+    for await (const b of r) {
+      for (let i = 0; i < b.slots.count; i++) seen.push(firstIndex(b, i));
+      if (seen.length === 105) break;
+    }
+    expect(seen).toEqual(Array.from({ length: 105 }, (_, i) => i));
+  });
+
+  it("endCapture keeps what the buffer holds and reads nothing more", async () => {
+    const r = openDevice(fifo, { byteStream: true, bufferSize: 1 << 20 });
+    writeSync(writer, slots(7));
+    await until(() => r.buffered === 7);
+    r.endCapture();
+    r.endCapture();
+    writeSync(writer, slots(3, 7));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(r.readBatch()?.slots.count).toBe(7);
+    expect(r.readBatch()).toBeNull();
+    r.close();
+    // The 3 later slots stayed in the device.
+    const probe = openDevice(fifo, { byteStream: true });
+    expect(probe.readBatch()?.slots.count).toBe(3);
+    probe.close();
+  });
+
+  it("closes while the thread waits, and refuses a bad size", () => {
+    const r = openDevice(fifo, { byteStream: true, bufferSize: 1 << 20 });
+    r.close();
+    expect(r.buffered).toBe(0);
+    expect(() => openDevice(fifo, { byteStream: true, bufferSize: -1 })).toThrow(RangeError);
+  });
+});
+
 it("SlotReader is what openDevice returns", () => {
   const r = openDevice(fifo, { byteStream: true });
   expect(r).toBeInstanceOf(SlotReader);

@@ -9,6 +9,12 @@
 // next(), the end of a callback or of the promise it returned). While the
 // consumer is busy the kernel's ring fills and then counts what it cannot
 // hold; nothing is buffered in Node beyond the one batch.
+//
+// With `bufferSize`, a native thread reads the device as soon as slots
+// arrive and keeps them, up to that many bytes, until the consumer asks (as
+// libpcap's buffer does for tcpdump): the consumer's pauses then cost buffer
+// space rather than ring drops. A full buffer leaves the slots in the ring,
+// whose drops the kernel counts as before.
 
 import { Readable } from "node:stream";
 import { SlotBatch } from "@pval/decode";
@@ -41,6 +47,12 @@ export interface ReaderOptions {
   readsPerWakeup?: number;
   /** Read the ring's counters after every batch (default true). */
   ringStats?: boolean;
+  /**
+   * Bytes of slots a native reader thread may hold ahead of the consumer
+   * (0, the default: no thread; each read is a readv on the consumer's
+   * turn). Memory is taken as the backlog grows, 1024 slots at a time.
+   */
+  bufferSize?: number;
   /**
    * The file returns bytes from readv, as a FIFO does, instead of slots.
    * For exercising the reader without pval.ko.
@@ -100,8 +112,12 @@ export class SlotReader implements AsyncIterable<Batch> {
     this.link = name?.link;
     this.direction = name?.direction;
     this.cpu = name?.cpu;
+    const bufferSize = options.bufferSize ?? 0;
+    if (!Number.isInteger(bufferSize) || bufferSize < 0 || bufferSize > 0xffffffff) {
+      throw new RangeError(`bufferSize must be an integer between 0 and ${0xffffffff}, got ${bufferSize}`);
+    }
     this.#buffer = new ArrayBuffer(this.#slotsPerRead * binding.SLOT_SIZE);
-    this.#device = new binding.Device(path, options.byteStream ? binding.FLAG_BYTE_STREAM : 0);
+    this.#device = new binding.Device(path, options.byteStream ? binding.FLAG_BYTE_STREAM : 0, bufferSize);
   }
 
   /** Slots read so far. */
@@ -112,6 +128,21 @@ export class SlotReader implements AsyncIterable<Batch> {
   /** False once closed. */
   get open(): boolean {
     return !this.#closed;
+  }
+
+  /** Slots the reader thread holds that the consumer has not taken (0 without `bufferSize`). */
+  get buffered(): number {
+    return this.#closed ? 0 : this.#device.buffered;
+  }
+
+  /**
+   * With `bufferSize`: stops reading the device and keeps what the buffer
+   * holds, for `readBatch()` to take until it returns null (stop() the
+   * callback form first). The ring's counters are final from here on.
+   * Without a buffer, nothing happens. Idempotent.
+   */
+  endCapture(): void {
+    if (!this.#closed) this.#device.halt();
   }
 
   /** The ring's counters. Throws ENOTTY when the module has none. */

@@ -1,0 +1,92 @@
+// A native reader thread for one pval device: it drains the kernel's ring as
+// soon as slots arrive and keeps them in a bounded buffer in process memory
+// until the event loop takes them, as libpcap's buffer does for tcpdump. A
+// consumer that pauses (a garbage collection, a JIT compile, a slow write)
+// then costs buffer space instead of ring drops.
+//
+// Bounded: once the buffer holds `capacity` bytes the thread stops reading;
+// the ring fills and the kernel counts its drops as it would without the
+// thread. Memory is taken in chunks of kChunkSlots slots as the backlog grows
+// and given back as it shrinks, so a consumer that keeps up holds one chunk.
+//
+// Threads: the reader thread only reads the fd and fills chunks; Take() runs
+// on the event loop. The mutex guards the chunk list and the counters; the
+// thread writes a chunk's free part without the lock, where Take() never
+// reads.
+#ifndef PVAL_CHARDEV_READER_THREAD_H
+#define PVAL_CHARDEV_READER_THREAD_H
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace pval {
+
+class ReaderThread {
+ public:
+  // Slots per chunk: one readv's worth (IOV_MAX).
+  static constexpr size_t kChunkSlots = 1024;
+
+  // `fd` stays owned by the caller and open until Stop() returned.
+  // `byte_stream`: read() returns bytes (a FIFO in the tests), not slots.
+  // `notify` runs on the reader thread after slots arrive or it ends.
+  ReaderThread(int fd, size_t slot_size, size_t capacity_bytes, bool byte_stream, std::function<void()> notify);
+  ~ReaderThread();
+
+  ReaderThread(const ReaderThread&) = delete;
+  ReaderThread& operator=(const ReaderThread&) = delete;
+
+  // Starts the thread; returns 0 or an errno.
+  int Start();
+  // Ends the thread and waits for it; what it read stays for Take().
+  // Idempotent.
+  void Stop();
+
+  // Copies up to max_slots whole slots into dst (room for max_slots * slot
+  // size bytes) and frees their buffer space. Returns the count.
+  size_t Take(uint8_t* dst, size_t max_slots);
+
+  // Whole slots waiting in the buffer.
+  size_t Buffered();
+  // The errno the thread ended on (ENODEV when the link was deleted), or 0
+  // while it runs or when Stop() ended it.
+  int Error();
+
+ private:
+  struct Chunk {
+    std::unique_ptr<uint8_t[]> data;
+    size_t filled = 0;  // bytes written by the thread
+    size_t taken = 0;   // bytes taken by the consumer (whole slots)
+  };
+
+  void Run();
+  // Waits until the fd is readable or Stop() is called; false on stop.
+  bool WaitReadable();
+  std::unique_ptr<Chunk> NewChunk();
+
+  const int fd_;
+  const size_t slot_size_;
+  const size_t chunk_bytes_;
+  const size_t capacity_;
+  const bool byte_stream_;
+  const std::function<void()> notify_;
+  int wake_fd_ = -1;  // eventfd that interrupts poll() on Stop()
+
+  std::mutex mu_;
+  std::condition_variable room_;  // signalled when Take() frees space, or on Stop()
+  std::deque<std::unique_ptr<Chunk>> chunks_;
+  std::unique_ptr<Chunk> spare_;
+  size_t buffered_ = 0;  // bytes filled and not yet taken
+  bool stop_ = false;
+  int error_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace pval
+
+#endif  // PVAL_CHARDEV_READER_THREAD_H
