@@ -108,6 +108,9 @@ describe("usage errors exit 2", () => {
     [["pval0", "-c", "ten"], /COUNT must be a positive integer/],
     [["pval0", "--format", "dump-two"], /Allowed choices are dump-one, dump-multi, look-tcp, json/],
     [["pval0", "--cpu", "x"], /"x" is not a CPU number/],
+    [["pval0", "-B", "1.5"], /KiB must be an integer from 0 to 4194303/],
+    [["pval0", "-B", "4194304"], /KiB must be an integer from 0 to 4194303/],
+    [["-r", "x.pcap", "-B", "64"], /-B sizes the devices' buffers/],
     [["pval0", "--bogus"], /unknown option '--bogus'/],
   ])("%j", async (args, message) => {
     const r = await run(args as string[]);

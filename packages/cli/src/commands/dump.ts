@@ -1,24 +1,30 @@
 // `pval dump`: print the packet copies of pval character devices.
 //
-//   pval dump DEVICE|LINK... [--format FORMAT | --json] [-c COUNT] [--tx | --rx] [--cpu N[,N...]]
+//   pval dump DEVICE|LINK... [--format FORMAT | --json] [-c COUNT] [--tx | --rx] [--cpu N[,N...]] [-B KiB]
 //   pval dump -r FILE [--format FORMAT | --json] [-c COUNT]
-//   pval dump DEVICE|LINK... -w FILE [-c COUNT]
+//   pval dump DEVICE|LINK... -w FILE [-c COUNT] [-B KiB]
 //
 // One device prints the reference dump-one lines; several devices, or a link
 // name (all its devices), the dump-multi lines. The formats live in
 // @pval/tcpdump-printer; this file only wires input to printer.
 //
+// Each device has a reader thread that takes slots off the kernel's ring as
+// they come and keeps up to -B KiB of them until they are printed, as
+// tcpdump's capture buffer does: a pause of the JavaScript side (a garbage
+// collection, a JIT compile, a slow pipe) costs buffer space, not ring drops.
+//
 // Ctrl-C (or -c COUNT) stops cleanly; a summary of slots read and ring drops
-// per device goes to stderr. Exit 0 on success, 1 when a device fails (ENOENT,
+// per device goes to stderr. Ctrl-C stops reading the rings and prints what
+// the buffers hold first, so slots read + ring drops = copies made. Exit 0 on success, 1 when a device fails (ENOENT,
 // EBUSY, EACCES, ENODEV when the link is deleted), 2 on a usage error.
 
 import { closeSync, openSync, writeSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Batch, LinkReader, RingStats } from "@pval/chardev";
-import { SlotBatch } from "@pval/decode";
 import type { SlotFormat } from "@pval/tcpdump-printer";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { CliIo } from "../command.js";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../command.js";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
 
 interface DumpOptions {
   format?: SlotFormat;
@@ -30,13 +36,24 @@ interface DumpOptions {
   rx?: boolean;
   cpu?: number[];
   status?: boolean;
+  bufferSize?: number;
 }
+
+/** -B default, KiB per device: about 60,000 slots. */
+export const DEFAULT_BUFFER_KIB = 16384;
 
 class UsageError extends Error {}
 
 function parseCount(value: string): number {
   if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) {
     throw new InvalidArgumentError("COUNT must be a positive integer.");
+  }
+  return Number(value);
+}
+
+function parseKib(value: string): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(value) || Number(value) > 4194303) {
+    throw new InvalidArgumentError("KiB must be an integer from 0 to 4194303.");
   }
   return Number(value);
 }
@@ -62,6 +79,11 @@ function buildCommand(io: CliIo): Command {
     .option("--tx", "with a link name: only its TX devices")
     .option("--rx", "with a link name: only its RX devices")
     .option("--cpu <N[,N...]>", "with a link name: only these CPUs (repeatable)", parseCpus)
+    .option(
+      "-B, --buffer-size <KiB>",
+      `slots a reader thread keeps per device until printed, in KiB (0: none; default ${DEFAULT_BUFFER_KIB})`,
+      parseKib,
+    )
     .option("--no-status", "no live status line on a terminal")
     .helpOption("-h, --help", "show this help")
     .exitOverride()
@@ -116,6 +138,9 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     if (options.read !== undefined && targets.length > 0) throw new UsageError("-r FILE takes no devices");
     if (options.read === undefined && targets.length === 0) throw new UsageError("no device or link to dump");
     if (options.read !== undefined && options.write !== undefined) throw new UsageError("-r and -w cannot be combined");
+    if (options.read !== undefined && options.bufferSize !== undefined) {
+      throw new UsageError("-B sizes the devices' buffers; -r FILE reads no device");
+    }
     if (options.write !== undefined && (options.format || options.json)) {
       throw new UsageError("-w writes pcapng; --format and --json do not apply");
     }
@@ -157,7 +182,10 @@ async function openTargets(targets: string[], options: DumpOptions): Promise<Lin
   const unique = [...new Set(paths)];
   // Drop counters are read at open, for the status line and at the end,
   // not once per batch.
-  return chardev.openDevices(unique, { ringStats: false });
+  return chardev.openDevices(unique, {
+    ringStats: false,
+    bufferSize: (options.bufferSize ?? DEFAULT_BUFFER_KIB) * 1024,
+  });
 }
 
 async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): Promise<number> {
@@ -176,36 +204,70 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
   const printer = sink
     ? null
     : new (await import("@pval/tcpdump-printer")).SlotPrinter(chooseFormat(options, reader.readers.length));
+  const out = lineOutput(io);
+
+  let remaining = options.count ?? Number.POSITIVE_INFINITY;
+  // Prints (or saves) a batch; a promise when the output is full and the
+  // rest has to wait (`now`: wait here instead).
+  const emit = (batch: Batch, now: boolean): Promise<void> | undefined => {
+    const tally = tallies.get(batch.device)!;
+    const n = Math.min(batch.slots.count, remaining);
+    tally.read += n;
+    remaining -= n;
+    if (sink) {
+      sink.write(batch, n);
+      return undefined;
+    }
+    const bytes = printer!.bytes(batch.slots, batch, n);
+    if (!now) return out.write(bytes);
+    out.writeNow(bytes);
+    return undefined;
+  };
 
   let stopping = false;
   let finish: (failure: unknown) => void = () => {};
   const finished = new Promise<unknown>((resolve) => {
     finish = resolve;
   });
-  const stop = (): void => {
+  // `drain`: print what the reader threads hold before closing (Ctrl-C).
+  // A batch still waiting for a full output pipe.
+  let writing: Promise<void> | undefined;
+  const stop = (drain: boolean): void => {
     if (stopping) return;
     stopping = true;
+    reader.stop();
+    reader.endCapture();
     refreshDrops(reader, tallies);
-    reader.close();
-    finish(undefined);
+    const end = (): void => {
+      if (drain) {
+        drainBuffers(reader, (batch) => {
+          if (remaining === 0 || out.closed) return false;
+          emit(batch, true);
+          return true;
+        });
+      }
+      reader.close();
+      finish(undefined);
+    };
+    if (writing) writing.then(end, end);
+    else end();
   };
-  const onSignal = (): void => stop();
+  const onSignal = (): void => stop(true);
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const onStdoutError = (err: NodeJS.ErrnoException): void => {
-    // The reader of our output went away (`| head`): stop like Ctrl-C.
-    if (err.code === "EPIPE") stop();
-  };
-  process.stdout.on("error", onStdoutError);
   const status =
     options.status !== false && process.stderr.isTTY
-      ? new StatusLine(tallies, () => refreshDrops(reader, tallies))
+      ? new StatusLine(
+          tallies,
+          () => refreshDrops(reader, tallies),
+          () => reader.readers.reduce((sum, r) => sum + r.buffered, 0),
+        )
       : null;
 
-  // The callback form: each wakeup drains the rings in a bounded loop and
-  // every batch is printed (or saved) before the next read.
-  let remaining = options.count ?? Number.POSITIVE_INFINITY;
-  reader.start((err, batch) => {
+  // The callback form: each wakeup takes a bounded number of batches and
+  // every batch is printed (or saved) before the next. A full output pipe
+  // holds the device's next batch until this one is written.
+  reader.start((err, batch): Promise<void> | undefined => {
     if (err) {
       // The link reader closed every device already.
       if (!stopping) {
@@ -215,13 +277,14 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
       return;
     }
     if (!batch || stopping) return;
-    const tally = tallies.get(batch.device)!;
-    const n = Math.min(batch.slots.count, remaining);
-    tally.read += n;
-    remaining -= n;
-    if (sink) sink.write(batch, n);
-    else io.out(printer!.lines(n === batch.slots.count ? batch.slots : firstSlots(batch.slots, n), batch));
-    if (remaining === 0) stop();
+    const pending = emit(batch, false);
+    writing = pending;
+    // -c reached, or the reader of our output went away (`| head`).
+    if (remaining === 0 || out.closed) stop(false);
+    return pending?.then(() => {
+      if (writing === pending) writing = undefined;
+      if (out.closed) stop(false);
+    });
   });
   let failure: unknown;
   try {
@@ -229,7 +292,6 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
   } finally {
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
-    process.stdout.removeListener("error", onStdoutError);
     status?.end();
     if (!stopping) {
       stopping = true;
@@ -245,6 +307,17 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
   return failure === undefined ? EXIT_OK : EXIT_FAILURE;
 }
 
+/** Hands every batch the stopped readers still hold to `take` until it returns false. */
+function drainBuffers(reader: LinkReader, take: (batch: Batch) => boolean): void {
+  for (const r of reader.readers) {
+    try {
+      for (let b = r.open ? r.readBatch() : null; b; b = r.readBatch()) if (!take(b)) return;
+    } catch {
+      // The device failed (ENODEV): what it held was handed over before the error.
+    }
+  }
+}
+
 function refreshDrops(reader: LinkReader, tallies: Map<string, DeviceTally>): void {
   for (const r of reader.readers) {
     const t = tallies.get(r.path)!;
@@ -257,21 +330,95 @@ function refreshDrops(reader: LinkReader, tallies: Map<string, DeviceTally>): vo
   }
 }
 
-function firstSlots(slots: SlotBatch, n: number): SlotBatch {
-  return new SlotBatch(slots.bytes, n);
+/** Where the lines go: fd 1 as bytes, one write(2) per batch, or the io's text sink (tests). */
+interface LineOutput {
+  /** The reader of our output went away (EPIPE). */
+  readonly closed: boolean;
+  /** Writes the bytes; a promise when the output is full and the rest has to wait. */
+  write(bytes: Uint8Array): Promise<void> | undefined;
+  /** The same, waiting on a full output without returning to the event loop. */
+  writeNow(bytes: Uint8Array): void;
 }
 
-/** The live status line on a terminal: rate, total, drops; redrawn every second. */
+function lineOutput(io: CliIo): LineOutput {
+  return io === stdio ? new FdLines(1) : new TextLines(io.out);
+}
+
+class TextLines implements LineOutput {
+  readonly closed = false;
+  readonly #decoder = new TextDecoder();
+  constructor(readonly sink: (text: string) => void) {}
+  write(bytes: Uint8Array): undefined {
+    this.sink(this.#decoder.decode(bytes));
+  }
+  writeNow(bytes: Uint8Array): void {
+    this.write(bytes);
+  }
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Lines straight to a file descriptor, without a stream's buffering or
+ * copies. A non-blocking pipe that is full (EAGAIN) keeps the rest of the
+ * batch; EPIPE marks the output closed.
+ */
+class FdLines implements LineOutput {
+  closed = false;
+  constructor(readonly fd: number) {}
+
+  // How many bytes went out before the output would block.
+  #some(bytes: Uint8Array): number {
+    let done = 0;
+    try {
+      while (done < bytes.length) done += writeSync(this.fd, bytes, done);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EPIPE") {
+        this.closed = true;
+        return bytes.length;
+      }
+      if (code !== "EAGAIN") throw err;
+    }
+    return done;
+  }
+
+  write(bytes: Uint8Array): Promise<void> | undefined {
+    const done = this.#some(bytes);
+    // The printer reuses its buffer: what waits is a copy.
+    return done === bytes.length ? undefined : this.#later(bytes.slice(done));
+  }
+
+  async #later(rest: Uint8Array): Promise<void> {
+    while (rest.length > 0) {
+      await sleep(1);
+      rest = rest.subarray(this.#some(rest));
+    }
+  }
+
+  writeNow(bytes: Uint8Array): void {
+    let rest = bytes;
+    for (;;) {
+      rest = rest.subarray(this.#some(rest));
+      if (rest.length === 0) return;
+      Atomics.wait(PAUSE, 0, 0, 1);
+    }
+  }
+}
+
+/** The live status line on a terminal: rate, total, drops, backlog; redrawn every second. */
 class StatusLine {
   readonly #tallies: Map<string, DeviceTally>;
   readonly #refresh: () => void;
+  readonly #buffered: () => number;
   readonly #timer: NodeJS.Timeout;
   #last = 0;
   #lastAt = process.hrtime.bigint();
 
-  constructor(tallies: Map<string, DeviceTally>, refresh: () => void) {
+  constructor(tallies: Map<string, DeviceTally>, refresh: () => void, buffered: () => number) {
     this.#tallies = tallies;
     this.#refresh = refresh;
+    this.#buffered = buffered;
     this.#timer = setInterval(() => this.#draw(), 1000);
     this.#timer.unref();
   }
@@ -288,7 +435,10 @@ class StatusLine {
     const rate = ((read - this.#last) * 1e9) / Number(now - this.#lastAt);
     this.#last = read;
     this.#lastAt = now;
-    process.stderr.write(`\r\x1b[K${Math.round(rate)} slots/s, ${read} read, ${drops} ring drops`);
+    const buffered = this.#buffered();
+    process.stderr.write(
+      `\r\x1b[K${Math.round(rate)} slots/s, ${read} read, ${drops} ring drops${buffered > 0 ? `, ${buffered} buffered` : ""}`,
+    );
   }
 
   end(): void {
@@ -328,13 +478,14 @@ class PcapngSink {
 async function dumpFile(path: string, options: DumpOptions, io: CliIo): Promise<number> {
   const { readCaptureSlots, SlotPrinter } = await import("@pval/tcpdump-printer");
   const printer = new SlotPrinter(chooseFormat(options, 1));
+  const out = lineOutput(io);
   let remaining = options.count ?? Number.POSITIVE_INFINITY;
   const source = { device: path };
   readCaptureSlots(path, (slots) => {
     const n = Math.min(slots.count, remaining);
-    io.out(printer.lines(n === slots.count ? slots : firstSlots(slots, n), source));
+    out.writeNow(printer.bytes(slots, source, n));
     remaining -= n;
-    return remaining > 0;
+    return remaining > 0 && !out.closed;
   });
   return EXIT_OK;
 }
