@@ -102,24 +102,44 @@ echo "run.sh: booting $krel ($cpus vCPUs, ${mem} MB, timeout ${timeout}s): $*" >
 boot() {
   : > "$outdir/console.log"
   : > "$outdir/output.log"
-  timeout -s KILL "$timeout" qemu-system-x86_64 \
+  # qemu runs as our direct child (so every kill reaches it, not a wrapper)
+  # and without fd 8, so a guest can never hold a VM slot's lock on its own.
+  qemu-system-x86_64 \
     -accel tcg -cpu max,cx16=off -smp "$cpus" -m "$mem" \
     -nodefaults -no-reboot -display none -nic none \
     -kernel "$kimg" -initrd "$initrd" \
     -append "console=ttyS0 rdinit=/init panic=-1 ignore_loglevel printk.time=1 tsc=reliable net.ifnames=0 cryptomgr.notests watchdog_thresh=30" \
-    -serial "file:$outdir/console.log" -serial "file:$outdir/output.log" </dev/null &
+    -serial "file:$outdir/console.log" -serial "file:$outdir/output.log" </dev/null 8>&- &
   qpid=$!
-  local waited=0
+  # The run's time limit: the watchdog kills the guest (wait then reports 137).
+  (sleep "$timeout" && kill -KILL "$qpid") </dev/null >/dev/null 2>&1 8>&- &
+  wdpid=$!
+  local waited=0 rc
   until grep -aq '^@@PVAL-GUEST-UP' "$outdir/output.log"; do
     if ! kill -0 "$qpid" 2>/dev/null || [ $waited -ge "$boot_limit" ]; then
-      kill -KILL "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null
+      stop_guest
       return 99
     fi
     sleep 1; waited=$((waited + 1))
   done
   tail -n +1 -f --pid="$qpid" "$outdir/output.log" | sed -u '/^@@PVAL-DMESG-BEGIN@@/,/^@@PVAL-DMESG-END@@/d'
   wait "$qpid"
+  rc=$?
+  kill "$wdpid" 2>/dev/null; wait "$wdpid" 2>/dev/null
+  qpid= wdpid=
+  return $rc
 }
+# Kills the guest and its watchdog, if any; also on exit, so that an
+# interrupted run.sh leaves no qemu behind.
+qpid= wdpid=
+stop_guest() {
+  [ -z "$qpid" ] || { kill -KILL "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; }
+  [ -z "$wdpid" ] || { kill "$wdpid" 2>/dev/null; wait "$wdpid" 2>/dev/null; }
+  qpid= wdpid=
+}
+trap 'stop_guest; cleanup' EXIT
+trap 'stop_guest; exit 130' INT
+trap 'stop_guest; exit 143' TERM
 boot_limit=${PVAL_BOOT_LIMIT:-180}
 # At most $PVAL_VM_SLOTS guests at once on this host: each TCG guest keeps
 # its vCPUs' host threads busy, and an overloaded host stalls guests.
