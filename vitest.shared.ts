@@ -18,6 +18,9 @@ export const sharedConfig: UserConfig = {
   },
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // Property tests run thousands of cases, and turbo runs the packages'
+    // suites side by side: on a 2-core machine 5 s is not enough headroom.
+    testTimeout: 30_000,
     // scripts/test.sh collects one JSON report per package to print the totals.
     reporters: process.env.PVAL_TEST_REPORT_DIR
       ? ["default", ["json", { outputFile: `${process.env.PVAL_TEST_REPORT_DIR}/${basename(process.cwd())}.json` }]]
