@@ -86,10 +86,4 @@ static inline bool pval_netif_is_port(const struct net_device *lower)
 netdev_tx_t pval_tx_xmit(struct sk_buff *skb, struct net_device *dev);
 void pval_tx_totals(const struct pval_dev *pval, struct pval_totals *t);
 
-/* The timestamp a packet copy carries when no hardware timestamp applies. */
-static inline u64 pval_copy_tstamp_sw(const struct pval_dev *pval)
-{
-	return READ_ONCE(pval->cfg.swtstamp) ? ktime_get_real_ns() : 0;
-}
-
 #endif /* _PVAL_H */

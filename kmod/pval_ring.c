@@ -17,14 +17,26 @@
  * of a slot after the consumer has copied it out.
  *
  * Wakeups are batched.  A copy wakes a sleeping reader at once when the ring
- * holds wake_batch slots; below that it arms a per-ring timer (wake_usecs)
- * that wakes the reader, so a lone packet waits at most wake_usecs and a
- * busy ring costs one wakeup per batch, not one per packet.  Nothing is
- * woken while the reader is running: it drains the ring before it sleeps
- * again.  No wakeup is lost: the producer checks for sleepers with
- * wq_has_sleeper() (a full barrier after publishing head) and the reader
- * re-checks head after queueing itself (prepare_to_wait() in
- * wait_event_interruptible(), smp_mb() after poll_wait()).
+ * holds wake_batch slots (256, capped at half the ring); below that it arms
+ * a per-ring timer that wakes the reader wake_usecs later, rounded up to
+ * whole jiffies (8 ms by default: 2 ticks with HZ=250).  So a lone packet
+ * waits at most that long, and a busy ring costs one wakeup per batch or
+ * per timer period, not one per packet.  The timer is a timer_list, not an
+ * hrtimer: it fires from the tick that a busy CPU takes anyway, so arming
+ * it never reprograms the clock event device and firing it costs no
+ * interrupt of its own.
+ *
+ * At most one wakeup is outstanding per reader cycle.  The producer sets
+ * wake_pending when it wakes the reader (or when the timer does) and then
+ * leaves the reader alone; the reader clears it each time it is about to
+ * sleep or report the ring's state (poll(), the wait in read()), before it
+ * looks at head.  So an epoll reader, whose wait queue entry stays
+ * registered while it runs, costs one wakeup per poll, not one per copy.
+ * No wakeup is lost: the producer publishes head, issues a full barrier and
+ * then reads wake_pending and the wait queue; the reader clears wake_pending
+ * (after queueing itself: poll_wait(), prepare_to_wait()), issues a full
+ * barrier and then reads head.  Either the producer sees the cleared flag
+ * and wakes, or the reader sees the new slot and does not sleep.
  *
  * Devices.  A char region of max_devices minors of our own (65536 unless
  * set at load time; not the misc pool: 6.1 has only 128 dynamic misc minors
@@ -44,7 +56,6 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/fs.h>
-#include <linux/hrtimer.h>
 #include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/log2.h>
@@ -55,6 +66,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/uio.h>
 #include <linux/version.h>
@@ -83,24 +95,25 @@ MODULE_PARM_DESC(max_devices,
 		 "Character devices (minors) for all links, 2 per possible CPU and link (2..1048575, default "
 		 __stringify(PVAL_RING_MINORS) ")");
 
-static unsigned int wake_batch = 64;
+static unsigned int wake_batch = 256;
 module_param(wake_batch, uint, 0644);
 MODULE_PARM_DESC(wake_batch,
 		 "Wake a sleeping reader at once when this many slots are waiting (capped at half the ring)");
 
-static unsigned int wake_usecs = 1000;
+static unsigned int wake_usecs = 8000;
 module_param(wake_usecs, uint, 0644);
 MODULE_PARM_DESC(wake_usecs,
-		 "Wake a sleeping reader at most this many microseconds after a copy (0: at once)");
+		 "Wake a sleeping reader at most this many microseconds after a copy, rounded up to whole jiffies (0: at once)");
 
 struct pval_ring {
 	/* Producer side: written only on this ring's CPU. */
 	u32			head ____cacheline_aligned_in_smp;
-	bool			timer_armed;
+	bool			wake_pending;	/* also cleared by the reader */
 	struct u64_stats_sync	psync;
 	u64_stats_t		copied;
 	u64_stats_t		dropped_full;
 	u64_stats_t		dropped_nomem;
+	struct timer_list	timer;		/* pinned to this ring's CPU */
 
 	/* Consumer side: written by the reader, under read_lock. */
 	u32			tail ____cacheline_aligned_in_smp;
@@ -114,7 +127,6 @@ struct pval_ring {
 	unsigned long		busy;		/* bit 0: held by a reader */
 	struct mutex		read_lock;	/* threads sharing one open file */
 	wait_queue_head_t	wait;
-	struct hrtimer		timer;
 
 	struct pval_rings	*rings;
 	enum pval_dir		dir;
@@ -170,38 +182,82 @@ static struct class pval_ring_class = {
 
 /* Datapath. */
 
+static void pval_ring_wake_now(struct pval_ring *ring)
+{
+	WRITE_ONCE(ring->wake_pending, true);
+	wake_up_interruptible_poll(&ring->wait, EPOLLIN | EPOLLRDNORM);
+}
+
+/* After a copy that left @fill slots in the ring. */
 static void pval_ring_wake(struct pval_ring *ring, u32 fill)
 {
-	/* Full barrier: head is visible before we look for sleepers. */
-	if (!wq_has_sleeper(&ring->wait))
+	unsigned int usecs;
+
+	/* head is visible before we look at the reader's state; pairs with
+	 * the barrier in pval_ring_reader_rearm().
+	 */
+	smp_mb();
+	if (READ_ONCE(ring->wake_pending) || !waitqueue_active(&ring->wait))
 		return;
 
-	if (!READ_ONCE(wake_usecs) || fill >= min(READ_ONCE(wake_batch), (ring->mask + 1) / 2)) {
-		wake_up_interruptible_poll(&ring->wait, EPOLLIN | EPOLLRDNORM);
+	usecs = READ_ONCE(wake_usecs);
+	if (!usecs || fill >= min(READ_ONCE(wake_batch), (ring->mask + 1) / 2)) {
+		pval_ring_wake_now(ring);
 		return;
 	}
 
 	/* The timer runs on this CPU in softirq context, never concurrently
-	 * with the producer, so timer_armed needs no atomics.
+	 * with the producer, so timer_pending() needs no lock here.
 	 */
-	if (!ring->timer_armed) {
-		ring->timer_armed = true;
-		hrtimer_start(&ring->timer, ns_to_ktime((u64)READ_ONCE(wake_usecs) * NSEC_PER_USEC),
-			      HRTIMER_MODE_REL_PINNED_SOFT);
+	if (!timer_pending(&ring->timer)) {
+		ring->timer.expires = jiffies + usecs_to_jiffies(usecs);
+		add_timer(&ring->timer);
 	}
 }
 
-static enum hrtimer_restart pval_ring_timer(struct hrtimer *timer)
+static void pval_ring_timer(struct timer_list *timer)
 {
-	struct pval_ring *ring = container_of(timer, struct pval_ring, timer);
+	struct pval_ring *ring = from_timer(ring, timer, timer);
 
-	WRITE_ONCE(ring->timer_armed, false);
-	wake_up_interruptible_poll(&ring->wait, EPOLLIN | EPOLLRDNORM);
-	return HRTIMER_NORESTART;
+	/* Wake only for slots the reader has not been told about; a stale
+	 * tail can only make the ring look fuller (a harmless extra wakeup).
+	 */
+	smp_mb();
+	if (!READ_ONCE(ring->wake_pending) && ring->head != READ_ONCE(ring->tail))
+		pval_ring_wake_now(ring);
+}
+
+static __always_inline void pval_ring_copy_piece(u8 **dst, const u8 **src, unsigned int n)
+{
+	memcpy(*dst, *src, n);
+	*dst += n;
+	*src += n;
+}
+
+/*
+ * Copy the first bytes of a frame into a slot.  Constant-size pieces, which
+ * the compiler turns into plain moves: memcpy() of a variable length uses
+ * rep movsb on CPUs with ERMS, which emulators (QEMU TCG) execute byte by
+ * byte.
+ */
+static void pval_ring_copy_pkt(u8 *dst, const u8 *src, unsigned int len)
+{
+	for (; len >= 32; len -= 32)
+		pval_ring_copy_piece(&dst, &src, 32);
+	if (len & 16)
+		pval_ring_copy_piece(&dst, &src, 16);
+	if (len & 8)
+		pval_ring_copy_piece(&dst, &src, 8);
+	if (len & 4)
+		pval_ring_copy_piece(&dst, &src, 4);
+	if (len & 2)
+		pval_ring_copy_piece(&dst, &src, 2);
+	if (len & 1)
+		*dst = *src;
 }
 
 void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
-		     const struct sk_buff *skb, u64 tstamp)
+		     const struct sk_buff *skb, u64 tstamp, bool swtstamp)
 {
 	struct pval_ring *ring;
 	struct pval_slot *slot;
@@ -229,7 +285,9 @@ void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
 	slot = &ring->slots[head & ring->mask];
 	slot->pktlen = skb->len - offset;
 	len = min_t(u32, slot->pktlen, PVAL_SLOT_PKT_SIZE);
-	if (unlikely(skb_copy_bits(skb, offset, slot->pkt, len))) {
+	if (likely(offset + (int)len <= (int)skb_headlen(skb))) {
+		pval_ring_copy_pkt(slot->pkt, skb->data + offset, len);
+	} else if (unlikely(skb_copy_bits(skb, offset, slot->pkt, len))) {
 		/* Not a frame we can read: lost like a failed allocation. */
 		u64_stats_update_begin(&ring->psync);
 		u64_stats_inc(&ring->dropped_nomem);
@@ -237,6 +295,8 @@ void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
 		return;
 	}
 	slot->len = len;
+	if (!tstamp && swtstamp)
+		tstamp = ktime_get_real_ns();
 	slot->tstamp = tstamp;
 
 	smp_store_release(&ring->head, head + 1);
@@ -290,6 +350,24 @@ static bool pval_ring_empty(struct pval_ring *ring)
 	return smp_load_acquire(&ring->head) == READ_ONCE(ring->tail);
 }
 
+/*
+ * The reader, queued on ring->wait, is about to sleep or to report the
+ * ring's state: from now on the producer must wake it again.  Call before
+ * looking at head.
+ */
+static void pval_ring_reader_rearm(struct pval_ring *ring)
+{
+	WRITE_ONCE(ring->wake_pending, false);
+	/* Pairs with the barrier in pval_ring_wake(). */
+	smp_mb();
+}
+
+static bool pval_ring_wait_done(struct pval_ring *ring)
+{
+	pval_ring_reader_rearm(ring);
+	return !pval_ring_empty(ring) || READ_ONCE(ring->rings->dead);
+}
+
 static void pval_rings_put(struct pval_rings *rings);
 
 static int pval_ring_open(struct inode *inode, struct file *file)
@@ -324,6 +402,7 @@ static int pval_ring_open(struct inode *inode, struct file *file)
 	}
 
 	/* Flush: only copies made while this reader holds the device count. */
+	WRITE_ONCE(ring->wake_pending, false);
 	smp_store_release(&ring->tail, smp_load_acquire(&ring->head));
 	smp_store_release(&ring->active, 1);
 
@@ -349,6 +428,35 @@ static int pval_ring_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Start of the current segment of a user-backed iterator. */
+static void __user *pval_iter_user_addr(const struct iov_iter *i)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	return iter_iov_addr(i);
+#else
+	if (iter_is_ubuf(i))
+		return i->ubuf + i->iov_offset;
+	return i->iov->iov_base + i->iov_offset;
+#endif
+}
+
+/*
+ * One slot to user memory: word moves inside one user access window.
+ * copy_to_iter() would check the source object (hardened usercopy) and use
+ * rep movsb, which emulators (QEMU TCG) execute byte by byte, for each slot.
+ */
+static int pval_ring_put_slot(void __user *dst, const struct pval_slot *slot, size_t len)
+{
+	if (!user_access_begin(dst, len))
+		return -EFAULT;
+	unsafe_copy_to_user(dst, (const char *)slot, len, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
 /*
  * Copy slots [tail, head) into @to.  Each iovec segment gets as many whole
  * slots as fit, or one truncated slot when it is shorter than a slot; what
@@ -359,22 +467,34 @@ static int pval_ring_release(struct inode *inode, struct file *file)
  */
 static ssize_t pval_ring_copy_out(struct pval_ring *ring, struct iov_iter *to)
 {
+	bool user = user_backed_iter(to);
 	u32 head, tail;
 	ssize_t n = 0;
 
+	if (user)
+		might_fault();
 	head = smp_load_acquire(&ring->head);
 	tail = ring->tail;
 	while (tail != head && iov_iter_count(to)) {
 		const struct pval_slot *slot = &ring->slots[tail & ring->mask];
 		size_t seg, area, used, skip;
 
-		iov_iter_advance(to, 0);	/* step over empty segments */
 		seg = iov_iter_single_seg_count(to);
+		if (!seg) {
+			iov_iter_advance(to, 0);	/* step over empty segments */
+			continue;
+		}
 		area = min(seg, PVAL_SLOT_SIZE);
 		used = min(area, offsetof(struct pval_slot, pkt) + slot->len);
-		if (copy_to_iter(slot, used, to) != used)
-			break;
-		skip = area - used;
+		if (user) {
+			if (pval_ring_put_slot(pval_iter_user_addr(to), slot, used))
+				break;
+			skip = area;
+		} else {
+			if (copy_to_iter(slot, used, to) != used)
+				break;
+			skip = area - used;
+		}
 		if (seg > area && seg - area < PVAL_SLOT_SIZE)
 			skip += seg - area;
 		if (skip)
@@ -407,8 +527,7 @@ static ssize_t pval_ring_read_iter(struct kiocb *iocb, struct iov_iter *to)
 				return -ENODEV;
 			if ((file->f_flags & O_NONBLOCK) || (iocb->ki_flags & IOCB_NOWAIT))
 				return -EAGAIN;
-			ret = wait_event_interruptible(ring->wait, !pval_ring_empty(ring) ||
-						       READ_ONCE(ring->rings->dead));
+			ret = wait_event_interruptible(ring->wait, pval_ring_wait_done(ring));
 			if (ret)
 				return ret;
 			continue;
@@ -430,8 +549,7 @@ static __poll_t pval_ring_poll(struct file *file, poll_table *wait)
 	__poll_t mask = 0;
 
 	poll_wait(file, &ring->wait, wait);
-	smp_mb();	/* pairs with wq_has_sleeper() in pval_ring_wake() */
-
+	pval_ring_reader_rearm(ring);
 	if (!pval_ring_empty(ring))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (READ_ONCE(ring->rings->dead))
@@ -503,14 +621,13 @@ static struct pval_ring *pval_ring_alloc(struct pval_rings *rings, enum pval_dir
 	u64_stats_init(&ring->csync);
 	mutex_init(&ring->read_lock);
 	init_waitqueue_head(&ring->wait);
-	hrtimer_init(&ring->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_SOFT);
-	ring->timer.function = pval_ring_timer;
+	timer_setup(&ring->timer, pval_ring_timer, TIMER_PINNED);
 	return ring;
 }
 
 static void pval_ring_free(struct pval_ring *ring)
 {
-	hrtimer_cancel(&ring->timer);
+	timer_shutdown_sync(&ring->timer);
 	kvfree(ring->slots);
 	kfree(ring);
 }

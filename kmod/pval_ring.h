@@ -44,12 +44,14 @@ void pval_rings_destroy(struct pval_rings *rings);
 
 /*
  * Copy @skb (from its Ethernet header) into the current CPU's ring of
- * direction @dir.  Softirq or xmit context (BH disabled).  @tstamp is in ns,
- * 0 when none.  No-op while no reader holds the device; a copy that does not
- * fit is counted.
+ * direction @dir.  Softirq or xmit context (BH disabled).  @tstamp is a
+ * hardware timestamp in ns, 0 when none; then, with @swtstamp, the copy
+ * gets the software timestamp (CLOCK_REALTIME ns, read here, so only when
+ * a copy is made), else 0.  No-op while no reader holds the device; a copy
+ * that does not fit is counted.
  */
 void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
-		     const struct sk_buff *skb, u64 tstamp);
+		     const struct sk_buff *skb, u64 tstamp, bool swtstamp);
 
 /* Copies lost (ring full or no memory), all rings of direction @dir. */
 u64 pval_rings_drops(struct pval_rings *rings, enum pval_dir dir);

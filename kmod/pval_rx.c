@@ -11,17 +11,6 @@
 #include "pval.h"
 #include "pval_ring.h"
 
-static u64 pval_rx_tstamp(const struct pval_dev *pval, struct sk_buff *skb)
-{
-	if (READ_ONCE(pval->cfg.rxtstamp)) {
-		u64 hw = ktime_to_ns(skb_hwtstamps(skb)->hwtstamp);
-
-		if (hw)
-			return hw;
-	}
-	return pval_copy_tstamp_sw(pval);
-}
-
 /*
  * Runs in softirq under rcu_read_lock (__netif_receive_skb_core).  skb->data
  * points at the network header here; the MAC header is set, so a copy can
@@ -63,7 +52,9 @@ rx_handler_result_t pval_rx_handle_frame(struct sk_buff **pskb)
 
 	if (READ_ONCE(pval->cfg.rxcopy))
 		pval_rings_copy(pval->rings, PVAL_DIR_RX, skb,
-				pval_rx_tstamp(pval, skb));
+				READ_ONCE(pval->cfg.rxtstamp) ?
+				ktime_to_ns(skb_hwtstamps(skb)->hwtstamp) : 0,
+				READ_ONCE(pval->cfg.swtstamp));
 
 	len = skb->len + ETH_HLEN;
 	skb->dev = dev;

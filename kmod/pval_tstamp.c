@@ -157,7 +157,7 @@ static void pval_tstamp_tx_deliver(struct pval_tstamp *ts, u64 tstamp)
 	ts->pending_rings = NULL;
 	if (skb && rings)
 		/* BH off: this CPU's ring has no other producer meanwhile. */
-		pval_rings_copy(rings, PVAL_DIR_TX, skb, tstamp);
+		pval_rings_copy(rings, PVAL_DIR_TX, skb, tstamp, false);
 	spin_unlock_bh(&ts->lock);
 	consume_skb(skb);
 }

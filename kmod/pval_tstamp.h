@@ -4,7 +4,7 @@
  *
  * Software timestamps (swtstamp) need nothing from here: they are
  * ktime_get_real_ns(), CLOCK_REALTIME in ns, taken where the packet crosses
- * the pval device (pval_copy_tstamp_sw() in pval.h).
+ * the pval device, when its copy is written (pval_rings_copy()).
  */
 #ifndef _PVAL_TSTAMP_H
 #define _PVAL_TSTAMP_H

@@ -25,6 +25,48 @@ static_assert(sizeof(struct pval_ipopt) == PVAL_IPOPT_LEN);
 #define PVAL_IPOPT_WORDS	(PVAL_IPOPT_LEN / 4)
 #define PVAL_IHL_MAX		15
 
+/*
+ * Move the Ethernet and fixed IPv4 headers (34 bytes) PVAL_IPOPT_LEN bytes
+ * down, over the gap that skb_push() opened: four 8-byte words and a
+ * 2-byte one, in ascending order, which is safe because each word lands
+ * below the bytes not yet read.  memmove() would do it with rep movsb on
+ * CPUs with ERMS, which emulators (QEMU TCG) execute byte by byte.
+ */
+static_assert(ETH_HLEN + sizeof(struct iphdr) == 4 * 8 + 2);
+static_assert(PVAL_IPOPT_LEN >= 8);
+
+static __always_inline void pval_tx_move_headers(u8 *dst)
+{
+	const u8 *src = dst + PVAL_IPOPT_LEN;
+	int i;
+
+	for (i = 0; i < 32; i += 8)
+		put_unaligned(get_unaligned((const u64 *)(src + i)), (u64 *)(dst + i));
+	put_unaligned(get_unaligned((const u16 *)(src + 32)), (u16 *)(dst + 32));
+}
+
+/*
+ * The header checksum after the insertion, updated from the old one (RFC
+ * 1624, eqn. 3: HC' = ~(~HC + ~m + m')): only the first 16-bit word (IHL),
+ * tot_len and the option's six words changed.  Sums of the raw 16-bit
+ * words, which is right in either byte order.
+ */
+static void pval_tx_csum_update(struct iphdr *iph, u16 old_w0, u16 old_tot)
+{
+	const u16 *w = (const u16 *)iph;
+	u32 sum;
+	int i;
+
+	sum = (u16)~(__force u16)iph->check;
+	sum += (u16)~old_w0 + get_unaligned(w);
+	sum += (u16)~old_tot + (__force u16)iph->tot_len;
+	for (i = 0; i < PVAL_IPOPT_LEN / 2; i++)
+		sum += get_unaligned(w + sizeof(*iph) / 2 + i);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	iph->check = (__force __sum16)(u16)~sum;
+}
+
 static void pval_tx_count_skipped(struct pval_pcpu *pc)
 {
 	u64_stats_update_begin(&pc->syncp);
@@ -49,6 +91,7 @@ static int pval_tx_insert_ipopt(struct pval_dev *pval, struct sk_buff *skb)
 	struct pval_ipopt *opt;
 	struct iphdr *iph;
 	unsigned int tot;
+	u16 old_w0;
 	u64 seq;
 
 	if (!pskb_may_pull(skb, iph_off + sizeof(struct iphdr)))
@@ -66,10 +109,7 @@ static int pval_tx_insert_ipopt(struct pval_dev *pval, struct sk_buff *skb)
 	if (skb_cow_head(skb, PVAL_IPOPT_LEN))
 		return -ENOMEM;
 
-	/* Move the Ethernet and fixed IPv4 headers forward over the gap. */
-	__skb_push(skb, PVAL_IPOPT_LEN);
-	memmove(skb->data, skb->data + PVAL_IPOPT_LEN,
-		iph_off + sizeof(struct iphdr));
+	pval_tx_move_headers(__skb_push(skb, PVAL_IPOPT_LEN));
 	skb_reset_mac_header(skb);
 	skb_set_network_header(skb, iph_off);
 	iph = ip_hdr(skb);
@@ -87,9 +127,10 @@ static int pval_tx_insert_ipopt(struct pval_dev *pval, struct sk_buff *skb)
 	opt->cpu = cpu;
 	put_unaligned_le64(seq, &opt->seq);
 
+	old_w0 = get_unaligned((const u16 *)iph);
 	iph->ihl += PVAL_IPOPT_WORDS;
 	iph->tot_len = htons(tot + PVAL_IPOPT_LEN);
-	ip_send_check(iph);
+	pval_tx_csum_update(iph, old_w0, (__force u16)htons(tot));
 	return 0;
 
 skip:
@@ -135,8 +176,8 @@ static netdev_tx_t pval_tx_one(struct pval_dev *pval, struct sk_buff *skb)
 		}
 	}
 	if (txcopy)
-		pval_rings_copy(pval->rings, PVAL_DIR_TX, skb,
-				pval_copy_tstamp_sw(pval));
+		pval_rings_copy(pval->rings, PVAL_DIR_TX, skb, 0,
+				READ_ONCE(pval->cfg.swtstamp));
 
 	len = skb->len;
 	skb->dev = pval->lower;
