@@ -1,7 +1,8 @@
 // Prints the totals of a test run: one line per vitest project (from the
 // JSON reports the shared vitest config writes when PVAL_TEST_REPORT_DIR is
-// set), the VM suites' line, and the grand total. Exits 1 when anything
-// failed or when no test ran at all.
+// set), the VM suites' line, the steps that failed without a test count
+// (format, lint, build, the module's checks), and the grand total. Exits 1
+// when anything failed or when no test ran at all.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -9,6 +10,7 @@ const dir = process.argv[2];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const failedSteps = [];
 for (const name of readdirSync(dir).sort()) {
   const file = join(dir, name);
   if (name.endsWith(".json")) {
@@ -20,6 +22,8 @@ for (const name of readdirSync(dir).sort()) {
     passed += p;
     failed += f;
     skipped += s;
+  } else if (name === "failed-steps.txt") {
+    failedSteps.push(...readFileSync(file, "utf8").split("\n").filter(Boolean));
   } else if (name === "vm.txt") {
     const line = readFileSync(file, "utf8").trim();
     const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(line);
@@ -34,5 +38,7 @@ for (const name of readdirSync(dir).sort()) {
     skipped += Number(m[3] ?? 0);
   }
 }
+for (const step of failedSteps) console.log(`  FAILED step: ${step}`);
 console.log(`total: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 || passed === 0 ? 1 : 0);
+if (failedSteps.length > 0) console.log(`steps failed: ${failedSteps.length} (see above)`);
+process.exit(failed > 0 || failedSteps.length > 0 || passed === 0 ? 1 : 0);

@@ -32,24 +32,34 @@ export FORCE_COLOR=0
 reports=$(mktemp -d)
 export PVAL_TEST_REPORT_DIR=$reports
 status=0
+# check NAME CMD...: runs one step; a failure is noted for the summary.
+check() {
+  local name=$1
+  shift
+  if ! "$@"; then
+    status=1
+    echo "$name" >> "$reports/failed-steps.txt"
+  fi
+}
 
 step "ABI: generated constants and C layout"
-pnpm abi:check || status=1
-pnpm test:abi-layout --reporter=default --reporter=json --outputFile="$reports/abi-layout.json" || status=1
+check "ABI constants (pnpm abi:check)" pnpm abi:check
+check "ABI layout (pnpm test:abi-layout)" pnpm test:abi-layout --reporter=default --reporter=json --outputFile="$reports/abi-layout.json"
 
 step "format and lint (biome)"
-pnpm exec biome ci --colors=off . || status=1
+check "format and lint (biome ci)" pnpm exec biome ci --colors=off .
 
 step "build, typecheck, package lint, unit tests (turbo)"
-pnpm exec turbo run build typecheck lint:pkg test --output-logs=errors-only --continue || status=1
+check "build, typecheck, package lint, unit tests (turbo)" \
+  pnpm exec turbo run build typecheck lint:pkg test --output-logs=errors-only --continue
 
 step "kernel module: W=1 and sparse on both kernels"
-bash scripts/kmod-check.sh || status=1
+check "kernel module W=1 and sparse (scripts/kmod-check.sh)" bash scripts/kmod-check.sh
 
 if [ $vm = 1 ]; then
   step "VM suites (6.1 and 6.12)"
   vmlog=$(mktemp)
-  bash test/vm/run-suites.sh 2>&1 | tee "$vmlog" || status=1
+  check "VM suites (test/vm/run-suites.sh)" bash -o pipefail -c 'bash test/vm/run-suites.sh 2>&1 | tee "$0"' "$vmlog"
   grep -a '^vm: ' "$vmlog" | tail -1 > "$reports/vm.txt" || true
 fi
 
