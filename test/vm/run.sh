@@ -2,7 +2,11 @@
 # Boots a Debian cloud kernel under QEMU (TCG) and runs one command in it.
 #
 #   test/vm/run.sh [--kernel 6.1|6.12|RELEASE] [--timeout SECONDS] [--cpus N]
-#                  [--mem MB] [--no-build] -- COMMAND [ARGS...]
+#                  [--mem MB] [--no-build] [--qemu ARG]... -- COMMAND [ARGS...]
+#
+# --qemu passes one more argument to qemu-system-x86_64 (repeat it for
+# several), e.g. --qemu -device --qemu e1000e,netdev=n0 or --qemu -icount
+# --qemu shift=0,sleep=off.
 #
 # The guest sees the repository at /pval (tracked and untracked files, the
 # packages' build outputs and their production dependencies), pval.ko built
@@ -17,7 +21,7 @@
 set -euo pipefail
 . "$(dirname "$0")/kernels.sh"
 
-line=6.1 timeout=300 cpus=2 mem=2048 build=1
+line=6.1 timeout=300 cpus=2 mem=2048 build=1 qemu_extra=()
 while [ $# -gt 0 ]; do
   case $1 in
     --kernel) line=$2; shift 2 ;;
@@ -25,8 +29,9 @@ while [ $# -gt 0 ]; do
     --cpus) cpus=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --no-build) build=0; shift ;;
+    --qemu) qemu_extra+=("$2"); shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -109,7 +114,8 @@ boot() {
     -nodefaults -no-reboot -display none -nic none \
     -kernel "$kimg" -initrd "$initrd" \
     -append "console=ttyS0 rdinit=/init panic=-1 ignore_loglevel printk.time=1 tsc=reliable net.ifnames=0 cryptomgr.notests watchdog_thresh=30" \
-    -serial "file:$outdir/console.log" -serial "file:$outdir/output.log" </dev/null 8>&- &
+    -serial "file:$outdir/console.log" -serial "file:$outdir/output.log" \
+    ${qemu_extra[@]+"${qemu_extra[@]}"} </dev/null 8>&- &
   qpid=$!
   # The run's time limit: the watchdog kills the guest (wait then reports 137).
   (sleep "$timeout" && kill -KILL "$qpid") </dev/null >/dev/null 2>&1 8>&- &
