@@ -35,21 +35,23 @@ cd_pair()
 	"$IP" -n "$NS_B" link set veth1 up || return 1
 }
 
-# cd_link NAME [nl-pval switches...]: a pval link NAME over veth0 in $NS_A
-# with $PVAL_ADDR_A, no IPv6 and static neighbours both ways, so the rings
-# see exactly the traffic a test sends.
+# cd_link NAME [nl-pval switches...]: a pval link NAME over $CD_LOWER in
+# $NS_A with $PVAL_ADDR_A, no IPv6 and static neighbours both ways (with
+# $CD_PEER in $NS_B), so the rings see exactly the traffic a test sends.
+CD_LOWER=${CD_LOWER:-veth0}
+CD_PEER=${CD_PEER:-veth1}
 cd_link()
 {
 	local name=$1
 	shift
-	ip netns exec "$NS_A" "$NLPVAL" add "$name" link veth0 "$@" || return 1
+	ip netns exec "$NS_A" "$NLPVAL" add "$name" link "$CD_LOWER" "$@" || return 1
 	cd_quiet "$NS_A" "$name"
 	"$IP" -n "$NS_A" addr add "$PVAL_ADDR_A/24" dev "$name" || return 1
 	"$IP" -n "$NS_A" link set "$name" up || return 1
-	"$IP" -n "$NS_A" neigh replace "$PVAL_ADDR_B" lladdr "$(cd_mac "$NS_B" veth1)" \
+	"$IP" -n "$NS_A" neigh replace "$PVAL_ADDR_B" lladdr "$(cd_mac "$NS_B" "$CD_PEER")" \
 		dev "$name" nud permanent || return 1
 	"$IP" -n "$NS_B" neigh replace "$PVAL_ADDR_A" lladdr "$(cd_mac "$NS_A" "$name")" \
-		dev veth1 nud permanent || return 1
+		dev "$CD_PEER" nud permanent || return 1
 }
 
 # cd_setup NAME [nl-pval switches...]: both namespaces, the pair, the link.

@@ -10,7 +10,8 @@
 #
 # The guest sees the repository at /pval (tracked and untracked files, the
 # packages' build outputs and their production dependencies), pval.ko built
-# for the guest kernel at /pval/kmod/pval.ko (not loaded), the C clients
+# for the guest kernel at /pval/kmod/pval.ko and the test driver at
+# /pval/test/kmod-hwts/pvalhwts.ko (neither loaded), the C clients
 # built on the host in /pval/test/clients/build, and Debian's bash, ip,
 # tcpdump, ping, node and kmod. COMMAND runs as root with cwd /pval; its
 # output streams here. Exit status: COMMAND's, or 1 when the kernel log
@@ -48,19 +49,26 @@ mkdir -p "$outdir"
 ln -sfn "$(basename "$outdir")" "$PVAL_ROOT/test/vm/out/$krel/latest"
 lock=$PVAL_CACHE/build-$krel.lock
 
-# 1. Build pval.ko for the guest kernel, in a copy of kmod/ of its own so
-#    builds for several kernels can run side by side; build the C clients.
+# 1. Build pval.ko and pvalhwts.ko for the guest kernel, each in a copy of
+#    its sources of its own so builds for several kernels can run side by
+#    side; build the C clients.
 kbuild=$PVAL_CACHE/build/$krel/kmod
+hbuild=$PVAL_CACHE/build/$krel/kmod-hwts
+# build_module SRC DIR NAME: SRC's sources copied to DIR and built there.
+build_module() {
+  # Sources only: build products of another kernel must not be linked in.
+  rm -rf "$2"; mkdir -p "$2"
+  (cd "$PVAL_ROOT/$1" && git ls-files -co --exclude-standard . | cpio -pdm --quiet "$2")
+  if [ -f "$2/Kbuild" ] || [ -f "$2/Makefile" ]; then
+    make -s -C "$(kernel_headers_dir "$krel")" M="$2" modules >"$outdir/kbuild-$3.log" 2>&1 \
+      || { cat "$outdir/kbuild-$3.log" >&2; echo "run.sh: building $3.ko for $krel failed" >&2; exit 1; }
+  fi
+}
 if [ $build = 1 ]; then
   (
     flock 9
-    # Sources only: build products of another kernel must not be linked in.
-    rm -rf "$kbuild"; mkdir -p "$kbuild"
-    (cd "$PVAL_ROOT/kmod" && git ls-files -co --exclude-standard . | cpio -pdm --quiet "$kbuild")
-    if [ -f "$kbuild/Kbuild" ] || [ -f "$kbuild/Makefile" ]; then
-      make -s -C "$(kernel_headers_dir "$krel")" M="$kbuild" modules >"$outdir/kbuild.log" 2>&1 \
-        || { cat "$outdir/kbuild.log" >&2; echo "run.sh: building pval.ko for $krel failed" >&2; exit 1; }
-    fi
+    build_module kmod "$kbuild" pval
+    if [ -d "$PVAL_ROOT/test/kmod-hwts" ]; then build_module test/kmod-hwts "$hbuild" pvalhwts; fi
     if [ -f "$PVAL_ROOT/test/clients/Makefile" ]; then
       make -s -C "$PVAL_ROOT/test/clients" >"$outdir/clients.log" 2>&1 \
         || { cat "$outdir/clients.log" >&2; echo "run.sh: building test/clients failed" >&2; exit 1; }
@@ -94,6 +102,10 @@ mkdir -p "$stage/pval/.vm"
   done
 )
 if [ -f "$kbuild/pval.ko" ]; then cp "$kbuild/pval.ko" "$stage/pval/kmod/pval.ko"; fi
+if [ -f "$hbuild/pvalhwts.ko" ]; then
+  mkdir -p "$stage/pval/test/kmod-hwts"
+  cp "$hbuild/pvalhwts.ko" "$stage/pval/test/kmod-hwts/pvalhwts.ko"
+fi
 printf '%q ' "$@" > "$stage/pval/.vm/cmd"
 echo >> "$stage/pval/.vm/cmd"
 { cat "$base"; (cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet); } > "$initrd"
