@@ -28,7 +28,10 @@
  * timestamp is outstanding at a time, as much hardware allows: while it is,
  * pval_tstamp_tx() returns -EBUSY and txbusydrop decides.  A timestamp that
  * never comes is given up after a second: the copy is delivered with
- * tstamp 0 by the next packet that wants a timestamp.
+ * tstamp 0 by the next packet that wants a timestamp.  Each stamped packet
+ * carries a key of its own (tskey, reported back in ee_data with
+ * SOF_TIMESTAMPING_OPT_ID), so a timestamp that comes after its packet was
+ * given up is dropped instead of landing on the next packet's copy.
  */
 
 #include <linux/errqueue.h>
@@ -144,13 +147,22 @@ static int pval_tstamp_set_cfg(struct net_device *lower, int tx_type, int rx_fil
 
 /* TX timestamps. */
 
-/* Deliver the pending copy with @tstamp.  Takes ts->lock. */
-static void pval_tstamp_tx_deliver(struct pval_tstamp *ts, u64 tstamp)
+/*
+ * Deliver the pending copy with @tstamp.  With @key >= 0 only if the
+ * pending packet is the one the timestamp belongs to: a timestamp that comes
+ * after its packet was given up must not land on the next one.  Takes
+ * ts->lock.
+ */
+static void pval_tstamp_tx_deliver(struct pval_tstamp *ts, u64 tstamp, s64 key)
 {
 	struct pval_rings *rings;
 	struct sk_buff *skb;
 
 	spin_lock_bh(&ts->lock);
+	if (key >= 0 && (!ts->pending || ts->pending_key != key)) {
+		spin_unlock_bh(&ts->lock);
+		return;
+	}
 	skb = ts->pending;
 	rings = ts->pending_rings;
 	ts->pending = NULL;
@@ -167,16 +179,17 @@ static void pval_tstamp_tx_work(struct work_struct *work)
 	struct pval_tstamp *ts = container_of(work, struct pval_tstamp, tx_work);
 	struct sock *sk = ts->sock->sk;
 	struct sk_buff *skb;
-	u64 tstamp = 0;
 
 	while ((skb = skb_dequeue(&sk->sk_error_queue))) {
-		if (SKB_EXT_ERR(skb)->ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
+		const struct sock_exterr_skb *serr = SKB_EXT_ERR(skb);
+
+		/* ee_data is the key pval_tstamp_tx() gave the packet. */
+		if (serr->ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
 		    skb_hwtstamps(skb)->hwtstamp)
-			tstamp = ktime_to_ns(skb_hwtstamps(skb)->hwtstamp);
+			pval_tstamp_tx_deliver(ts, ktime_to_ns(skb_hwtstamps(skb)->hwtstamp),
+					       serr->ee.ee_data);
 		kfree_skb(skb);
 	}
-	if (tstamp)
-		pval_tstamp_tx_deliver(ts, tstamp);
 }
 
 /* sk_error_report of our socket: any context, so defer to the work. */
@@ -200,9 +213,12 @@ static int pval_tstamp_tx_start(struct pval_tstamp *ts, struct netlink_ext_ack *
 		return err;
 	}
 	sk = sock->sk;
-	/* Timestamps only: no payload is cloned onto the error queue. */
+	/*
+	 * Timestamps only: no payload is cloned onto the error queue.  OPT_ID
+	 * reports each packet's tskey in ee_data.
+	 */
 	WRITE_ONCE(sk->sk_tsflags, SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE |
-				   SOF_TIMESTAMPING_OPT_TSONLY);
+				   SOF_TIMESTAMPING_OPT_TSONLY | SOF_TIMESTAMPING_OPT_ID);
 	write_lock_bh(&sk->sk_callback_lock);
 	sk->sk_user_data = ts;
 	sk->sk_error_report = pval_tstamp_error_report;
@@ -231,7 +247,7 @@ static void pval_tstamp_tx_stop(struct pval_tstamp *ts)
 	write_unlock_bh(&sk->sk_callback_lock);
 	cancel_work_sync(&ts->tx_work);
 	/* A packet still in flight keeps the socket until it is freed. */
-	pval_tstamp_tx_deliver(ts, 0);
+	pval_tstamp_tx_deliver(ts, 0, -1);
 	sock_release(ts->sock);
 	ts->sock = NULL;
 }
@@ -256,7 +272,7 @@ int pval_tstamp_tx(struct pval_tstamp *ts, struct sk_buff **pskb, struct pval_ri
 	}
 	if (expired) {
 		spin_unlock(&ts->lock);
-		pval_tstamp_tx_deliver(ts, 0);
+		pval_tstamp_tx_deliver(ts, 0, -1);
 		spin_lock(&ts->lock);
 		if (!ts->tx_on || ts->pending) {
 			err = ts->tx_on ? -EBUSY : -EOPNOTSUPP;
@@ -285,6 +301,8 @@ int pval_tstamp_tx(struct pval_tstamp *ts, struct sk_buff **pskb, struct pval_ri
 	skb_orphan(skb);
 	skb_set_owner_w(skb, ts->sock->sk);
 	skb_shinfo(skb)->tx_flags |= SKBTX_HW_TSTAMP;
+	skb_shinfo(skb)->tskey = ++ts->next_key;
+	ts->pending_key = ts->next_key;
 	ts->pending = clone;
 	ts->pending_rings = rings;
 	ts->pending_since = jiffies;

@@ -43,6 +43,8 @@ struct pval_tstamp {
 	struct sk_buff		*pending;	/* clone of the stamped packet */
 	struct pval_rings	*pending_rings;	/* where its copy goes, or NULL */
 	unsigned long		pending_since;	/* jiffies */
+	u32			pending_key;	/* its tskey */
+	u32			next_key;	/* the last tskey given */
 };
 
 void pval_tstamp_init(struct pval_tstamp *ts);

@@ -263,6 +263,36 @@ test_lost_one()
 	log_test "$MODE: txtstamp off with a lost stamp outstanding delivers its copy with tstamp 0"
 }
 
+# A stamp that comes after its packet was given up: P1's stamp is reported
+# 1.5 s late, P2 (sent at 1.2 s) gives P1 up and finds the driver still busy
+# with P1, so P2 is sent unstamped; P1's late stamp must not become P2's.
+# P3 gives P2 up and is stamped at once.
+test_late()
+{
+	local o=$T/late c0 c1 stamps last
+
+	nlp set pvh txbusydrop 1 || check_err 1 "txbusydrop 1"
+	c0=$(counters)
+	tx_reader "$o" -w 5000 || { check_err 1 "reader did not start"; return; }
+	hw_param tx_delay_ms 1500
+	cd_send_a 1 >/dev/null		# P1: stamped 1.5 s late
+	sleep 1.2
+	cd_send_a 1 >/dev/null		# P2: P1 given up; the driver is busy
+	sleep 1.2
+	hw_param tx_delay_ms 0
+	cd_send_a 1 >/dev/null		# P3: P2 given up; stamped at once
+	cd_wait "$CD_PID" 20 >/dev/null || check_err 1 "reader did not finish"
+	c1=$(counters)
+	last=$(hw_attr tx_last_ns)
+	stamps=$(udp_stamps "$o" | sort -n | tr '\n' ' ')
+	info "late stamp: slots [$stamps]; driver's last stamp $last; driver reported" \
+		"+$(delta "$c0" "$c1" $D_STAMPS), busy +$(delta "$c0" "$c1" $D_HWBUSY)"
+	[ "$(delta "$c0" "$c1" $D_STAMPS)" = 2 ] || check_err 1 "the driver reported $(delta "$c0" "$c1" $D_STAMPS) stamps, not 2"
+	[ "$(delta "$c0" "$c1" $D_HWBUSY)" = 1 ] || check_err 1 "P2 did not find the driver busy"
+	[ "$stamps" = "0 0 $last " ] || check_err 1 "expected slots [0 0 $last], P3's stamp alone"
+	log_test "$MODE: a stamp that comes after its packet was given up is dropped, not put on the next packet"
+}
+
 # Every 3rd stamp lost, datagrams spaced 0.4 s, txbusydrop off: whatever the
 # timing, each datagram has one copy, stamped by the driver or 0.
 test_lost_every()
@@ -374,6 +404,7 @@ round()
 	test_busy 1
 	test_busy 0
 	test_lost_one
+	test_late
 	test_lost_every
 	test_restore
 

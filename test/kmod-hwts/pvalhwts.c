@@ -85,6 +85,7 @@ struct pvalhwts_priv {
 	unsigned int		tx_count;	/* stamps taken, for tx_drop_every */
 	struct delayed_work	tx_work;
 
+	u64			tx_last_ns;	/* the last stamp reported */
 	atomic_long_t		tx_stamps;	/* reported */
 	atomic_long_t		tx_lost;	/* lost on purpose (tx_drop_every) */
 	atomic_long_t		tx_busy;	/* requests while one was outstanding */
@@ -206,6 +207,7 @@ static void pvalhwts_tx_work(struct work_struct *work)
 		return;
 	}
 	skb_tstamp_tx(skb, &hwts);
+	WRITE_ONCE(priv->tx_last_ns, ktime_to_ns(hwts.hwtstamp));
 	atomic_long_inc(&priv->tx_stamps);
 	consume_skb(skb);
 }
@@ -383,6 +385,7 @@ static DEVICE_ATTR_RO(name)
 
 PVALHWTS_ATTR_INT(tx_type, PVALHWTS_READ_INT);
 PVALHWTS_ATTR_INT(rx_filter, PVALHWTS_READ_INT);
+PVALHWTS_ATTR_INT(tx_last_ns, PVALHWTS_READ_INT);
 PVALHWTS_ATTR_INT(tx_stamps, atomic_long_read);
 PVALHWTS_ATTR_INT(tx_lost, atomic_long_read);
 PVALHWTS_ATTR_INT(tx_busy, atomic_long_read);
@@ -392,6 +395,7 @@ static struct attribute *pvalhwts_attrs[] = {
 	&dev_attr_interface.attr,
 	&dev_attr_tx_type.attr,
 	&dev_attr_rx_filter.attr,
+	&dev_attr_tx_last_ns.attr,
 	&dev_attr_tx_stamps.attr,
 	&dev_attr_tx_lost.attr,
 	&dev_attr_tx_busy.attr,
