@@ -21,6 +21,22 @@ cd "$(dirname "$0")/../.."
 # part costs; the benchmark's figure is the default.
 SWITCHES=${FLOOD_SWITCHES:-ipopt 1 txcopy 1 rxcopy 1 swtstamp 1}
 READERS=${FLOOD_READERS:-1}
+# FLOOD_PIN=0 lets the scheduler place the processes; by default the sender
+# runs on CPU 0 (its softirqs carry both veth hops) and the sink and the
+# reader on CPU 1, as a measurement would keep its reader off the sending
+# core.
+PIN=${FLOOD_PIN:-1}
+# on_cpu CPU CMD...: exec CMD (pinned to CPU with FLOOD_PIN=1); call it in a
+# subshell or in the background, so that $! is CMD's own pid.
+on_cpu()
+{
+	local c=$1
+	shift
+	if [ "$PIN" = 1 ]; then
+		exec taskset -c "$c" "$@"
+	fi
+	exec "$@"
+}
 D=${1:-3}
 R=${2:-3}
 SPORT=9999
@@ -71,10 +87,10 @@ setup()
 one()
 {
 	local from=$1 to=$2 dst=$3 sink sent secs got
-	ip netns exec "$to" "$SEND" -R -t $((D + 2)) -w 1000 $SPORT >"$T/sink" 2>&1 &
+	on_cpu 1 ip netns exec "$to" "$SEND" -R -t $((D + 2)) -w 1000 $SPORT >"$T/sink" 2>&1 &
 	sink=$!
 	for ((i = 0; i < 50; i++)); do grep -q ready "$T/sink" && break; sleep 0.05; done
-	sent=$(ip netns exec "$from" "$SEND" -t "$D" -b 64 "$dst" $SPORT)
+	sent=$(on_cpu 0 ip netns exec "$from" "$SEND" -t "$D" -b 64 "$dst" $SPORT)
 	wait $sink
 	secs=$(cd_sent_field "$sent" secs)
 	got=$(awk '$1 == "received" { print $2 }' "$T/sink")
@@ -90,17 +106,27 @@ median()
 setup || { echo "flood: setup failed"; exit 1; }
 readers=
 if [ "$READERS" = 1 ]; then
-	"$READ" -M epoll -s $(cd_devs pval0 tx) $(cd_devs pval0 rx) >"$T/readers" 2>&1 &
+	on_cpu 1 "$READ" -M epoll -s $(cd_devs pval0 tx) $(cd_devs pval0 rx) >"$T/readers" 2>&1 &
 	readers=$!
 fi
 
 echo "flood: kernel $(uname -r), $(nproc) CPUs, $D s x $R rounds per case, 18-byte UDP payload"
 echo "flood: pval0: $SWITCHES; readers: $([ "$READERS" = 1 ] && echo "one epoll reader on all $((2 * NCPU)) rings" || echo none)"
+echo "flood: placement: $([ "$PIN" = 1 ] && echo "sender on CPU 0, sink and reader on CPU 1" || echo "left to the scheduler")"
 echo "flood: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 for dir in tx rx; do
 	: >"$T/bare-$dir"
 	: >"$T/pval-$dir"
 	: >"$T/ratio-$dir"
+	# One uncounted warm-up round per case: the first flood after setup
+	# pays for neighbour entries, socket buffers and the reader's first
+	# wakeups.
+	if [ $dir = tx ]; then
+		b=$(one fa fb 10.88.0.2) p=$(one pa pb 10.89.0.2)
+	else
+		b=$(one fb fa 10.88.0.1) p=$(one pb pa 10.89.0.1)
+	fi
+	echo "flood: $dir warm-up (not counted): bare sent/delivered pps $b; pval sent/delivered pps $p"
 	for ((r = 1; r <= R; r++)); do
 		if [ $dir = tx ]; then
 			b=$(one fa fb 10.88.0.2)
@@ -120,6 +146,11 @@ for dir in tx rx; do
 	awk -v d=$dir -v b="$bm" -v p="$pm" -v r="$rm" 'BEGIN {
 		printf "flood: %s median delivered: bare %.0f pps, pval %.0f pps, ratio of medians %.1f%%, median of round ratios %.1f%% (target >= 90%%)\n",
 		       d, b, p, b ? 100 * p / b : 0, r }'
+	# The spread of the round ratios: how far one round's figure can be
+	# trusted on this host.
+	sort -n "$T/ratio-$dir" | awk -v d=$dir '{ a[NR] = $1 } END {
+		q1 = a[int((NR + 3) / 4)]; q3 = a[int((3 * NR + 3) / 4)]
+		printf "flood: %s round ratios: min %.1f%%, quartiles %.1f%% / %.1f%%, max %.1f%% over %d rounds\n", d, a[1], q1, q3, a[NR], NR }'
 done
 
 [ -n "$readers" ] || exit 0
