@@ -118,22 +118,19 @@ for dir in tx rx; do
 	: >"$T/bare-$dir"
 	: >"$T/pval-$dir"
 	: >"$T/ratio-$dir"
-	# One uncounted warm-up round per case: the first flood after setup
-	# pays for neighbour entries, socket buffers and the reader's first
-	# wakeups.
-	if [ $dir = tx ]; then
-		b=$(one fa fb 10.88.0.2) p=$(one pa pb 10.89.0.2)
-	else
-		b=$(one fb fa 10.88.0.1) p=$(one pb pa 10.89.0.1)
-	fi
-	echo "flood: $dir warm-up (not counted): bare sent/delivered pps $b; pval sent/delivered pps $p"
-	for ((r = 1; r <= R; r++)); do
+	# Round 0 is an uncounted warm-up: the first flood after setup pays
+	# for neighbour entries, socket buffers and the reader's first wakeups.
+	for ((r = 0; r <= R; r++)); do
 		if [ $dir = tx ]; then
 			b=$(one fa fb 10.88.0.2)
 			p=$(one pa pb 10.89.0.2)
 		else
 			b=$(one fb fa 10.88.0.1)
 			p=$(one pb pa 10.89.0.1)
+		fi
+		if [ $r = 0 ]; then
+			echo "flood: $dir warm-up (not counted): bare sent/delivered pps $b; pval sent/delivered pps $p"
+			continue
 		fi
 		echo "flood: $dir round $r: bare sent/delivered pps $b; pval sent/delivered pps $p"
 		echo "$b" | awk '{ print $2 }' >>"$T/bare-$dir"
