@@ -2,11 +2,14 @@
 # Boots a Debian cloud kernel under QEMU (TCG) and runs one command in it.
 #
 #   test/vm/run.sh [--kernel 6.1|6.12|RELEASE] [--timeout SECONDS] [--cpus N]
-#                  [--mem MB] [--no-build] [--qemu ARG]... -- COMMAND [ARGS...]
+#                  [--mem MB] [--no-build] [--qemu ARG]... [--with PROGRAM]...
+#                  -- COMMAND [ARGS...]
 #
 # --qemu passes one more argument to qemu-system-x86_64 (repeat it for
 # several), e.g. --qemu -device --qemu e1000e,netdev=n0 or --qemu -icount
-# --qemu shift=0,sleep=off.
+# --qemu shift=0,sleep=off.  --with copies one more host program, with the
+# shared libraries it links, into the guest at the same path (e.g. --with
+# /usr/bin/perf).
 #
 # The guest sees the repository at /pval (tracked and untracked files, the
 # packages' build outputs and their production dependencies), pval.ko built
@@ -22,7 +25,7 @@
 set -euo pipefail
 . "$(dirname "$0")/kernels.sh"
 
-line=6.1 timeout=300 cpus=2 mem=2048 build=1 qemu_extra=()
+line=6.1 timeout=300 cpus=2 mem=2048 build=1 qemu_extra=() with=()
 while [ $# -gt 0 ]; do
   case $1 in
     --kernel) line=$2; shift 2 ;;
@@ -31,8 +34,9 @@ while [ $# -gt 0 ]; do
     --mem) mem=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --qemu) qemu_extra+=("$2"); shift 2 ;;
+    --with) with+=("$2"); shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -101,11 +105,21 @@ mkdir -p "$stage/pval/.vm"
     cp -a "$f" "$stage/pval/$f" 2>/dev/null || true
   done
 )
-if [ -f "$kbuild/pval.ko" ]; then cp "$kbuild/pval.ko" "$stage/pval/kmod/pval.ko"; fi
-if [ -f "$hbuild/pvalhwts.ko" ]; then
-  mkdir -p "$stage/pval/test/kmod-hwts"
-  cp "$hbuild/pvalhwts.ko" "$stage/pval/test/kmod-hwts/pvalhwts.ko"
-fi
+# Under the build lock: another run for this kernel may be rebuilding.
+(
+  flock 9
+  if [ -f "$kbuild/pval.ko" ]; then cp "$kbuild/pval.ko" "$stage/pval/kmod/pval.ko"; fi
+  if [ -f "$hbuild/pvalhwts.ko" ]; then
+    mkdir -p "$stage/pval/test/kmod-hwts"
+    cp "$hbuild/pvalhwts.ko" "$stage/pval/test/kmod-hwts/pvalhwts.ko"
+  fi
+) 9>"$lock"
+for prog in ${with[@]+"${with[@]}"}; do
+  [ -x "$prog" ] || { echo "run.sh: --with $prog: not an executable" >&2; exit 2; }
+  for f in "$prog" $(ldd "$prog" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+    cp -L --parents "$f" "$stage"
+  done
+done
 printf '%q ' "$@" > "$stage/pval/.vm/cmd"
 echo >> "$stage/pval/.vm/cmd"
 { cat "$base"; (cd "$stage" && find . -print0 | cpio --null -o -H newc --quiet); } > "$initrd"
