@@ -25,6 +25,8 @@ require_cmd "$READ" "$SEND" "$NLPVAL" "$HWTS" node
 pval_load || { echo "SKIP: cannot load $PVAL_KO"; exit $ksft_skip; }
 
 T=$(mktemp -d)
+# Failed restores the tests expect (test_netns_gone, SIOCSHWTSTAMP only).
+RESTORE_WARNINGS=0
 dmesg_start=$(dmesg | wc -l)
 cleanup()
 {
@@ -362,6 +364,54 @@ test_restore()
 	log_test "$MODE: deleting a link that stamps gives hwts0 its original config back (tx on, rx none)"
 }
 
+# test_netns_gone: the namespace of a stamping link goes away.  The
+# kernel's namespace cleanup (a kernel thread) deletes the link, and hwts0,
+# a physical device to the kernel (netns_refund), comes back to init_net.
+# Through ndo_hwtstamp_set pval gives it its original config back.  Through
+# SIOCSHWTSTAMP alone it cannot: the driver reads the config from user
+# memory and the cleanup thread has none, so the config stays as pval set it
+# and the kernel log says so, once.
+test_netns_gone()
+{
+	local out want i warned before
+
+	out=$(nsa "$HWTS" set hwts0 on none)
+	check_err $? "SIOCSHWTSTAMP on none: $out"
+	CD_LOWER=hwts0 CD_PEER=hwts1 cd_link pvh txtstamp 1 rxtstamp 1 ||
+		check_err 1 "link over hwts0"
+	out=$(hw_cfg)
+	[ "$out" = "tx_type on rx_filter all" ] || check_err 1 "stamping: $out"
+	before=$(dmesg | grep -c 'hwts0.*cannot restore')
+	"$IP" netns del "$NS_A"
+	for ((i = 0; i < 100; i++)); do
+		"$IP" link show hwts0 >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	out=$("$HWTS" get hwts0 2>&1)
+	check_err $? "hwts0 back in init_net: $out"
+	warned=$(($(dmesg | grep -c 'hwts0.*cannot restore') - before))
+	if [ "$MODE" = ioctl ]; then
+		want="tx_type on rx_filter all"
+		[ "$warned" = 1 ] || check_err 1 "$warned 'cannot restore' lines in the kernel log, not 1"
+		RESTORE_WARNINGS=$((RESTORE_WARNINGS + warned))
+	else
+		want="tx_type on rx_filter none"
+		[ "$warned" = 0 ] || check_err 1 "$warned 'cannot restore' lines in the kernel log"
+	fi
+	[ "$out" = "$want" ] || check_err 1 "hwts0 after its namespace went: '$out', not '$want'"
+	info "original tx on, rx none; after the namespace went: $out; 'cannot restore' logged $warned time(s)"
+	if [ "$MODE" = ioctl ]; then
+		log_test "$MODE: namespace deleted under a stamping link: hwts0 comes back with pval's config, and the log says it could not be restored"
+	else
+		log_test "$MODE: namespace deleted under a stamping link: hwts0 comes back with its original config"
+	fi
+
+	# hwts0 back into a new $NS_A for the next tests.
+	netns_add "$NS_A" && "$IP" link set hwts0 netns "$NS_A" &&
+		cd_quiet "$NS_A" hwts0 && "$IP" -n "$NS_A" link set hwts0 up
+	check_err $? "hwts0 into a new $NS_A"
+}
+
 # gone_under WHAT CMD...: a stamping link over hwts0 with a TX reader open
 # and packets in flight; CMD removes hwts0.  The link and its devices go,
 # the reader is told.
@@ -407,6 +457,7 @@ round()
 	test_late
 	test_lost_every
 	test_restore
+	test_netns_gone
 
 	gone_under "hwts0 deleted" "$IP" -n "$NS_A" link del hwts0
 	hw_load "$legacy" && hw_pair
@@ -422,8 +473,11 @@ else
 fi
 round 1 ioctl
 
-dmesg | tail -n +$((dmesg_start + 1)) | grep -E 'WARNING|BUG|Call Trace|cannot restore' >"$T/dmesg"
-[ -s "$T/dmesg" ] && check_err 1 "$(head -5 "$T/dmesg")"
-log_test "kernel log: no warning and no failed restore"
+dmesg | tail -n +$((dmesg_start + 1)) >"$T/dmesg"
+grep -E 'WARNING|BUG|Call Trace' "$T/dmesg" >"$T/bad" && check_err 1 "$(head -5 "$T/bad")"
+n=$(grep -c 'cannot restore' "$T/dmesg")
+[ "$n" = "$RESTORE_WARNINGS" ] ||
+	check_err 1 "$n failed restores in the kernel log, $RESTORE_WARNINGS expected: $(grep 'cannot restore' "$T/dmesg" | head -3)"
+log_test "kernel log: no warning, and no failed restore but the $RESTORE_WARNINGS expected"
 
 pval_exit

@@ -464,6 +464,8 @@ static struct rtnl_link_ops pvalhwts_link_ops = {
 	.setup		= pvalhwts_setup,
 	.validate	= pvalhwts_validate,
 	.dellink	= pvalhwts_dellink,
+	/* Like a NIC, back to init_net when its namespace goes away. */
+	.netns_refund	= true,
 };
 
 static int pvalhwts_pair_create(void)
