@@ -8,8 +8,9 @@
 #
 # By default the guest has one CPU and QEMU counts instructions (-icount
 # shift=0): guest time advances 1 ns per instruction, whatever the host is
-# doing, so a run is repeatable to the packet and the ratio is the cost of
-# pval in instructions, the reader's included (it shares the one CPU).
+# doing, so runs repeat (to the packet on 6.1, within a percent on 6.12) and
+# the ratio is the cost of pval in instructions, the reader's included (it
+# shares the one CPU).
 # Defaults: 1-second floods, 3 rounds.
 #
 # --wall boots two CPUs on the host's clock instead (sender on CPU 0, sink
