@@ -54,14 +54,20 @@ hw_load()
 	insmod "$HWTS_KO" pairs=1 legacy="$1"
 }
 
+# hw_lower_in_a: hwts0 (in init_net) into $NS_A, quiet and up.
+hw_lower_in_a()
+{
+	"$IP" link set hwts0 netns "$NS_A" || return 1
+	cd_quiet "$NS_A" hwts0
+	"$IP" -n "$NS_A" link set hwts0 up
+}
+
 # hw_pair: hwts0 into $NS_A, hwts1 into $NS_B with $PVAL_ADDR_B, quiet.
 hw_pair()
 {
-	"$IP" link set hwts0 netns "$NS_A" || return 1
+	hw_lower_in_a || return 1
 	"$IP" link set hwts1 netns "$NS_B" || return 1
-	cd_quiet "$NS_A" hwts0
 	cd_quiet "$NS_B" hwts1
-	"$IP" -n "$NS_A" link set hwts0 up || return 1
 	"$IP" -n "$NS_B" addr add "$PVAL_ADDR_B/24" dev hwts1 || return 1
 	"$IP" -n "$NS_B" link set hwts1 up
 }
@@ -407,8 +413,7 @@ test_netns_gone()
 	fi
 
 	# hwts0 back into a new $NS_A for the next tests.
-	netns_add "$NS_A" && "$IP" link set hwts0 netns "$NS_A" &&
-		cd_quiet "$NS_A" hwts0 && "$IP" -n "$NS_A" link set hwts0 up
+	netns_add "$NS_A" && hw_lower_in_a
 	check_err $? "hwts0 into a new $NS_A"
 }
 
