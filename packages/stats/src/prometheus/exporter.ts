@@ -205,7 +205,7 @@ const STREAM_FIGURES: [string, FrameMetric["type"], string, (s: SnapshotStream) 
   ["pval_stream_lost_packets", "gauge", "Packets sent (TX copies) and never received.", (s) => s.lost],
 ];
 
-type LinkFigure = (l: KernelCounters["links"][number]) => bigint | number;
+type LinkFigure = (l: KernelCounters["links"][number]) => bigint | number | undefined;
 
 /** The module's counters of a link (IFLA_PVAL_STATS). */
 const LINK_FIGURES: [string, string, LinkFigure][] = [
@@ -384,7 +384,11 @@ export class StatsExporter {
           name,
           "counter",
           help,
-          (f) => f.kernel.links.map((l) => ({ labels: { link: l.link }, value: big(pick(l)) })),
+          (f) =>
+            f.kernel.links.flatMap((l) => {
+              const v = pick(l);
+              return v === undefined ? [] : [{ labels: { link: l.link }, value: big(v) }];
+            }),
         ],
       ),
       [

@@ -42,14 +42,14 @@ export interface StatsSnapshotLike {
   readonly streams_dropped: number;
 }
 
-/** The pval counters of one link (IFLA_PVAL_STATS). */
+/** The pval counters of one link (IFLA_PVAL_STATS); one the module does not report is absent. */
 export interface LinkCounters {
   readonly link: string;
-  readonly ipoptInserted: bigint | number;
-  readonly ipoptSkipped: bigint | number;
-  readonly txCopyDrops: bigint | number;
-  readonly rxCopyDrops: bigint | number;
-  readonly txtstampBusy: bigint | number;
+  readonly ipoptInserted?: bigint | number;
+  readonly ipoptSkipped?: bigint | number;
+  readonly txCopyDrops?: bigint | number;
+  readonly rxCopyDrops?: bigint | number;
+  readonly txtstampBusy?: bigint | number;
 }
 
 /** The counters of one character device's ring (PVAL_IOC_RING_STATS). */
