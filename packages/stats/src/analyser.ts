@@ -133,16 +133,13 @@ export class StatsAnalyser {
   readonly #txOrder: ReorderBuffer;
   readonly #rxDsts = new Set<number>();
   #hasTx = false;
-  /** rxRel − txRel of the receiver's clock against the sender's: estimate. */
-  #offset = Number.NaN;
   #matchedOffset = Number.POSITIVE_INFINITY;
   #sinceSettle = 0;
   #nowMs = Date.now();
   readonly #ctx: JoinContext;
   readonly #fields = new PvalFields();
   readonly #cols = new PvalFieldColumns();
-  #last: StreamState | null = null;
-  #lastKey = -1;
+  readonly #cache: (StreamState | undefined)[] = new Array(256).fill(undefined);
 
   constructor(options: StatsOptions = {}) {
     this.reorderWindow = options.reorderWindow ?? 65536;
@@ -300,17 +297,23 @@ export class StatsAnalyser {
   }
 
   #stream(src: number, cpu: number): StreamState {
+    // A direct-mapped cache in front of the Map: its keys are beyond the small
+    // integers, and a Map lookup per packet would cost more than the rest.
+    const h = (Math.imul(src ^ (src >>> 13), 0x9e3779b1) ^ cpu) >>> 24;
+    let s = this.#cache[h];
+    if (s !== undefined && s.src === src && s.cpu === cpu) {
+      s.lastSeenMs = this.#nowMs;
+      return s;
+    }
     const key = src * 256 + cpu;
-    if (key === this.#lastKey) return this.#last!;
-    let s = this.#streams.get(key);
+    s = this.#streams.get(key);
     if (!s) {
       if (this.#streams.size >= this.maxStreams) this.#evict();
       s = new StreamState(src, cpu, this.reorderWindow);
       this.#streams.set(key, s);
     }
     s.lastSeenMs = this.#nowMs;
-    this.#last = s;
-    this.#lastKey = key;
+    this.#cache[h] = s;
     return s;
   }
 
@@ -328,10 +331,7 @@ export class StatsAnalyser {
     this.#droppedSeqOutOfRange += s.seqOutOfRange;
     this.#streams.delete(oldest);
     this.streamsDropped++;
-    if (this.#lastKey === oldest) {
-      this.#lastKey = -1;
-      this.#last = null;
-    }
+    this.#cache.fill(undefined);
   }
 
   // A received packet in arrival order.
@@ -371,6 +371,17 @@ export class StatsAnalyser {
     // Else the smallest rx − tx of a match (offset plus the smallest delay);
     // before any match, both captures are taken to start together.
     return Number.isFinite(this.#matchedOffset) ? this.#matchedOffset : 0;
+  }
+
+  /**
+   * The receiver's clock minus the sender's, ns, as the join uses it: 0 with
+   * synchronised clocks, else the smallest rx − tx of a match so far, or the
+   * difference of the first timestamps before any match. NaN before both
+   * sides have a packet.
+   */
+  get txToRxNs(): number {
+    const offset = this.#clockOffset();
+    return Number.isNaN(offset) ? offset : offset + this.#ctx.baseDiff;
   }
 
   /** Settles the join up to the time both inputs have reached (called every 4096 packets and by report()). */

@@ -1,5 +1,6 @@
 // @pval/stats: per-stream measurement of pval traffic. Public re-exports only.
 export { type MatchRow, type SideCounters, StatsAnalyser, type StatsOptions } from "./analyser.js";
+export { type CaptureSideResult, type ReadCapturesOptions, readCaptures } from "./capture.js";
 export { type Dist, type DistSummary, HISTOGRAM_RELATIVE_ERROR, Histogram } from "./histogram.js";
 export { ReorderBuffer } from "./reorder-buffer.js";
 export {

@@ -125,7 +125,7 @@ export class StreamState {
     } else if (r > this.maxRel) {
       const gap = r - this.maxRel;
       if (gap >= this.window) bits.fill(0);
-      else for (let k = this.maxRel + 1; k <= r; k++) this.#clear(k);
+      else this.#clearRange(this.maxRel + 1, gap);
       this.maxRel = r;
       this.#set(r);
       this.#pushRecordHigh(r);
@@ -153,8 +153,10 @@ export class StreamState {
     return true;
   }
 
+  // r mod window: `&` takes r modulo 2^32 exactly (any integer below 2^53,
+  // negative ones too), and the window divides 2^32.
   #index(r: number): number {
-    return (r - Math.floor(r / this.window) * this.window) & this.#mask;
+    return r & this.#mask;
   }
 
   #set(r: number): void {
@@ -162,9 +164,18 @@ export class StreamState {
     this.#bits[i >>> 5]! |= 1 << (i & 31);
   }
 
-  #clear(r: number): void {
-    const i = this.#index(r);
-    this.#bits[i >>> 5]! &= ~(1 << (i & 31));
+  /** Clears the bits of n seqs from r on (n < window), a word at a time. */
+  #clearRange(r: number, n: number): void {
+    const bits = this.#bits;
+    let i = this.#index(r);
+    while (n > 0) {
+      const b = i & 31;
+      const take = Math.min(32 - b, n);
+      const mask = take === 32 ? -1 : ((1 << take) - 1) << b;
+      bits[i >>> 5]! &= ~mask;
+      i = (i + take) & this.#mask;
+      n -= take;
+    }
   }
 
   #pushRecordHigh(r: number): void {
