@@ -43,7 +43,7 @@ export function addListenOptions(command: Command): Command {
     )
     .option(
       "--max-streams <N>",
-      `streams kept and exported, the least recently seen dropped first (default ${DEFAULT_MAX_STREAMS})`,
+      "streams kept and exported, the least recently seen dropped first",
       parseMaxStreams,
       DEFAULT_MAX_STREAMS,
     );
