@@ -54,8 +54,12 @@ describe("StatsExporter", () => {
     expect(sampleValue(s, "pval_stream_sent_packets_total", a)).toBe(110);
     expect(sampleValue(s, "pval_stream_lost_packets", a)).toBe(4);
     expect(sampleValue(s, "pval_stream_received_packets_total", { src: "10.0.0.20", cpu: "1" })).toBe(1);
-    expect(sampleValue(s, "pval_no_option_packets_total")).toBe(7);
-    expect(sampleValue(s, "pval_not_ipv4_packets_total")).toBe(9);
+    expect(sampleValue(s, "pval_no_option_packets_total", { direction: "rx" })).toBe(7);
+    expect(sampleValue(s, "pval_not_ipv4_packets_total", { direction: "rx" })).toBe(9);
+    // Without TX counts in the snapshot, no tx series and no bound counters.
+    expect(() => sampleValue(s, "pval_no_option_packets_total", { direction: "tx" })).toThrow(/0 samples/);
+    expect(s.some((x) => x.name === "pval_reorder_late_packets_total")).toBe(false);
+    expect(s.some((x) => x.name === "pval_stream_join_late_packets_total")).toBe(false);
     expect(sampleValue(s, "pval_streams_dropped_total")).toBe(11);
     expect(sampleValue(s, "pval_streams")).toBe(2);
   });
@@ -126,6 +130,34 @@ describe("StatsExporter", () => {
     const t = await exporter.render("prometheus");
     expect(t).toContain("# TYPE pval_stream_received_packets_total counter\n");
     expect(parseExposition(t).some((x) => x.name === "pval_stream_ipdv_seconds_sum")).toBe(true);
+  });
+
+  it("exports the analyser's bound counters when the snapshot has them", async () => {
+    const snap = snapshot(
+      [
+        stream({
+          src: "10.0.0.1",
+          cpu: 0,
+          beyond_window: 1,
+          join_late: 2,
+          join_forced: 3,
+          rx_without_tx: 4,
+          seq_out_of_range: 5,
+        }),
+      ],
+      { tx_no_option: 6, tx_not_ipv4: 7, rx_reorder_late: 8, tx_reorder_late: 9 },
+    );
+    const s = parseExposition(await exporterOf(snap).exporter.render());
+    const a = { src: "10.0.0.1", cpu: "0" };
+    expect(sampleValue(s, "pval_stream_beyond_window_packets_total", a)).toBe(1);
+    expect(sampleValue(s, "pval_stream_join_late_packets_total", a)).toBe(2);
+    expect(sampleValue(s, "pval_stream_join_forced_total", a)).toBe(3);
+    expect(sampleValue(s, "pval_stream_rx_without_tx_packets_total", a)).toBe(4);
+    expect(sampleValue(s, "pval_stream_seq_out_of_range_packets_total", a)).toBe(5);
+    expect(sampleValue(s, "pval_no_option_packets_total", { direction: "tx" })).toBe(6);
+    expect(sampleValue(s, "pval_not_ipv4_packets_total", { direction: "tx" })).toBe(7);
+    expect(sampleValue(s, "pval_reorder_late_packets_total", { direction: "rx" })).toBe(8);
+    expect(sampleValue(s, "pval_reorder_late_packets_total", { direction: "tx" })).toBe(9);
   });
 
   it("labels streams with their link when the snapshot has one", async () => {

@@ -203,7 +203,44 @@ const STREAM_FIGURES: [string, FrameMetric["type"], string, (s: SnapshotStream) 
     (s) => s.sent,
   ],
   ["pval_stream_lost_packets", "gauge", "Packets sent (TX copies) and never received.", (s) => s.lost],
+  [
+    "pval_stream_beyond_window_packets_total",
+    "counter",
+    "Packets older than the reordering window: counted unique and reordered, with no extent.",
+    (s) => s.beyond_window ?? null,
+  ],
+  [
+    "pval_stream_join_late_packets_total",
+    "counter",
+    "Packets (either side) that came after their seq had settled.",
+    (s) => s.join_late ?? null,
+  ],
+  [
+    "pval_stream_join_forced_total",
+    "counter",
+    "Seqs settled early because the stream's join table was full.",
+    (s) => s.join_forced ?? null,
+  ],
+  [
+    "pval_stream_rx_without_tx_packets_total",
+    "counter",
+    "Received packets with no TX copy.",
+    (s) => s.rx_without_tx ?? null,
+  ],
+  [
+    "pval_stream_seq_out_of_range_packets_total",
+    "counter",
+    "Packets whose seq was too far from the stream's first to analyse.",
+    (s) => s.seq_out_of_range ?? null,
+  ],
 ];
+
+/** One sample per side present: the RX figure, and the TX one when the snapshot has it. */
+function bySide(rx: number, tx: number | undefined): Sample[] {
+  const out: Sample[] = [{ labels: { direction: "rx" }, value: rx }];
+  if (tx !== undefined) out.push({ labels: { direction: "tx" }, value: tx });
+  return out;
+}
 
 type LinkFigure = (l: KernelCounters["links"][number]) => bigint | number | undefined;
 
@@ -375,10 +412,24 @@ export class StatsExporter {
       [
         "pval_no_option_packets_total",
         "counter",
-        "IPv4 packets without a well-formed option 222.",
-        (f) => one(f.snapshot.no_option),
+        "IPv4 packets without a well-formed option 222, received (rx) and TX copies (tx).",
+        (f) => bySide(f.snapshot.no_option, f.snapshot.tx_no_option),
       ],
-      ["pval_not_ipv4_packets_total", "counter", "Frames that are not IPv4.", (f) => one(f.snapshot.not_ipv4)],
+      [
+        "pval_not_ipv4_packets_total",
+        "counter",
+        "Frames that are not IPv4, received (rx) and TX copies (tx).",
+        (f) => bySide(f.snapshot.not_ipv4, f.snapshot.tx_not_ipv4),
+      ],
+      [
+        "pval_reorder_late_packets_total",
+        "counter",
+        "Packets later than the reorder horizon, handed on out of order.",
+        (f) =>
+          f.snapshot.rx_reorder_late === undefined
+            ? []
+            : bySide(f.snapshot.rx_reorder_late, f.snapshot.tx_reorder_late),
+      ],
       ...LINK_FIGURES.map(
         ([name, help, pick]): FamilySpec => [
           name,

@@ -30,6 +30,12 @@ export interface SnapshotStream {
   readonly lastSeenMs: number;
   readonly interval: SnapshotDist | null;
   readonly ipdv: SnapshotDist | null;
+  /** The analyser's bounds: what fell outside them (absent: not counted by this analyser). */
+  readonly beyond_window?: number;
+  readonly join_late?: number;
+  readonly join_forced?: number;
+  readonly rx_without_tx?: number;
+  readonly seq_out_of_range?: number;
 }
 
 export interface StatsSnapshotLike {
@@ -40,6 +46,12 @@ export interface StatsSnapshotLike {
   readonly not_ipv4: number;
   /** Streams the analyser evicted to stay within its stream limit. */
   readonly streams_dropped: number;
+  /** The same counts for the TX copies (absent without them). */
+  readonly tx_no_option?: number;
+  readonly tx_not_ipv4?: number;
+  /** Packets later than the reorder horizon, per side. */
+  readonly rx_reorder_late?: number;
+  readonly tx_reorder_late?: number;
 }
 
 /** The pval counters of one link (IFLA_PVAL_STATS); one the module does not report is absent. */
