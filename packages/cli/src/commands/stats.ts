@@ -20,8 +20,9 @@ import type { MatchRow, StatsAnalyser } from "@pval/stats";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import type { CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
+import { addListenOptions, type ListenOptions, startListen } from "./stats-listen.js";
 
-interface StatsOptions {
+interface StatsOptions extends ListenOptions {
   read?: string;
   tx?: string[];
   json?: boolean;
@@ -52,7 +53,7 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function buildCommand(io: CliIo): Command {
-  return new Command("pval stats")
+  return addListenOptions(new Command("pval stats"))
     .description("loss, duplicates, reordering (RFC 4737), intervals and delay variation (RFC 3393) per sender and CPU")
     .argument("[targets...]", "RX devices (/dev/pval/pval0-rx-cpu-0) or link names (pval0: its RX devices)")
     .option("-r, --read <FILE>", "read the received packets from a pcap or pcapng file (pval dump -w, tcpdump -w)")
@@ -99,6 +100,7 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     const { StatsAnalyser } = await import("@pval/stats");
     const analyser = new StatsAnalyser({
       withTx: options.tx !== undefined,
+      maxStreams: options.maxStreams,
       syncedClocks: options.syncedClocks ?? false,
       ...(options.window !== undefined ? { joinWindowNs: options.window * 1e9 } : {}),
       ...(records ? { onMatch: records.row } : {}),
@@ -156,6 +158,8 @@ async function render(analyser: StatsAnalyser, json: boolean): Promise<string> {
 
 async function statsFiles(analyser: StatsAnalyser, rxPath: string, options: StatsOptions, io: CliIo): Promise<number> {
   const { readCaptures, formatText, toReport } = await import("@pval/stats");
+  const listener = await startListen(options, { snapshot: () => analyser.snapshot(), io });
+  if (typeof listener === "number") return listener;
   const json = options.json ?? false;
   const every = options.interval;
   let next = Number.NaN;
@@ -184,6 +188,11 @@ async function statsFiles(analyser: StatsAnalyser, rxPath: string, options: Stat
       io.err(`stats: ${r.path}: ${r.error.message} (after ${r.records} records)\n`);
       code = EXIT_FAILURE;
     }
+  }
+  if (listener) {
+    // -r FILE --listen: the final figures are served until SIGINT or SIGTERM.
+    await listener.served();
+    await listener.close();
   }
   return code;
 }
@@ -218,6 +227,16 @@ async function statsLive(
     ringStats: false,
     bufferSize: BUFFER_KIB * 1024,
   });
+  const listener = await startListen(options, {
+    snapshot: () => analyser.snapshot(),
+    links: [...targets, ...(options.tx ?? [])].filter((t) => !t.includes("/")),
+    readers: () => reader.readers,
+    io,
+  });
+  if (typeof listener === "number") {
+    reader.close();
+    return listener;
+  }
   const dropsAtOpen = ringDrops(reader);
   const json = options.json ?? false;
   const tty = io === stdio && process.stdout.isTTY === true;
@@ -280,6 +299,7 @@ async function statsLive(
   reader.close();
   analyser.finish();
   io.out(await render(analyser, json));
+  await listener?.close();
   const drops = dropsAtEnd === null || dropsAtOpen === null ? null : dropsAtEnd - dropsAtOpen;
   if (drops !== 0) {
     io.err(
