@@ -115,6 +115,8 @@ export interface Dist {
   cumulativeCount(le: number): number;
   /** count, min, mean, p50, p90, p99, max. */
   summary(): DistSummary;
+  /** The non-empty buckets in ascending order: the value that stands for each, and its count. */
+  buckets(): { value: number; count: number }[];
 }
 
 /** A histogram of integer values (ns), negative values allowed. */
@@ -175,6 +177,17 @@ export class Histogram implements Dist {
       p99: Math.round(this.quantile(0.99)),
       max: this.max,
     };
+  }
+
+  buckets(): { value: number; count: number }[] {
+    const out: { value: number; count: number }[] = [];
+    const neg = this.#neg;
+    for (let b = neg.top; b >= 0; b--)
+      if (neg.counts[b]! > 0) out.push({ value: -bucketValue(b), count: neg.counts[b]! });
+    const pos = this.#pos;
+    for (let b = 0; b <= pos.top; b++)
+      if (pos.counts[b]! > 0) out.push({ value: bucketValue(b), count: pos.counts[b]! });
+    return out;
   }
 
   clear(): void {

@@ -2,6 +2,7 @@
 export { type MatchRow, type SideCounters, StatsAnalyser, type StatsOptions } from "./analyser.js";
 export { type CaptureSideResult, type ReadCapturesOptions, readCaptures } from "./capture.js";
 export { type Dist, type DistSummary, HISTOGRAM_RELATIVE_ERROR, Histogram } from "./histogram.js";
+export { plotSvg } from "./plot.js";
 export { ReorderBuffer } from "./reorder-buffer.js";
 export {
   formatNs,

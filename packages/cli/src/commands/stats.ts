@@ -62,6 +62,7 @@ function buildCommand(io: CliIo): Command {
     .option("--interval <SEC>", "a report every SEC seconds (live: default 1 on a terminal)", parseSeconds)
     .option("--window <SEC>", "time a TX copy waits for its packet before it counts as lost (default 10)", parseSeconds)
     .option("--synced-clocks", "sender and receiver clocks are synchronised: report one-way delay")
+    .option("--plot <FILE.svg>", "draw the interval histograms (and IPDV over time with --tx) as SVG")
     .option("--records <FILE.csv>", "write one row per matched packet: src,cpu,seq,tx_ns,rx_ns,ipdv_ns")
     .option("--duration <SEC>", "live: stop after SEC seconds (else Ctrl-C)", parseSeconds)
     .helpOption("-h, --help", "show this help")
@@ -149,6 +150,21 @@ class CsvRecords {
   }
 }
 
+/** The report at the end, and the --plot drawing of the same figures. */
+async function finalReport(analyser: StatsAnalyser, options: StatsOptions, io: CliIo): Promise<void> {
+  const { formatText, plotSvg, toReport } = await import("@pval/stats");
+  const snap = analyser.snapshot();
+  io.out(options.json ? `${JSON.stringify(toReport(snap))}\n` : formatText(snap));
+  if (options.plot !== undefined) {
+    const fd = openSync(options.plot, "w");
+    try {
+      writeSync(fd, plotSvg(snap));
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 /** Renders the analyser's figures as text or JSON. */
 async function render(analyser: StatsAnalyser, json: boolean): Promise<string> {
   const { formatText, toReport } = await import("@pval/stats");
@@ -180,7 +196,7 @@ async function statsFiles(analyser: StatsAnalyser, rxPath: string, options: Stat
         }
       : {}),
   });
-  io.out(await render(analyser, json));
+  await finalReport(analyser, options, io);
   let code = EXIT_OK;
   for (const r of results) {
     if (r.notEthernet > 0) io.err(`stats: ${r.path}: ${r.notEthernet} records are not Ethernet, not analysed\n`);
@@ -298,7 +314,7 @@ async function statsLive(
   }
   reader.close();
   analyser.finish();
-  io.out(await render(analyser, json));
+  await finalReport(analyser, options, io);
   await listener?.close();
   const drops = dropsAtEnd === null || dropsAtOpen === null ? null : dropsAtEnd - dropsAtOpen;
   if (drops !== 0) {
