@@ -97,7 +97,10 @@ mkdir -p "$stage/pval/.vm"
     [ -d test/clients/build ] && find test/clients/build -type f
     find . -maxdepth 5 -path '*/node_modules/*' -type l -not -path './node_modules/.pnpm/*' 2>/dev/null
     if command -v pnpm >/dev/null && [ -d node_modules ]; then
-      pnpm list -r --prod --parseable --depth Infinity 2>/dev/null | grep '/node_modules/' | sed "s#^$PVAL_ROOT/##" | xargs -r -I{} find {} \( -type f -o -type l \)
+      deps=$(pnpm list -r --prod --parseable --depth Infinity 2>/dev/null | grep '/node_modules/' | sed "s#^$PVAL_ROOT/##")
+      echo "$deps" | xargs -r -I{} find {} \( -type f -o -type l \)
+      # The links beside each package in the store, through which it finds its own dependencies.
+      echo "$deps" | sed -n 's#^\(node_modules/\.pnpm/[^/]*/node_modules\)/.*#\1#p' | sort -u | xargs -r -I{} find {} -maxdepth 2 -type l
     fi
   } | sort -u | grep -v '^\.cache/' | grep -v '^test/vm/out/' | while read -r f; do
     [ -e "$f" ] || [ -L "$f" ] || continue
