@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { StatsExporter } from "./exporter.js";
 import { type MetricsServer, negotiateFormat, parseListenAddress, serveMetrics } from "./server.js";
@@ -110,6 +110,25 @@ describe("serveMetrics", () => {
     fail = false;
     expect((await fetch(`http://${served.address}/metrics`)).status).toBe(200);
     expect(served.scrapes).toEqual({ ok: 1, failed: 1 });
+  });
+
+  it("keeps answering while one client stalls mid-request and another does not read", async () => {
+    served = await serveMetrics(exporter(), { host: "127.0.0.1", port: 0 });
+    const stalled = connect(served.port, "127.0.0.1");
+    await once(stalled, "connect");
+    stalled.write("GET /metrics HTTP/1.1\r\nHost: x\r\n"); // never ends its headers
+    const deaf = connect(served.port, "127.0.0.1");
+    await once(deaf, "connect");
+    deaf.pause(); // never reads its answers
+    for (let i = 0; i < 50; i++) deaf.write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    try {
+      const started = performance.now();
+      for (let i = 0; i < 20; i++) expect((await fetch(`http://${served.address}/metrics`)).status).toBe(200);
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      stalled.destroy();
+      deaf.destroy();
+    }
   });
 
   it("rejects with EADDRINUSE when the port is taken", async () => {
