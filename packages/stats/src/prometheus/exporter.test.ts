@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { INTERVAL_BUCKETS_NS, IPDV_BUCKETS_NS } from "./buckets.js";
 import { boundStreams, StatsExporter } from "./exporter.js";
@@ -240,6 +241,43 @@ describe("stream limit", () => {
   });
 });
 
+describe("large renderings", () => {
+  const streams = Array.from({ length: 1500 }, (_, i) =>
+    stream({
+      src: `10.1.${i >> 8}.${i & 255}`,
+      cpu: i % 4,
+      received: i,
+      lastSeenMs: i,
+      interval: exactDist([1000 + i, 2_000_000]),
+      ipdv: exactDist([-i, i]),
+    }),
+  );
+
+  it.each(["prometheus", "openmetrics"] as const)(
+    "formats families of thousands of samples in steps, each family once (%s)",
+    async (format) => {
+      const exporter = new StatsExporter(
+        { snapshot: () => snapshot(streams) },
+        { defaultMetrics: false, maxStreams: 1500 },
+      );
+      const text = await exporter.render(format);
+      expect(text.match(/^# TYPE pval_stream_interarrival_seconds histogram$/gm)?.length).toBe(1);
+      expect(text.match(/^# HELP /gm)?.length).toBe(text.match(/^# TYPE /gm)?.length);
+      const s = parseExposition(text);
+      // 1500 streams x (22 bounds + +Inf), over several formatting steps.
+      expect(s.filter((x) => x.name === "pval_stream_interarrival_seconds_bucket").length).toBe(1500 * 23);
+      expect(s.filter((x) => x.name === "pval_stream_received_packets_total").length).toBe(1500);
+      expect(sampleValue(s, "pval_stream_received_packets_total", { src: "10.1.5.200", cpu: "0" })).toBe(1480);
+      // The samples of a family stay together, right after its header.
+      const lines = text.split("\n");
+      const first = lines.findIndex((l) => l.startsWith("pval_stream_interarrival_seconds_bucket"));
+      let last = lines.length - 1;
+      while (!(lines[last] ?? "").startsWith("pval_stream_interarrival_seconds_")) last--;
+      expect(lines.slice(first, last + 1).every((l) => l.startsWith("pval_stream_interarrival_seconds_"))).toBe(true);
+    },
+  );
+});
+
 describe("rendering cost", () => {
   it("renders once per cache period, however many scrapes", async () => {
     let clock = 0;
@@ -287,6 +325,18 @@ describe("rendering cost", () => {
     await exporter.render();
     rendering = false;
     expect(turns).toBeGreaterThan(20);
+  });
+
+  it("makes the bytes of a rendering once, plain and gzipped", async () => {
+    const exporter = new StatsExporter({ snapshot: fixture }, { defaultMetrics: false, cacheMs: 60_000 });
+    const a = await exporter.body("prometheus");
+    const b = await exporter.body("prometheus");
+    expect(b).toBe(a);
+    expect(a.toString()).toBe(await exporter.render("prometheus"));
+    const z = await exporter.body("prometheus", true);
+    expect(z).toBe(await exporter.body("prometheus", true));
+    expect(gunzipSync(z).equals(a)).toBe(true);
+    expect(z.length).toBeLessThan(a.length);
   });
 
   it("does not keep a failed rendering", async () => {

@@ -1,13 +1,16 @@
 // The Prometheus view of an analysis. Every figure comes from the analyser's
 // snapshot (and the kernel's counters) taken when a scrape asks for it: the
-// exporter does no work per packet. The text is rendered by prom-client from
-// metric objects whose values are computed at collection time, at most once
-// per `cacheMs` for each format; concurrent scrapes share one rendering.
+// exporter does no work per packet. prom-client formats the exposition text
+// (its per-family formatter, fed our families' samples), at most once per
+// `cacheMs` for each format; concurrent scrapes share one rendering, and its
+// bytes (plain and gzip) are made once.
 //
-// Rendering yields to the event loop between metric families (one
-// setImmediate each), so a scrape of many streams never holds the loop for
-// more than one family's worth of lines and the rings keep being read.
+// Rendering gives the event loop a turn after every CHUNK samples, so a
+// scrape of many streams never holds the loop for long and the rings keep
+// being read.
 
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
 import { collectDefaultMetrics, type Metric, Registry, type RegistryContentType } from "prom-client";
 import { checkBuckets, INTERVAL_BUCKETS_NS, IPDV_BUCKETS_NS } from "./buckets.js";
 import type { KernelCounters, SnapshotDist, SnapshotStream, StatsSnapshotLike, StatsSource } from "./types.js";
@@ -59,45 +62,31 @@ const MISNAMED_DEFAULT_METRICS = [
 
 const NO_KERNEL: KernelCounters = { links: [], rings: [] };
 
-/**
- * A metric family computed from the current frame. It has the shape prom-client's
- * Registry collects (`name`, `help`, `type`, `get()`); prom-client formats it.
- */
-class FrameMetric {
-  readonly aggregator = "sum";
-  constructor(
-    public name: string,
-    readonly help: string,
-    readonly type: "counter" | "gauge" | "histogram",
-    private readonly gate: Gate,
-    private readonly read: (frame: Frame) => Sample[],
-  ) {}
+/** Samples per formatting step; the event loop gets a turn between steps. */
+const CHUNK = 2000;
 
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Sample[] }> {
-    const frame = await this.gate.turn();
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.read(frame) };
-  }
+const gzipAsync = promisify(gzip);
 
-  reset(): void {}
+/** A metric family computed from the current frame. */
+interface Family {
+  name: string;
+  help: string;
+  type: "counter" | "gauge" | "histogram";
+  read: (frame: Frame) => Sample[];
 }
 
-/** Hands the frame to the families one event-loop turn after another. */
-class Gate {
-  frame: Frame | null = null;
-  #chain: Promise<void> = Promise.resolve();
+/** What prom-client's formatter reads of a metric (`Registry.getMetricsAsString`). */
+interface Collected {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  values: Sample[];
+}
 
-  turn(): Promise<Frame> {
-    const next = this.#chain.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
-    this.#chain = next;
-    return next.then(() => {
-      if (this.frame === null) throw new Error("metric collected outside a rendering");
-      return this.frame;
-    });
-  }
-
-  reset(): void {
-    this.#chain = Promise.resolve();
-  }
+/** The next turn of the event loop. */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function streamLabels(s: SnapshotStream): Labels {
@@ -168,10 +157,10 @@ export function boundStreams(streams: readonly SnapshotStream[], max: number): r
   return streams.filter((s) => kept.has(s));
 }
 
-type FamilySpec = [name: string, type: FrameMetric["type"], help: string, read: (f: Frame) => Sample[]];
+type FamilySpec = [name: string, type: Family["type"], help: string, read: (f: Frame) => Sample[]];
 
 /** Per-stream figures, straight from the snapshot (null: not exported for that stream). */
-const STREAM_FIGURES: [string, FrameMetric["type"], string, (s: SnapshotStream) => number | null][] = [
+const STREAM_FIGURES: [string, Family["type"], string, (s: SnapshotStream) => number | null][] = [
   [
     "pval_stream_received_packets_total",
     "counter",
@@ -269,6 +258,33 @@ interface RenderState {
   at: number;
   text: Promise<string>;
   pending: boolean;
+  /** The text's bytes, and gzipped, made on first use. */
+  body?: Promise<Buffer>;
+  gzipped?: Promise<Buffer>;
+}
+
+/** A family's samples as prom-client's formatter reads them; OpenMetrics names a counter without _total. */
+function collected(family: Family, values: Sample[], openMetrics: boolean): Formattable {
+  const name = openMetrics && family.type === "counter" ? family.name.replace(/_total$/, "") : family.name;
+  return { name, get: async () => ({ name, help: family.help, type: family.type, aggregator: "sum", values }) };
+}
+
+interface Formattable {
+  name: string;
+  get(): Promise<Collected>;
+}
+
+/**
+ * The exposition text of one family, by prom-client: `registry` is a formatter
+ * that holds just this family while it is formatted.
+ */
+async function formatOne(registry: Registry<RegistryContentType>, metric: Formattable): Promise<string> {
+  registry.registerMetric(metric as unknown as Metric);
+  try {
+    return await registry.getSingleMetricAsString(metric.name);
+  } finally {
+    registry.removeSingleMetric(metric.name);
+  }
 }
 
 export class StatsExporter {
@@ -277,7 +293,10 @@ export class StatsExporter {
   readonly #source: StatsSource;
   readonly #options: ExporterOptions;
   readonly #now: () => number;
-  readonly #registries = new Map<MetricsFormat, { registry: Registry<RegistryContentType>; gate: Gate }>();
+  readonly #formatters = new Map<MetricsFormat, Registry<RegistryContentType>>();
+  /** prom-client's process and Node.js metrics; null without them. */
+  readonly #process: Registry | null;
+  readonly #families: Family[];
   readonly #cache = new Map<MetricsFormat, RenderState>();
   /** Failed reads of a link's counters since the start, by link. */
   readonly #linkReadErrors = new Map<string, number>();
@@ -298,14 +317,37 @@ export class StatsExporter {
     this.#source = source;
     this.#options = options;
     this.#now = options.now ?? (() => performance.now());
+    this.#families = this.#familyList();
+    this.#process = null;
+    if (options.defaultMetrics ?? true) {
+      this.#process = new Registry();
+      collectDefaultMetrics({ register: this.#process });
+      // Gauges that prom-client names with _total, against the naming rules
+      // (`promtool check metrics` flags them).
+      for (const name of MISNAMED_DEFAULT_METRICS) this.#process.removeSingleMetric(name);
+    }
   }
 
   /** The exposition text in `format`, rendered at most once per cacheMs. */
   render(format: MetricsFormat = "prometheus"): Promise<string> {
+    return this.#state(format).text;
+  }
+
+  /** The text's bytes, gzipped when asked; made once per rendering, however many scrapes share it. */
+  body(format: MetricsFormat = "prometheus", gzipped = false): Promise<Buffer> {
+    const state = this.#state(format);
+    state.body ??= state.text.then((text) => Buffer.from(text));
+    if (!gzipped) return state.body;
+    // zlib works on libuv's thread pool, off the event loop.
+    state.gzipped ??= state.body.then((bytes) => gzipAsync(bytes));
+    return state.gzipped;
+  }
+
+  #state(format: MetricsFormat): RenderState {
     const now = this.#now();
     const cached = this.#cache.get(format);
-    // Scrapes during a rendering share it, so one registry never renders twice at once.
-    if (cached && (cached.pending || now - cached.at < this.cacheMs)) return cached.text;
+    // Scrapes during a rendering share it, so a format never renders twice at once.
+    if (cached && (cached.pending || now - cached.at < this.cacheMs)) return cached;
     const state: RenderState = { at: now, text: this.#render(format), pending: true };
     this.#cache.set(format, state);
     state.text.then(
@@ -317,55 +359,59 @@ export class StatsExporter {
         if (this.#cache.get(format) === state) this.#cache.delete(format);
       },
     );
-    return state.text;
+    return state;
   }
 
   async #render(format: MetricsFormat): Promise<string> {
     const started = performance.now();
-    const { registry, gate } = this.#registry(format);
+    const openMetrics = format === "openmetrics";
     const snapshot = this.#source.snapshot();
     const kernel = (await this.#source.kernelCounters?.()) ?? NO_KERNEL;
     for (const name of kernel.failedLinks ?? []) {
       this.#linkReadErrors.set(name, (this.#linkReadErrors.get(name) ?? 0) + 1);
     }
     this.#renders++;
-    gate.reset();
-    gate.frame = {
-      snapshot,
-      streams: boundStreams(snapshot.streams, this.maxStreams),
-      kernel,
-      openMetrics: format === "openmetrics",
-    };
+    const frame: Frame = { snapshot, streams: boundStreams(snapshot.streams, this.maxStreams), kernel, openMetrics };
+    const formatter = this.#formatter(format);
+    const parts: string[] = [];
     try {
-      return await registry.metrics();
+      for (const family of this.#families) {
+        await turn();
+        const values = family.read(frame);
+        const steps: string[] = [];
+        for (let at = 0; at === 0 || at < values.length; at += CHUNK) {
+          if (at > 0) await turn();
+          const text = await formatOne(formatter, collected(family, values.slice(at, at + CHUNK), openMetrics));
+          // Every step after the family's first leaves out its # HELP and # TYPE lines.
+          steps.push(at === 0 ? text : text.split("\n").slice(2).join("\n"));
+        }
+        parts.push(steps.join("\n"));
+      }
+      for (const metric of this.#process?.getMetricsAsArray() ?? []) {
+        await turn();
+        const m = (await (metric as unknown as { get(): Promise<Collected> }).get()) as Collected;
+        const name = openMetrics && m.type === "counter" ? m.name.replace(/_total$/, "") : m.name;
+        parts.push(await formatOne(formatter, { name, get: async () => ({ ...m, name }) }));
+      }
     } finally {
-      gate.frame = null;
       this.#lastRenderSeconds = (performance.now() - started) / 1e3;
     }
+    // The joins of prom-client's Registry.metrics().
+    return openMetrics ? `${parts.join("\n")}\n# EOF\n` : `${parts.join("\n\n")}\n`;
   }
 
-  #registry(format: MetricsFormat): { registry: Registry<RegistryContentType>; gate: Gate } {
-    let entry = this.#registries.get(format);
-    if (!entry) {
-      // One registry per format: prom-client renames counters in place when it
-      // renders OpenMetrics, so the two must not share metric objects.
-      const registry = new Registry<RegistryContentType>();
+  /** An empty registry per format, used only for prom-client's formatting of one family at a time. */
+  #formatter(format: MetricsFormat): Registry<RegistryContentType> {
+    let registry = this.#formatters.get(format);
+    if (!registry) {
+      registry = new Registry<RegistryContentType>();
       registry.setContentType(CONTENT_TYPES[format]);
-      const gate = new Gate();
-      for (const m of this.#families(gate)) registry.registerMetric(m as unknown as Metric);
-      if (this.#options.defaultMetrics ?? true) {
-        collectDefaultMetrics({ register: registry });
-        // Gauges that prom-client names with _total, against the naming rules
-        // (`promtool check metrics` flags them).
-        for (const name of MISNAMED_DEFAULT_METRICS) registry.removeSingleMetric(name);
-      }
-      entry = { registry, gate };
-      this.#registries.set(format, entry);
+      this.#formatters.set(format, registry);
     }
-    return entry;
+    return registry;
   }
 
-  #families(gate: Gate): FrameMetric[] {
+  #familyList(): Family[] {
     const intervalNs = this.#options.intervalBucketsNs ?? INTERVAL_BUCKETS_NS;
     const ipdvNs = this.#options.ipdvBucketsNs ?? IPDV_BUCKETS_NS;
     const one = (value: number): Sample[] => [{ labels: {}, value }];
@@ -477,6 +523,6 @@ export class StatsExporter {
         () => one(this.#lastRenderSeconds),
       ],
     ];
-    return families.map(([name, type, help, read]) => new FrameMetric(name, help, type, gate, read));
+    return families.map(([name, type, help, read]) => ({ name, help, type, read }));
   }
 }

@@ -1,8 +1,10 @@
 import { once } from "node:events";
+import { get } from "node:http";
 import { connect, createServer } from "node:net";
+import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { StatsExporter } from "./exporter.js";
-import { type MetricsServer, negotiateFormat, parseListenAddress, serveMetrics } from "./server.js";
+import { acceptsGzip, type MetricsServer, negotiateFormat, parseListenAddress, serveMetrics } from "./server.js";
 import { exactDist, parseExposition, sampleValue, snapshot, stream } from "./test-support.js";
 
 describe("parseListenAddress", () => {
@@ -52,6 +54,20 @@ describe("negotiateFormat", () => {
   });
 });
 
+describe("acceptsGzip", () => {
+  it.each([
+    [undefined, false],
+    ["", false],
+    ["gzip", true],
+    ["deflate, gzip;q=0.5", true],
+    ["gzip;q=0", false],
+    ["identity", false],
+    ["x-gzip", true],
+  ])("%j -> %s", (header, want) => {
+    expect(acceptsGzip(header)).toBe(want);
+  });
+});
+
 describe("serveMetrics", () => {
   let served: MetricsServer | null = null;
   afterEach(async () => {
@@ -83,6 +99,20 @@ describe("serveMetrics", () => {
     expect(om.headers.get("content-type")).toBe("application/openmetrics-text; version=1.0.0; charset=utf-8");
     expect((await om.text()).endsWith("# EOF\n")).toBe(true);
     expect(served.scrapes).toEqual({ ok: 2, failed: 0 });
+  });
+
+  it("answers gzip to a scraper that accepts it", async () => {
+    served = await serveMetrics(exporter(), { host: "127.0.0.1", port: 0 });
+    const res = await new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
+      get(`http://${served?.address}/metrics`, { headers: { "Accept-Encoding": "gzip" } }, resolve).on("error", reject);
+    });
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    expect(res.headers["content-encoding"]).toBe("gzip");
+    expect(Number(res.headers["content-length"])).toBe(Buffer.concat(chunks).length);
+    expect(gunzipSync(Buffer.concat(chunks)).toString()).toContain(
+      'pval_stream_received_packets_total{src="10.0.0.3",cpu="0"} 42',
+    );
   });
 
   it("answers other paths with 404 and other methods with 405", async () => {

@@ -64,6 +64,16 @@ export function negotiateFormat(accept: string | undefined): MetricsFormat {
   return om > text ? "openmetrics" : "prometheus";
 }
 
+/** Whether an Accept-Encoding header takes gzip (with a q above 0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  return header.split(",").some((part) => {
+    const [coding = "", ...params] = part.split(";").map((p) => p.trim().toLowerCase());
+    const q = params.map((p) => /^q=([0-9.]+)$/.exec(p)).find((m) => m !== null);
+    return (coding === "gzip" || coding === "x-gzip") && (q ? Number(q[1]) > 0 : true);
+  });
+}
+
 export interface MetricsServer {
   readonly server: Server;
   /** The bound address, `host:port`. */
@@ -94,10 +104,16 @@ export function serveMetrics(exporter: StatsExporter, address: ListenAddress): P
       return;
     }
     const format = negotiateFormat(req.headers.accept);
-    exporter.render(format).then(
+    const gzipped = acceptsGzip(req.headers["accept-encoding"]);
+    exporter.body(format, gzipped).then(
       (body) => {
         scrapes.ok++;
-        res.writeHead(200, { "Content-Type": CONTENT_TYPES[format] });
+        res.writeHead(200, {
+          "Content-Type": CONTENT_TYPES[format],
+          "Content-Length": body.length,
+          Vary: "Accept, Accept-Encoding",
+          ...(gzipped ? { "Content-Encoding": "gzip" } : {}),
+        });
         res.end(req.method === "HEAD" ? undefined : body);
       },
       (err: unknown) => {
