@@ -128,6 +128,39 @@ else
   bad "pval dump is not available"
 fi
 
+say "6. Measure: pval stats"
+# pval0's TX copies (its echo replies, stamped by software timestamps) and
+# the peer's own capture of what arrived: pval stats joins them per sender
+# and CPU (both ends share this VM's clock, hence --synced-clocks).
+if have_sub stats; then
+  host pval link set dev pval0 swtstamp on
+  capdir=$(mktemp -d) && txcap=$capdir/tx.pcapng rxcap=$capdir/rx.pcap rxlog=$capdir/tcpdump.log
+  "$IP" netns exec "$HOST" pval dump pval0 --tx -w "$txcap" 2>/dev/null &
+  dumpid=$!
+  for dev in /dev/pval/pval0-tx-cpu-*; do wait_open "$dumpid" "$dev"; done
+  "$IP" netns exec "$PEER" "$TCPDUMP" -i eth0 -n -s 256 --immediate-mode -U -w "$rxcap" icmp 2>"$rxlog" &
+  tcpid=$!
+  n=0; until grep -q 'listening on' "$rxlog" || [ $n -ge 300 ]; do sleep 0.2; n=$((n + 1)); done
+  show "(on the peer) ping -c 20 -i 0.1 10.0.0.3"
+  "$IP" netns exec "$PEER" "$PING" -q -c 20 -i 0.1 10.0.0.3 | tail -2
+  sleep 1
+  kill -INT "$dumpid" "$tcpid" 2>/dev/null; wait "$dumpid" "$tcpid" 2>/dev/null
+  show "pval dump pval0 --tx -w tx.pcapng; (on the peer) tcpdump -i eth0 -w rx.pcap icmp"
+  show "pval stats -r rx.pcap --tx tx.pcapng --synced-clocks"
+  out=$(pval stats -r "$rxcap" --tx "$txcap" --synced-clocks 2>&1)
+  echo "$out"
+  json=$(pval stats -r "$rxcap" --tx "$txcap" --synced-clocks --json 2>&1)
+  if node -e 2>/dev/null 'const d=JSON.parse(process.argv[1]);const t=(k)=>d.streams.reduce((a,s)=>a+s[k],0);
+      process.exit(d.streams.length>0&&d.streams.every((s)=>s.src==="10.0.0.3")&&t("sent")===20&&t("lost")===0&&t("unique")===20&&d.streams.every((s)=>s.owd_ns)?0:1)' "$json"; then
+    ok "20 echo replies of 10.0.0.3 sent, 20 received, 0 lost, one-way delay measured"
+  else
+    bad "pval stats report"
+  fi
+  rm -rf "$capdir"
+else
+  bad "pval stats is not available"
+fi
+
 say "Result"
 if [ $failures = 0 ]; then echo "walkthrough: every step checked, all ok"; else echo "walkthrough: $failures check(s) failed"; fi
 [ $failures = 0 ]
