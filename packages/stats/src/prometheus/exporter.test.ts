@@ -304,6 +304,29 @@ describe("rendering cost", () => {
     expect(snapshots).toBe(3);
   });
 
+  it("keeps a slow rendering ten times as long as it took", async () => {
+    let clock = 0;
+    let snapshots = 0;
+    const exporter = new StatsExporter(
+      {
+        snapshot: () => {
+          snapshots++;
+          clock += 300; // this rendering takes 300 ms
+          return fixture();
+        },
+      },
+      { defaultMetrics: false, cacheMs: 1000, now: () => clock },
+    );
+    await exporter.render();
+    expect(snapshots).toBe(1);
+    clock = 2999;
+    await exporter.render();
+    expect(snapshots).toBe(1);
+    clock = 3000;
+    await exporter.render();
+    expect(snapshots).toBe(2);
+  });
+
   it("shares a rendering in progress even without a cache", async () => {
     const { exporter, snapshots } = exporterOf(fixture());
     const [a, b] = await Promise.all([exporter.render(), exporter.render()]);

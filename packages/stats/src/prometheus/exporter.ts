@@ -2,8 +2,10 @@
 // snapshot (and the kernel's counters) taken when a scrape asks for it: the
 // exporter does no work per packet. prom-client formats the exposition text
 // (its per-family formatter, fed our families' samples), at most once per
-// `cacheMs` for each format; concurrent scrapes share one rendering, and its
-// bytes (plain and gzip) are made once.
+// `cacheMs` for each format, and never more often than keeps rendering under
+// a tenth of the time (a rendering that took 300 ms is kept for 3 s);
+// concurrent scrapes share one rendering, and its bytes (plain and gzip) are
+// made once.
 //
 // Rendering gives the event loop a turn after every CHUNK samples, so a
 // scrape of many streams never holds the loop for long and the rings keep
@@ -17,6 +19,8 @@ import type { KernelCounters, SnapshotDist, SnapshotStream, StatsSnapshotLike, S
 
 export const DEFAULT_MAX_STREAMS = 1000;
 export const DEFAULT_CACHE_MS = 1000;
+/** A rendering is kept at least this many times as long as it took: rendering takes at most 1/RENDER_DUTY of the time. */
+export const RENDER_DUTY = 10;
 
 export type MetricsFormat = "prometheus" | "openmetrics";
 
@@ -28,7 +32,10 @@ export const CONTENT_TYPES: Readonly<Record<MetricsFormat, RegistryContentType>>
 export interface ExporterOptions {
   /** At most this many streams are exported, the most recently seen first (default 1000). */
   maxStreams?: number;
-  /** A rendering is reused for this long, ms (default 1000; 0: render every scrape). */
+  /**
+   * A rendering is reused for this long, ms (default 1000), or for RENDER_DUTY
+   * times as long as it took to make, if that is longer; 0: every scrape renders.
+   */
   cacheMs?: number;
   /** prom-client's process and Node.js metrics (default true). */
   defaultMetrics?: boolean;
@@ -258,6 +265,8 @@ interface RenderState {
   at: number;
   text: Promise<string>;
   pending: boolean;
+  /** Wall time the rendering took, ms (by the cache's clock). */
+  tookMs: number;
   /** The text's bytes, and gzipped, made on first use. */
   body?: Promise<Buffer>;
   gzipped?: Promise<Buffer>;
@@ -347,12 +356,16 @@ export class StatsExporter {
     const now = this.#now();
     const cached = this.#cache.get(format);
     // Scrapes during a rendering share it, so a format never renders twice at once.
-    if (cached && (cached.pending || now - cached.at < this.cacheMs)) return cached;
-    const state: RenderState = { at: now, text: this.#render(format), pending: true };
+    const keep = this.cacheMs === 0 ? 0 : Math.max(this.cacheMs, RENDER_DUTY * (cached?.tookMs ?? 0));
+    if (cached && (cached.pending || now - cached.at < keep)) {
+      return cached;
+    }
+    const state: RenderState = { at: now, text: this.#render(format), pending: true, tookMs: 0 };
     this.#cache.set(format, state);
     state.text.then(
       () => {
         state.pending = false;
+        state.tookMs = this.#now() - now;
       },
       () => {
         // A failed rendering is not kept: the next scrape tries again.
