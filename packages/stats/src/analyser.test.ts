@@ -253,6 +253,17 @@ describe("StatsAnalyser, receiver only", () => {
     expect(r.streams[0]).toMatchObject({ received: 3, reordered: 1 });
   });
 
+  it("hands packets on beyond maxPending and counts the ones that then come late", () => {
+    const an = new StatsAnalyser({ maxPending: 2 });
+    for (const t of [10n, 20n, 30n, 40n]) an.addRx(T0 + t, A, DST, 0, t);
+    an.addRx(T0 + 15n, A, DST, 0, 15n); // 10 and 20 were handed on to keep 2 waiting
+    an.addRx(T0 + 35n, A, DST, 0, 35n); // still in order within the buffer
+    an.finish();
+    const r = an.report();
+    expect(r.rx_reorder_late).toBe(1);
+    expect(r.streams[0]).toMatchObject({ received: 6, reordered: 1 });
+  });
+
   it("counts packets older than the reordering window", () => {
     const an = new StatsAnalyser({ reorderWindow: 32 });
     for (let i = 0; i < 100; i++) an.addRx(T0 + BigInt(i), A, DST, 0, BigInt(i + 10));
@@ -358,6 +369,38 @@ describe("StatsAnalyser, properties", () => {
         });
         expectMatchesReference(pkts, s!);
       }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a small reordering window gives the same figures while nothing falls outside it", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.boolean()), {
+          minLength: 1,
+          maxLength: 200,
+        }),
+        (steps) => {
+          // Seqs go up by 1..40 (gaps clear the bitmap word by word); some packets come
+          // twice, some swap with the next one: never 64 seqs back.
+          const seqs: number[] = [];
+          let seq = 1000;
+          for (const [gap, dup] of steps) {
+            seq += gap;
+            seqs.push(seq);
+            if (dup) seqs.push(seq);
+          }
+          for (let k = 0; k + 1 < Math.min(steps.length, seqs.length); k++) {
+            if (!steps[k]![2]) continue;
+            [seqs[k], seqs[k + 1]] = [seqs[k + 1]!, seqs[k]!];
+            k++; // a packet moves back one place at most
+          }
+          const pkts: Pkt[] = seqs.map((q, i) => [i * 10, q]);
+          const [s] = rxOnly(pkts, { reorderWindow: 64 });
+          expect(s!.beyond_window).toBeUndefined();
+          expectMatchesReference(pkts, s!);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -210,6 +210,16 @@ describe("pval stats -r", () => {
     for (const l of lines) expect(JSON.parse(l)).toHaveProperty("streams");
   });
 
+  it("warns when every timestamp is the same (devices without timestamps)", async () => {
+    const flat = join(dir, "flat.pcap");
+    writeFileSync(flat, pcap([0n, 1n, 2n].map((q) => [0, pval("10.0.0.20", 1, q)] as [number, Uint8Array])));
+    const r = await run(["-r", flat, "--json"]);
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.err).toMatch(/^stats: every timestamp is the same .*swtstamp/);
+    expect(JSON.parse(r.out).streams[0].interval_ns).toMatchObject({ count: 2, max: 0 });
+    expect((await run(["-r", rx, "--json"])).err).toBe("");
+  });
+
   it("has usage errors (exit 2)", async () => {
     expect((await run([])).code).toBe(EXIT_USAGE);
     expect((await run(["-r", rx, "pval0"])).code).toBe(EXIT_USAGE);

@@ -155,6 +155,10 @@ async function finalReport(analyser: StatsAnalyser, options: StatsOptions, io: C
   const { formatText, plotSvg, toReport } = await import("@pval/stats");
   const snap = analyser.snapshot();
   io.out(options.json ? `${JSON.stringify(toReport(snap))}\n` : formatText(snap));
+  const timed = snap.streams.filter((s) => s.interval !== null);
+  if (timed.length > 0 && timed.every((s) => s.interval!.max === 0)) {
+    io.err("stats: every timestamp is the same (0 without timestamps): turn on swtstamp for intervals and delays\n");
+  }
   if (options.plot !== undefined) {
     const fd = openSync(options.plot, "w");
     try {
