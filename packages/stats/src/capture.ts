@@ -40,7 +40,7 @@ class Side {
   readonly onRecord: (r: CaptureRecord) => void;
 
   constructor(path: string | number, tx: boolean, analyser: StatsAnalyser, each?: (r: CaptureRecord) => void) {
-    this.path = String(path);
+    this.path = typeof path === "number" ? (path === 0 ? "stdin" : `fd ${path}`) : path;
     this.tx = tx;
     this.ownFd = typeof path !== "number";
     this.fd = typeof path === "number" ? path : openSync(path, "r");
