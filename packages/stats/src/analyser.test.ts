@@ -501,6 +501,17 @@ describe("StatsAnalyser, sender and receiver", () => {
     expect(an.report().streams[0]).toMatchObject({ sent: 6000, lost: 1, join_late: 1, received: 6000 });
   });
 
+  it("leaves sent and lost null for a sender whose TX copies were not given", () => {
+    const an = new StatsAnalyser({ withTx: true });
+    an.addTx(T0, A, DST, 0, 0n);
+    an.addRx(T0 + 10n, A, DST, 0, 0n);
+    an.addRx(T0 + 20n, B, DST, 0, 5n);
+    an.finish();
+    const [a, b] = an.report().streams;
+    expect(a).toMatchObject({ src: "10.0.0.3", sent: 1, lost: 0 });
+    expect(b).toMatchObject({ src: "10.0.0.20", received: 1, sent: null, lost: null, rx_without_tx: 1 });
+  });
+
   it("reports a stream whose every packet was lost", () => {
     const OTHER_CPU = 3;
     const an = new StatsAnalyser({ withTx: true });

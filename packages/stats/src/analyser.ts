@@ -424,7 +424,9 @@ export class StatsAnalyser {
     const streams: StreamStats[] = [];
     for (const s of this.#streams.values()) {
       const j = s.join;
-      const sent = withTx ? (j?.sent ?? 0) : null;
+      // A stream none of whose TX copies was given (another sender): no sent/lost.
+      const covered = withTx && j !== null && j.txCopies > 0;
+      const sent = covered ? j.sent : null;
       if (s.received === 0 && !sent) continue;
       const got = s.unique > 0;
       streams.push({
@@ -438,12 +440,12 @@ export class StatsAnalyser {
         last_seq: got ? s.seqOf(s.maxRel) : null,
         missing: got ? Math.max(0, s.maxRel - s.minRel + 1 - s.unique) : 0,
         sent,
-        lost: withTx ? (j?.lost ?? 0) : null,
+        lost: covered ? j.lost : null,
         reordered: s.reordered,
         reorder_extent_max: s.extentMax,
         interval: s.interval.count > 0 ? s.interval : null,
-        ipdv: withTx && j && j.ipdv.count > 0 ? j.ipdv : null,
-        owd: withTx && this.syncedClocks && j && j.owd.count > 0 ? j.owd : null,
+        ipdv: covered && j.ipdv.count > 0 ? j.ipdv : null,
+        owd: covered && this.syncedClocks && j.owd.count > 0 ? j.owd : null,
         beyond_window: s.beyondWindow,
         join_late: j?.late ?? 0,
         join_forced: j?.forced ?? 0,

@@ -178,6 +178,6 @@ export function formatText(snap: StatsSnapshot): string {
   const top = [`no option ${snap.no_option}`, `not IPv4 ${snap.not_ipv4}`];
   for (const k of TOP_EXTRAS) if (snap[k] !== 0) top.push(`${k.replaceAll("_", " ")} ${snap[k]}`);
   lines.push(top.join("  "));
-  if (!snap.with_tx && snap.streams.length > 0) lines.push(MISSING_CAVEAT);
+  if (snap.streams.some((s) => s.sent === null)) lines.push(MISSING_CAVEAT);
   return `${lines.join("\n")}\n`;
 }

@@ -235,6 +235,8 @@ export class JoinTable {
   lost = 0;
   /** TX copies to destinations the receiver never saw (not in `sent`). */
   otherDst = 0;
+  /** TX copies put in the table. */
+  txCopies = 0;
   /** Received packets for which no TX copy was seen. */
   rxWithoutTx = 0;
   /** Packets (either side) for a seq settled already. */
@@ -300,6 +302,7 @@ export class JoinTable {
     }
     const at = (this.#head + (r - this.#floor)) & (this.#tx.length - 1);
     if (tx) {
+      this.txCopies++;
       this.#tx[at] = t;
       this.#dst[at] = dst;
     } else if (Number.isNaN(this.#rx[at]!)) {
