@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { StatsAnalyser } from "../dist/index.js";
-import { serveMetrics, StatsExporter } from "../dist/prometheus/index.js";
+import { StatsExporter, serveMetrics } from "../dist/prometheus/index.js";
 
 const args = process.argv.slice(2);
 const flag = (name, dflt) => {
@@ -51,9 +51,13 @@ async function round(scraped) {
   let scraper = null;
   let scrapes = null;
   if (scraped) {
-    scraper = spawn(process.execPath, ["-e", SCRAPER, `http://${server.address}/metrics`, String(RATE), String(SECONDS)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    scraper = spawn(
+      process.execPath,
+      ["-e", SCRAPER, `http://${server.address}/metrics`, String(RATE), String(SECONDS)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     scraper.stdout.on("data", (d) => {
       scrapes = JSON.parse(d.toString());
     });
