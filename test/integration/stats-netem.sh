@@ -188,7 +188,7 @@ test_receiver_only()
 test_live()
 {
 	local pid rc n=$((COUNT / 2))
-	"${PVAL[@]}" stats pvr0 --tx pvs0 --synced-clocks --json >"$T/live.json" 2>"$T/live.err" &
+	"${PVAL[@]}" stats pvr0 --tx pvs0 --synced-clocks --json --interval 2 >"$T/live.lines" 2>"$T/live.err" &
 	pid=$!
 	wait_open $pid "${RXDEVS[@]}" "${TXDEVS[@]}" || check_err 1 "pval stats did not open the devices"
 	pings "$n"
@@ -196,6 +196,11 @@ test_live()
 	cd_wait $pid 60
 	rc=$?
 	check_err $rc "pval stats pvr0 --tx pvs0: exit $rc: $(cat "$T/live.err")"
+	# --interval 2 --json: a line of the figures so far every 2 s, the final report last.
+	tail -n 1 "$T/live.lines" >"$T/live.json"
+	[ "$(wc -l <"$T/live.lines")" -ge 3 ] || check_err 1 "$(wc -l <"$T/live.lines") JSON lines with --interval 2"
+	node -e 'for (const l of require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n")) JSON.parse(l).streams' \
+		"$T/live.lines" || check_err 1 "a --interval line is not a report"
 	json "$T/live.json" 'd.streams.map((s) => `${s.src} ${s.cpu}: received ${s.received} unique ${s.unique} duplicates ${s.duplicates} sent ${s.sent} lost ${s.lost} reordered ${s.reordered} owd p50 ${s.owd_ns && s.owd_ns.p50}`).join("\n")' |
 		sed 's/^/    /'
 	[ "$(json "$T/live.json" 'd.streams.reduce((a, s) => a + s.sent, 0)')" = "$n" ] ||
@@ -204,7 +209,35 @@ test_live()
 		check_err 1 "unique + lost != sent"
 	[ "$(json "$T/live.json" 'd.streams.every((s) => s.owd_ns.p50 >= '$(((DELAY_MS - 2) * 1000000))')')" = true ] ||
 		check_err 1 "owd p50 below netem's delay"
-	log_test "pval stats LINK --tx LINK live: sent = pings, unique + lost = sent, owd from both rings"
+	log_test "pval stats LINK --tx LINK live: a JSON line per --interval, sent = pings, unique + lost = sent, owd from both rings"
+}
+
+test_terminal()
+{
+	local pid n
+	if ! command -v script >/dev/null; then
+		skip "live report on a terminal" "no script(1) to provide a terminal"
+		return
+	fi
+	# script(1) gives pval stats a terminal: the report is redrawn every second, like top.
+	script -qfec "node $PVAL_CLI stats pvr0 --duration 8" "$T/tty" >/dev/null 2>&1 &
+	pid=$!
+	# The reader is script's child: find it, then wait for it to hold the devices.
+	local reader= i
+	for ((i = 0; i < 600; i++)); do
+		reader=$(pgrep -f "^node $PVAL_CLI stats pvr0" | head -n 1)
+		[ -n "$reader" ] && break
+		sleep 0.1
+	done
+	wait_open "${reader:-$pid}" "${RXDEVS[@]}" || check_err 1 "pval stats did not open the devices"
+	pings 300
+	cd_wait $pid 60 || check_err 1 "pval stats under script(1): exit $?"
+	n=$(grep -ao $'\e\[H\e\[2J' "$T/tty" | wc -l)
+	[ "$n" -ge 2 ] || check_err 1 "$n redraws on the terminal"
+	grep -aq "^10.77.0.1 cpu [0-9]" "$T/tty" || check_err 1 "no stream in the terminal report"
+	grep -aq "loss or a packet sent elsewhere" "$T/tty" || check_err 1 "no caveat on missing"
+	info "$n redraws"
+	log_test "pval stats LINK on a terminal: the report redrawn every second"
 }
 
 test_truncated()
@@ -225,5 +258,6 @@ test_truncated()
 test_capture_and_count
 test_receiver_only
 test_live
+test_terminal
 test_truncated
 pval_exit
