@@ -63,10 +63,16 @@ function histogramPanel(x: number, y: number, s: StreamStats, d: Dist): string {
     const bh = (c / top) * h;
     out += `<rect x="${f1(x0 + k * bw)}" y="${f1(y0 + h - bh)}" width="${f1(Math.max(1, bw - 1))}" height="${f1(bh)}" class="b"/>`;
   });
-  for (let e = Math.ceil(lo); e <= Math.floor(hi); e++) {
-    const px = x0 + ((e - lo) / (hi - lo)) * w;
-    out += `<line x1="${f1(px)}" y1="${y0 + h}" x2="${f1(px)}" y2="${y0 + h + 4}" class="a"/>`;
-    out += `<text x="${f1(px)}" y="${y0 + h + 16}" class="l" text-anchor="middle">${esc(formatNs(10 ** e))}</text>`;
+  // Ticks at the powers of ten, and at 2 and 5 times them when the axis spans less than two decades.
+  const steps = hi - lo < 2 ? [1, 2, 5] : [1];
+  for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
+    for (const k of steps) {
+      const at = Math.log10(k) + e;
+      if (at < lo || at > hi) continue;
+      const px = x0 + ((at - lo) / (hi - lo)) * w;
+      out += `<line x1="${f1(px)}" y1="${y0 + h}" x2="${f1(px)}" y2="${y0 + h + 4}" class="a"/>`;
+      out += `<text x="${f1(px)}" y="${y0 + h + 16}" class="l" text-anchor="middle">${esc(formatNs(k * 10 ** e))}</text>`;
+    }
   }
   out += `<text x="${x0 - 6}" y="${y0 + 10}" class="l" text-anchor="end">${top}</text>`;
   out += `<text x="${x0 - 6}" y="${y0 + h}" class="l" text-anchor="end">0</text>`;
