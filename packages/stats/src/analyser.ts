@@ -25,7 +25,6 @@ import {
   readPvalFieldsFromFrame,
   type SlotBatch,
 } from "@pval/decode";
-import type { Histogram } from "./histogram.js";
 import { ReorderBuffer } from "./reorder-buffer.js";
 import { type StatsReport, type StatsSnapshot, type StreamStats, toReport } from "./report.js";
 import { type JoinContext, JoinTable, type MatchEvent, StreamState } from "./stream.js";
@@ -472,16 +471,6 @@ export class StatsAnalyser {
   /** The JSON shape of `pval stats --json` for the figures so far. */
   report(): StatsReport {
     return toReport(this.snapshot());
-  }
-
-  /** The interval histograms of the streams, for plots. */
-  intervalHistogram(src: number, cpu: number): Histogram | null {
-    return this.#streams.get(src * 256 + cpu)?.interval ?? null;
-  }
-
-  /** Received packets' first timestamp plus `rel` (ns). */
-  rxAbs(rel: number): bigint {
-    return this.#rxBase.abs(rel);
   }
 }
 
