@@ -44,8 +44,11 @@ struct pval_ipopt {
  *
  * Each character device is backed by a ring of slots.  readv(2) with one
  * slot-sized iovec per slot fills up to that many slots and returns the
- * number of slots read (0 when the ring is empty).  Fields are in the
- * native byte order of the machine.
+ * number of slots read, 0 when the ring is empty: it never sleeps, with or
+ * without O_NONBLOCK.  poll(2) is how a reader waits: POLLIN when the ring
+ * holds slots.  Once the link is deleted, poll(2) reports POLLERR | POLLHUP
+ * and readv(2) returns the slots left, then fails with ENODEV.  Fields are
+ * in the native byte order of the machine.
  */
 #define PVAL_SLOT_PKT_SIZE	256	/* bytes of each frame kept in a slot */
 #define PVAL_RING_SLOTS_DEFAULT	1024	/* slots per ring unless configured */
