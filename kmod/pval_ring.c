@@ -29,13 +29,13 @@
  * At most one wakeup is outstanding per reader cycle.  The producer sets
  * wake_pending when it wakes the reader (or when the timer does) and then
  * leaves the reader alone; the reader clears it each time it is about to
- * sleep or report the ring's state (poll(), the wait in read()), before it
+ * sleep or report the ring's state (poll(); read() never sleeps), before it
  * looks at head.  So an epoll reader, whose wait queue entry stays
  * registered while it runs, costs one wakeup per poll, not one per copy.
  * No wakeup is lost: the producer publishes head, issues a full barrier and
  * then reads wake_pending and the wait queue; the reader clears wake_pending
- * (after queueing itself: poll_wait(), prepare_to_wait()), issues a full
- * barrier and then reads head.  Either the producer sees the cleared flag
+ * (after queueing itself in poll_wait()), issues a full barrier and then
+ * reads head.  Either the producer sees the cleared flag
  * and wakes, or the reader sees the new slot and does not sleep.
  *
  * Devices.  A char region of max_devices minors of our own (65536 unless
@@ -295,6 +295,8 @@ void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
 		return;
 	}
 	slot->len = len;
+	/* RX copies come after GRO: a merged packet stands for several. */
+	slot->gso_segs = skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 0;
 	if (!tstamp && swtstamp)
 		tstamp = ktime_get_real_ns();
 	slot->tstamp = tstamp;
@@ -360,12 +362,6 @@ static void pval_ring_reader_rearm(struct pval_ring *ring)
 	WRITE_ONCE(ring->wake_pending, false);
 	/* Pairs with the barrier in pval_ring_wake(). */
 	smp_mb();
-}
-
-static bool pval_ring_wait_done(struct pval_ring *ring)
-{
-	pval_ring_reader_rearm(ring);
-	return !pval_ring_empty(ring) || READ_ONCE(ring->rings->dead);
 }
 
 static void pval_rings_put(struct pval_rings *rings);
@@ -512,35 +508,36 @@ static ssize_t pval_ring_copy_out(struct pval_ring *ring, struct iov_iter *to)
 	return n;
 }
 
+/*
+ * readv()/read(): the slots waiting in the ring, 0 when it is empty, never a
+ * sleep (with or without O_NONBLOCK): poll() is how a reader waits.  Once
+ * the link is gone and the ring drained, -ENODEV, so a reader tells "empty"
+ * from "gone"; poll() reports EPOLLERR | EPOLLHUP from then on.
+ */
 static ssize_t pval_ring_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct file *file = iocb->ki_filp;
-	struct pval_ring *ring = file->private_data;
+	struct pval_ring *ring = iocb->ki_filp->private_data;
+	bool dead;
 	ssize_t ret;
 
 	if (!iov_iter_count(to))
 		return 0;
 
-	for (;;) {
-		if (pval_ring_empty(ring)) {
-			if (READ_ONCE(ring->rings->dead))
-				return -ENODEV;
-			if ((file->f_flags & O_NONBLOCK) || (iocb->ki_flags & IOCB_NOWAIT))
-				return -EAGAIN;
-			ret = wait_event_interruptible(ring->wait, pval_ring_wait_done(ring));
-			if (ret)
-				return ret;
-			continue;
-		}
-
-		if (mutex_lock_interruptible(&ring->read_lock))
-			return -ERESTARTSYS;
-		ret = pval_ring_copy_out(ring, to);
-		mutex_unlock(&ring->read_lock);
-		if (ret)
-			return ret;
-		/* Another thread on this file took the slots: wait again. */
+	/* Looked at before the ring: the slots that are there when the
+	 * reader learns that the link is gone still come before -ENODEV.
+	 */
+	dead = READ_ONCE(ring->rings->dead);
+	if (iocb->ki_flags & IOCB_NOWAIT) {
+		if (!mutex_trylock(&ring->read_lock))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&ring->read_lock)) {
+		return -ERESTARTSYS;
 	}
+	ret = pval_ring_copy_out(ring, to);
+	mutex_unlock(&ring->read_lock);
+	if (!ret && dead)
+		return -ENODEV;
+	return ret;
 }
 
 static __poll_t pval_ring_poll(struct file *file, poll_table *wait)

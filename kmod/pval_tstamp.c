@@ -23,12 +23,20 @@
  * owns the packet.  pval makes a kernel socket of its own the owner of each
  * packet it wants stamped (the sender's socket is released early, as
  * tunnels do), marks it SKBTX_HW_TSTAMP and keeps a clone.  The socket's
- * sk_error_report queues tx_work once per timestamp; the work reads the
- * timestamp and writes the clone into the TX ring.  Nothing polls.  Only one
- * timestamp is outstanding at a time, as much hardware allows: while it is,
- * pval_tstamp_tx() returns -EBUSY and txbusydrop decides.  A timestamp that
- * never comes is given up after a second: the copy is delivered with
- * tstamp 0 by the next packet that wants a timestamp.  Each stamped packet
+ * sk_error_report queues a work once per timestamp, on the CPU that sent
+ * the packet (the timestamp may come on any CPU, and a TX ring has its own
+ * CPU as its only producer); the work reads the timestamp and writes the
+ * clone into that CPU's TX ring.  Nothing polls.  Only one timestamp is
+ * outstanding at a time, as much hardware allows: while it is,
+ * pval_tstamp_tx_claim() returns -EBUSY and txbusydrop decides, before the
+ * packet takes a sequence number.  A timestamp that never comes is given up
+ * after a second: the copy is delivered with tstamp 0 when the next packet
+ * wants a timestamp.
+ *
+ * Teardown (txtstamp off, link deleted) may meet a timestamp being
+ * reported: sk_user_data is RCU, cleared and followed by a grace period
+ * before the work is cancelled, and the work finds the socket until the
+ * last copy has gone out.  Each stamped packet
  * carries a key of its own (tskey, reported back in ee_data with
  * SOF_TIMESTAMPING_OPT_ID), so a timestamp that comes after its packet was
  * given up is dropped instead of landing on the next packet's copy.
@@ -148,68 +156,153 @@ static int pval_tstamp_set_cfg(struct net_device *lower, int tx_type, int rx_fil
 /* TX timestamps. */
 
 /*
- * Deliver the pending copy with @tstamp.  With @key >= 0 only if the
- * pending packet is the one the timestamp belongs to: a timestamp that comes
- * after its packet was given up must not land on the next one.  Takes
- * ts->lock.
+ * May this CPU write the copy of a packet that @cpu sent?  A ring has one
+ * producer, its own CPU; a CPU gone offline produces nothing any more, so
+ * its copies go to the ring of the CPU at hand.
  */
-static void pval_tstamp_tx_deliver(struct pval_tstamp *ts, u64 tstamp, s64 key)
+static bool pval_tstamp_tx_here(unsigned int cpu)
 {
-	struct pval_rings *rings;
-	struct sk_buff *skb;
-
-	spin_lock_bh(&ts->lock);
-	if (key >= 0 && (!ts->pending || ts->pending_key != key)) {
-		spin_unlock_bh(&ts->lock);
-		return;
-	}
-	skb = ts->pending;
-	rings = ts->pending_rings;
-	ts->pending = NULL;
-	ts->pending_rings = NULL;
-	if (skb && rings)
-		/* BH off: this CPU's ring has no other producer meanwhile. */
-		pval_rings_copy(rings, PVAL_DIR_TX, skb, tstamp, false);
-	spin_unlock_bh(&ts->lock);
-	consume_skb(skb);
+	return cpu == smp_processor_id() || !cpu_online(cpu);
 }
 
-static void pval_tstamp_tx_work(struct work_struct *work)
+/*
+ * Run the work of @cpu, where the copy waiting for it must be written; a
+ * copy of a CPU gone offline is written by the CPU at hand.
+ */
+static void pval_tstamp_tx_kick(struct pval_tstamp *ts, unsigned int cpu)
 {
-	struct pval_tstamp *ts = container_of(work, struct pval_tstamp, tx_work);
+	if (cpu < nr_cpu_ids && cpu_online(cpu))
+		queue_work_on(cpu, system_wq, &per_cpu_ptr(ts->tx_works, cpu)->work);
+	else
+		schedule_work(&per_cpu_ptr(ts->tx_works, raw_smp_processor_id())->work);
+}
+
+static void pval_tstamp_tx_cancel(struct pval_tstamp *ts)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		cancel_work_sync(&per_cpu_ptr(ts->tx_works, cpu)->work);
+}
+
+/* Write @c into this CPU's TX ring and free it.  Under ts->lock, BH off. */
+static void pval_tstamp_tx_write(struct pval_tstamp_copy *c)
+{
+	if (c->skb && c->rings)
+		pval_rings_copy(c->rings, PVAL_DIR_TX, c->skb, c->tstamp, false);
+	consume_skb(c->skb);
+	c->skb = NULL;
+	c->rings = NULL;
+}
+
+/*
+ * The pending packet is done with (stamped, given up, or stamping stops):
+ * write its copy here when this is its CPU, else hand it to the work of its
+ * CPU through ts->done.  False when ts->done is still taken.  Under
+ * ts->lock, BH off.
+ */
+static bool pval_tstamp_tx_finish(struct pval_tstamp *ts)
+{
+	if (pval_tstamp_tx_here(ts->pending.cpu)) {
+		pval_tstamp_tx_write(&ts->pending);
+	} else {
+		if (ts->done.skb)
+			return false;
+		ts->done = ts->pending;
+		ts->pending.skb = NULL;
+		ts->pending.rings = NULL;
+		pval_tstamp_tx_kick(ts, ts->done.cpu);
+	}
+	ts->pending_done = false;
+	return true;
+}
+
+/*
+ * The work of a CPU: take the timestamps off the socket's error queue, then
+ * write the copies that belong to this CPU and send the others to theirs.
+ */
+static void pval_tstamp_tx_run(struct pval_tstamp *ts)
+{
 	struct sock *sk = ts->sock->sk;
 	struct sk_buff *skb;
 
 	while ((skb = skb_dequeue(&sk->sk_error_queue))) {
 		const struct sock_exterr_skb *serr = SKB_EXT_ERR(skb);
 
-		/* ee_data is the key pval_tstamp_tx() gave the packet. */
+		/*
+		 * ee_data is the key pval_tstamp_tx() gave the packet: a
+		 * timestamp that comes after its packet was given up matches
+		 * nothing and must not land on the next packet's copy.
+		 */
 		if (serr->ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
-		    skb_hwtstamps(skb)->hwtstamp)
-			pval_tstamp_tx_deliver(ts, ktime_to_ns(skb_hwtstamps(skb)->hwtstamp),
-					       serr->ee.ee_data);
+		    skb_hwtstamps(skb)->hwtstamp) {
+			spin_lock_bh(&ts->lock);
+			if (ts->pending.skb && !ts->pending_done &&
+			    ts->pending_key == serr->ee.ee_data) {
+				ts->pending.tstamp = ktime_to_ns(skb_hwtstamps(skb)->hwtstamp);
+				ts->pending_done = true;
+			}
+			spin_unlock_bh(&ts->lock);
+		}
 		kfree_skb(skb);
 	}
+
+	spin_lock_bh(&ts->lock);
+	if (ts->done.skb) {
+		if (pval_tstamp_tx_here(ts->done.cpu))
+			pval_tstamp_tx_write(&ts->done);
+		else
+			pval_tstamp_tx_kick(ts, ts->done.cpu);
+	}
+	/* Stamped, or stamping stops: its copy goes now (tstamp 0 if none). */
+	if (ts->pending.skb && (ts->pending_done || !ts->tx_on))
+		pval_tstamp_tx_finish(ts);
+	spin_unlock_bh(&ts->lock);
 }
 
-/* sk_error_report of our socket: any context, so defer to the work. */
+static void pval_tstamp_tx_work(struct work_struct *work)
+{
+	pval_tstamp_tx_run(container_of(work, struct pval_tstamp_work, work)->ts);
+}
+
+/*
+ * sk_error_report of our socket: any context, so defer to the work.
+ * sk_user_data is RCU: pval_tstamp_tx_stop() clears it and waits for a
+ * grace period before it frees anything this reads.
+ */
 static void pval_tstamp_error_report(struct sock *sk)
 {
-	struct pval_tstamp *ts = sk->sk_user_data;
+	struct pval_tstamp *ts;
 
+	rcu_read_lock();
+	ts = rcu_dereference_sk_user_data(sk);
 	if (ts)
-		schedule_work(&ts->tx_work);
+		pval_tstamp_tx_kick(ts, READ_ONCE(ts->pending.cpu));
+	rcu_read_unlock();
 }
 
 static int pval_tstamp_tx_start(struct pval_tstamp *ts, struct netlink_ext_ack *extack)
 {
 	struct socket *sock;
+	unsigned int cpu;
 	struct sock *sk;
 	int err;
+
+	ts->tx_works = alloc_percpu(struct pval_tstamp_work);
+	if (!ts->tx_works)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct pval_tstamp_work *w = per_cpu_ptr(ts->tx_works, cpu);
+
+		INIT_WORK(&w->work, pval_tstamp_tx_work);
+		w->ts = ts;
+	}
 
 	err = sock_create_kern(&init_net, PF_INET, SOCK_DGRAM, IPPROTO_UDP, &sock);
 	if (err) {
 		NL_SET_ERR_MSG_MOD(extack, "Cannot create the socket that collects TX timestamps");
+		free_percpu(ts->tx_works);
+		ts->tx_works = NULL;
 		return err;
 	}
 	sk = sock->sk;
@@ -219,13 +312,15 @@ static int pval_tstamp_tx_start(struct pval_tstamp *ts, struct netlink_ext_ack *
 	 */
 	WRITE_ONCE(sk->sk_tsflags, SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE |
 				   SOF_TIMESTAMPING_OPT_TSONLY | SOF_TIMESTAMPING_OPT_ID);
+	ts->sock = sock;
 	write_lock_bh(&sk->sk_callback_lock);
-	sk->sk_user_data = ts;
+	rcu_assign_sk_user_data(sk, ts);
 	sk->sk_error_report = pval_tstamp_error_report;
 	write_unlock_bh(&sk->sk_callback_lock);
-	ts->sock = sock;
 
 	spin_lock_bh(&ts->lock);
+	ts->claimed = false;
+	ts->pending_done = false;
 	ts->tx_on = true;
 	spin_unlock_bh(&ts->lock);
 	return 0;
@@ -234,50 +329,106 @@ static int pval_tstamp_tx_start(struct pval_tstamp *ts, struct netlink_ext_ack *
 static void pval_tstamp_tx_stop(struct pval_tstamp *ts)
 {
 	struct sock *sk;
+	int cpu, i;
 
 	if (!ts->sock)
 		return;
+	/* No new request; one in preparation is refused in pval_tstamp_tx(). */
 	spin_lock_bh(&ts->lock);
 	ts->tx_on = false;
 	spin_unlock_bh(&ts->lock);
 
 	sk = ts->sock->sk;
 	write_lock_bh(&sk->sk_callback_lock);
-	sk->sk_user_data = NULL;
+	rcu_assign_sk_user_data(sk, NULL);
 	write_unlock_bh(&sk->sk_callback_lock);
-	cancel_work_sync(&ts->tx_work);
+	/* An error report that still sees ts has queued its work by now. */
+	synchronize_rcu();
+	pval_tstamp_tx_cancel(ts);
+
+	/*
+	 * The copies still waiting go out now, each from its own CPU: the
+	 * pending one (with its timestamp if it is on the error queue, else
+	 * 0), passing through ts->done when it belongs to another CPU.
+	 */
+	for (i = 0; i < 4; i++) {
+		spin_lock_bh(&ts->lock);
+		cpu = -1;
+		if (ts->done.skb)
+			cpu = ts->done.cpu;
+		else if (ts->pending.skb)
+			cpu = ts->pending.cpu;
+		spin_unlock_bh(&ts->lock);
+		if (cpu < 0)
+			break;
+		if (cpu_online(cpu)) {
+			struct work_struct *w = &per_cpu_ptr(ts->tx_works, cpu)->work;
+
+			queue_work_on(cpu, system_wq, w);
+			flush_work(w);
+		} else {
+			pval_tstamp_tx_run(ts);
+		}
+	}
+	/* The runs may have kicked other works: done before the socket goes. */
+	pval_tstamp_tx_cancel(ts);
+	free_percpu(ts->tx_works);
+	ts->tx_works = NULL;
+	if (WARN_ON_ONCE(ts->pending.skb || ts->done.skb)) {
+		kfree_skb(ts->pending.skb);
+		kfree_skb(ts->done.skb);
+		ts->pending.skb = NULL;
+		ts->done.skb = NULL;
+	}
+
 	/* A packet still in flight keeps the socket until it is freed. */
-	pval_tstamp_tx_deliver(ts, 0, -1);
 	sock_release(ts->sock);
 	ts->sock = NULL;
 }
 
-int pval_tstamp_tx(struct pval_tstamp *ts, struct sk_buff **pskb, struct pval_rings *rings)
+int pval_tstamp_tx_claim(struct pval_tstamp *ts)
 {
-	struct sk_buff *skb = *pskb, *clone;
-	bool expired = false;
 	int err = 0;
 
 	spin_lock(&ts->lock);
 	if (!ts->tx_on) {
 		err = -EOPNOTSUPP;
-		goto out_unlock;
-	}
-	if (ts->pending) {
-		if (time_before(jiffies, ts->pending_since + PVAL_TSTAMP_TX_TIMEOUT)) {
+	} else if (ts->claimed) {
+		err = -EBUSY;
+	} else if (ts->pending.skb) {
+		/*
+		 * Stamped but not written yet, or given up after a second
+		 * without a timestamp (the copy goes with 0): finish it, else
+		 * the unit is busy.
+		 */
+		if ((!ts->pending_done &&
+		     time_before(jiffies, ts->pending_since + PVAL_TSTAMP_TX_TIMEOUT)) ||
+		    !pval_tstamp_tx_finish(ts))
 			err = -EBUSY;
-			goto out_unlock;
-		}
-		expired = true;
 	}
-	if (expired) {
-		spin_unlock(&ts->lock);
-		pval_tstamp_tx_deliver(ts, 0, -1);
-		spin_lock(&ts->lock);
-		if (!ts->tx_on || ts->pending) {
-			err = ts->tx_on ? -EBUSY : -EOPNOTSUPP;
-			goto out_unlock;
-		}
+	if (!err)
+		ts->claimed = true;
+	spin_unlock(&ts->lock);
+	return err;
+}
+
+void pval_tstamp_tx_unclaim(struct pval_tstamp *ts)
+{
+	spin_lock(&ts->lock);
+	ts->claimed = false;
+	spin_unlock(&ts->lock);
+}
+
+int pval_tstamp_tx(struct pval_tstamp *ts, struct sk_buff **pskb, struct pval_rings *rings)
+{
+	struct sk_buff *skb = *pskb, *clone;
+	int err = 0;
+
+	spin_lock(&ts->lock);
+	ts->claimed = false;
+	if (!ts->tx_on) {
+		err = -EOPNOTSUPP;
+		goto out_unlock;
 	}
 
 	/* The flags live in shared info: never mark a packet others hold. */
@@ -303,8 +454,11 @@ int pval_tstamp_tx(struct pval_tstamp *ts, struct sk_buff **pskb, struct pval_ri
 	skb_shinfo(skb)->tx_flags |= SKBTX_HW_TSTAMP;
 	skb_shinfo(skb)->tskey = ++ts->next_key;
 	ts->pending_key = ts->next_key;
-	ts->pending = clone;
-	ts->pending_rings = rings;
+	ts->pending.skb = clone;
+	ts->pending.rings = rings;
+	WRITE_ONCE(ts->pending.cpu, smp_processor_id());
+	ts->pending.tstamp = 0;
+	ts->pending_done = false;
 	ts->pending_since = jiffies;
 out_unlock:
 	spin_unlock(&ts->lock);
@@ -316,7 +470,6 @@ out_unlock:
 void pval_tstamp_init(struct pval_tstamp *ts)
 {
 	spin_lock_init(&ts->lock);
-	INIT_WORK(&ts->tx_work, pval_tstamp_tx_work);
 }
 
 int pval_tstamp_set(struct pval_tstamp *ts, struct net_device *lower, bool tx, bool rx,
@@ -368,6 +521,13 @@ int pval_tstamp_set(struct pval_tstamp *ts, struct net_device *lower, bool tx, b
 	ts->saved = true;
 
 	if (tx && !ts->tx) {
+		/* A driver may accept tx_type ON and not apply it. */
+		if (!pval_tstamp_get_cfg(lower, &tx_type, &rx_filter) &&
+		    tx_type != HWTSTAMP_TX_ON) {
+			NL_SET_ERR_MSG_MOD(extack, "txtstamp: the lower device accepted hardware TX timestamps but did not turn them on");
+			err = -EOPNOTSUPP;
+			goto out_restore;
+		}
 		err = pval_tstamp_tx_start(ts, extack);
 		if (err)
 			goto out_restore;
@@ -379,7 +539,9 @@ int pval_tstamp_set(struct pval_tstamp *ts, struct net_device *lower, bool tx, b
 	return 0;
 
 out_restore:
-	pval_tstamp_set_cfg(lower, ts->orig_tx_type, ts->orig_rx_filter, NULL);
+	/* Back to what was applied before: rx stays on if it was. */
+	pval_tstamp_set_cfg(lower, ts->tx ? HWTSTAMP_TX_ON : ts->orig_tx_type,
+			    ts->rx ? HWTSTAMP_FILTER_ALL : ts->orig_rx_filter, NULL);
 	ts->saved = ts->tx || ts->rx;
 	return err;
 }

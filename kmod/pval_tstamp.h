@@ -20,6 +20,24 @@ struct sk_buff;
 struct socket;
 
 /*
+ * A TX copy that waits for its timestamp, or for its CPU: the ring of the
+ * CPU that sent a packet has that CPU as its only producer, so the copy is
+ * written there, whichever CPU the timestamp came on.
+ */
+struct pval_tstamp_copy {
+	struct sk_buff		*skb;		/* clone of the stamped packet, or NULL */
+	struct pval_rings	*rings;		/* where its copy goes, or NULL */
+	unsigned int		cpu;		/* the CPU that sent it */
+	u64			tstamp;		/* ns, 0 when none came */
+};
+
+/* The work that writes TX copies on one CPU. */
+struct pval_tstamp_work {
+	struct work_struct	work;
+	struct pval_tstamp	*ts;
+};
+
+/*
  * Timestamp state of one link; embed it in the link's private data, zeroed,
  * and call pval_tstamp_init() before anything else.
  */
@@ -34,14 +52,20 @@ struct pval_tstamp {
 	/*
 	 * The one outstanding TX timestamp.  Packets sent with txtstamp are
 	 * owned by sock, whose error queue receives the timestamp; its
-	 * sk_error_report queues tx_work once, which delivers the copy.
+	 * sk_error_report (sk_user_data is RCU) queues the tx_works item of
+	 * the CPU that sent the packet, which writes the copy into that CPU's
+	 * TX ring.  One work item per CPU: a work item is never run on two
+	 * CPUs at once, so one item moved from CPU to CPU would stay on the
+	 * first.  Allocated while TX stamping is on.
 	 */
 	struct socket		*sock;
-	struct work_struct	tx_work;
+	struct pval_tstamp_work __percpu *tx_works;
 	spinlock_t		lock;		/* the fields below */
 	bool			tx_on;		/* xmit may request timestamps */
-	struct sk_buff		*pending;	/* clone of the stamped packet */
-	struct pval_rings	*pending_rings;	/* where its copy goes, or NULL */
+	bool			claimed;	/* an xmit is preparing the next request */
+	bool			pending_done;	/* pending.tstamp has come */
+	struct pval_tstamp_copy	pending;	/* the packet awaiting its timestamp */
+	struct pval_tstamp_copy	done;		/* a finished copy awaiting its CPU */
 	unsigned long		pending_since;	/* jiffies */
 	u32			pending_key;	/* its tskey */
 	u32			next_key;	/* the last tskey given */
@@ -67,17 +91,31 @@ int pval_tstamp_set(struct pval_tstamp *ts, struct net_device *lower, bool tx, b
 void pval_tstamp_restore(struct pval_tstamp *ts, struct net_device *lower);
 
 /*
- * xmit with txtstamp on, before dev_queue_xmit().  Requests a hardware
- * timestamp for *@pskb (which may be replaced by an unshared copy owned by
- * pval).  @rings is where the TX copy goes (txcopy on) or NULL.
+ * xmit with txtstamp on, before the packet is numbered (ipopt): reserve the
+ * timestamp unit for this packet, so that a packet that will not get it is
+ * known before it takes a sequence number.
  *
- *   0:        requested; the TX copy is delivered with the hardware
- *             timestamp when it arrives (or with 0 after one second).
+ *   0:        reserved; call pval_tstamp_tx(), or pval_tstamp_tx_unclaim()
+ *             when the packet is dropped meanwhile.
  *   -EBUSY:   a timestamp is outstanding (the lower device holds only one);
  *             count txtstamp_busy, then drop the packet (txbusydrop on) or
  *             send it unstamped and copy it with tstamp 0 (off).
- *   other:    not requested (stamping off, no memory): send it unstamped,
- *             copy it with tstamp 0.
+ *   other:    stamping is off: send it unstamped, copy it with tstamp 0.
+ */
+int pval_tstamp_tx_claim(struct pval_tstamp *ts);
+void pval_tstamp_tx_unclaim(struct pval_tstamp *ts);
+
+/*
+ * After a successful pval_tstamp_tx_claim(), on the same CPU, just before
+ * dev_queue_xmit(): request a hardware timestamp for *@pskb (which may be
+ * replaced by an unshared copy owned by pval).  @rings is where the TX copy
+ * goes (txcopy on) or NULL.
+ *
+ *   0:        requested; the TX copy is written into this CPU's TX ring
+ *             with the hardware timestamp when it arrives (or with 0 after
+ *             one second).
+ *   other:    not requested (stamping turned off meanwhile, no memory):
+ *             send it unstamped, copy it with tstamp 0.
  */
 int pval_tstamp_tx(struct pval_tstamp *ts, struct sk_buff **pskb, struct pval_rings *rings);
 

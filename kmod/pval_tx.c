@@ -151,30 +151,42 @@ static netdev_tx_t pval_tx_one(struct pval_dev *pval, struct sk_buff *skb)
 {
 	struct net_device *dev = pval->dev;
 	bool txcopy = READ_ONCE(pval->cfg.txcopy);
+	bool stamp = false;
 	unsigned int len;
 	int ret;
+
+	/*
+	 * With txtstamp, the timestamp unit is reserved before the option
+	 * numbers the packet: a packet dropped because the unit is busy
+	 * (txbusydrop) takes no sequence number, so a local drop never looks
+	 * like a loss to the receiver.  It is counted in txtstamp_busy.
+	 */
+	if (READ_ONCE(pval->cfg.txtstamp)) {
+		ret = pval_tstamp_tx_claim(&pval->ts);
+		if (ret == -EBUSY) {
+			pval_tx_count_busy(pval);
+			if (READ_ONCE(pval->cfg.txbusydrop))
+				goto drop;
+		}
+		stamp = !ret;
+	}
 
 	skb_reset_mac_header(skb);
 	if (READ_ONCE(pval->cfg.ipopt) && skb_headlen(skb) >= ETH_HLEN &&
 	    eth_hdr(skb)->h_proto == htons(ETH_P_IP) &&
-	    unlikely(pval_tx_insert_ipopt(pval, skb)))
+	    unlikely(pval_tx_insert_ipopt(pval, skb))) {
+		if (stamp)
+			pval_tstamp_tx_unclaim(&pval->ts);
 		goto drop;
+	}
 
 	/*
 	 * With a hardware TX timestamp requested, pval_tstamp.c delivers the
 	 * TX copy once the timestamp arrives; otherwise the copy is taken
 	 * here, with a software timestamp (swtstamp) or 0.
 	 */
-	if (READ_ONCE(pval->cfg.txtstamp)) {
-		ret = pval_tstamp_tx(&pval->ts, &skb, txcopy ? pval->rings : NULL);
-		if (ret == 0) {
-			txcopy = false;
-		} else if (ret == -EBUSY) {
-			pval_tx_count_busy(pval);
-			if (READ_ONCE(pval->cfg.txbusydrop))
-				goto drop;
-		}
-	}
+	if (stamp && !pval_tstamp_tx(&pval->ts, &skb, txcopy ? pval->rings : NULL))
+		txcopy = false;
 	if (txcopy)
 		pval_rings_copy(pval->rings, PVAL_DIR_TX, skb, 0,
 				READ_ONCE(pval->cfg.swtstamp));

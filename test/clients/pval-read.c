@@ -8,9 +8,12 @@
  *   -b N      iovecs per readv (default 64), one slot each
  *   -S BYTES  bytes per iovec (default: one slot); shorter gets truncated slots
  *   -m MODE   readv (default) | read: read() of N slots' bytes in one buffer
- *   -M WAIT   block (default, one device): blocking reads
+ *   -M WAIT   block (default, one device): a blocking fd, poll(2) when a
+ *             read returns 0 (readv never sleeps, SPEC.md section 3)
  *             poll | epoll: O_NONBLOCK and poll(2) / epoll(7)
- *             none: O_NONBLOCK, read once per device, print the result
+ *             none: read once per device, print the result; O_NONBLOCK
+ *             unless -B
+ *   -B        open the devices blocking (without O_NONBLOCK) in any mode
  *   -n N      stop after N slots in all
  *   -w MS     stop after MS milliseconds without a slot
  *   -T MS     stop after MS milliseconds in all
@@ -25,11 +28,15 @@
  *
  * Summary line on stdout at the end:
  *   slots N udp N truncated N reads N tsmin NS tsmax NS tszero N tsback N
+ *         gso N gsosegs N
+ * (gso: slots that stand for several wire packets, gso_segs > 0; gsosegs:
+ * the sum of their gso_segs)
  * and with -s, per device:
  *   stats DEV copied N dropped_full N dropped_nomem N read N
  *
  * Exit: 0 done, 1 error, 2 usage, 3 a device went away (ENODEV or
- * POLLERR), 4 -M none found nothing (EAGAIN).
+ * POLLERR), 4 -M none found nothing (readv returned 0; "empty DEV" is
+ * printed, with the microseconds the read took).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -74,9 +81,10 @@ static uint64_t max_slots;
 static long idle_ms = -1, total_ms = -1;
 static long delay_us, start_delay_ms;
 static int udp_port = -1;
-static int opt_stats, opt_check, opt_verbose, opt_ready;
+static int opt_stats, opt_check, opt_verbose, opt_ready, opt_blocking;
 
 static uint64_t n_slots, n_udp, n_trunc, n_reads, ts_min = UINT64_MAX, ts_max, ts_zero, ts_back;
+static uint64_t n_gso, n_gso_segs;
 static volatile sig_atomic_t stop;
 static unsigned char *buf;
 
@@ -84,11 +92,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static void on_tick(int sig)
-{
-	(void)sig;
 }
 
 static uint64_t now_ms(void)
@@ -102,7 +105,7 @@ static uint64_t now_ms(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: pval-read [-b N] [-S BYTES] [-m readv|read] [-M block|poll|epoll|none]\n"
+		"usage: pval-read [-b N] [-S BYTES] [-m readv|read] [-M block|poll|epoll|none] [-B]\n"
 		"                 [-n N] [-w MS] [-T MS] [-d USEC] [-D MS] [-u PORT] [-s] [-c] [-v] [-r] DEVICE...\n");
 	exit(2);
 }
@@ -133,6 +136,10 @@ static void slot_seen(struct dev *d, const struct pval_slot *slot, size_t bytes)
 		n_trunc++;
 		if (bytes < offsetof(struct pval_slot, pkt))
 			return;
+	}
+	if (slot->gso_segs) {
+		n_gso++;
+		n_gso_segs += slot->gso_segs;
 	}
 	ts = slot->tstamp;
 	if (!ts)
@@ -171,7 +178,8 @@ static void slot_seen(struct dev *d, const struct pval_slot *slot, size_t bytes)
 }
 
 /* One read from @d.  Returns slots read, 0 when empty, -1 when gone/error
- * (errno set).
+ * (errno set).  EAGAIN counts as empty too: some character devices say
+ * so, pval's return 0.
  */
 static int read_dev(struct dev *d)
 {
@@ -253,10 +261,10 @@ static int run_block(void)
 {
 	uint64_t start = now_ms(), last = start;
 	struct dev *d = &devs[0];
+	struct pollfd pfd = { .fd = d->fd, .events = POLLIN };
 	int n;
 
 	while (!done(start, last)) {
-		/* SIGALRM every 100 ms interrupts the read for the time limits. */
 		n = read_dev(d);
 		if (n < 0) {
 			int rc = handle_err(d);
@@ -265,8 +273,15 @@ static int run_block(void)
 				return rc;
 			continue;
 		}
-		if (n)
+		if (n) {
 			last = now_ms();
+			continue;
+		}
+		/* Empty: wait in poll; after POLLERR the next read says ENODEV. */
+		if (poll(&pfd, 1, 100) < 0 && errno != EINTR) {
+			perror("pval-read: poll");
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -366,16 +381,21 @@ static int run_epoll(void)
 
 static int run_none(void)
 {
+	struct timespec t0, t1;
 	int i, n, rc = 4;
 
 	for (i = 0; i < ndevs; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		n = read_dev(&devs[i]);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (n < 0)
 			return handle_err(&devs[i]);
 		if (n > 0)
 			rc = 0;
 		else
-			printf("eagain %s\n", devs[i].path);
+			printf("empty %s %" PRId64 "\n", devs[i].path,
+			       ((int64_t)t1.tv_sec - t0.tv_sec) * 1000000 +
+			       (t1.tv_nsec - t0.tv_nsec) / 1000);
 	}
 	return rc;
 }
@@ -385,7 +405,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int c, i, rc;
 
-	while ((c = getopt(argc, argv, "b:S:m:M:n:w:T:d:D:u:scvr")) != -1) {
+	while ((c = getopt(argc, argv, "b:S:m:M:n:w:T:d:D:u:scvrB")) != -1) {
 		switch (c) {
 		case 'b':
 			batch = parse_num(optarg, "batch");
@@ -443,6 +463,9 @@ int main(int argc, char **argv)
 		case 'r':
 			opt_ready = 1;
 			break;
+		case 'B':
+			opt_blocking = 1;
+			break;
 		default:
 			usage();
 		}
@@ -460,21 +483,11 @@ int main(int argc, char **argv)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (wait_mode == WAIT_BLOCK && (idle_ms >= 0 || total_ms >= 0 || max_slots)) {
-		/* A tick without SA_RESTART: the blocking read returns EINTR
-		 * every 100 ms so the time limits are looked at.
-		 */
-		struct sigaction tick = { .sa_handler = on_tick };
-		struct itimerval it = { { 0, 100000 }, { 0, 100000 } };
-
-		sigaction(SIGALRM, &tick, NULL);
-		setitimer(ITIMER_REAL, &it, NULL);
-	}
 
 	for (i = 0; i < ndevs; i++) {
 		devs[i].path = argv[optind + i];
 		devs[i].fd = open(devs[i].path,
-				  O_RDONLY | (wait_mode == WAIT_BLOCK ? 0 : O_NONBLOCK));
+				  O_RDONLY | (wait_mode == WAIT_BLOCK || opt_blocking ? 0 : O_NONBLOCK));
 		if (devs[i].fd < 0) {
 			fprintf(stderr, "pval-read: %s: %s\n", devs[i].path, strerror(errno));
 			return errno == EBUSY ? 5 : 1;
@@ -508,9 +521,10 @@ int main(int argc, char **argv)
 	}
 
 	printf("slots %" PRIu64 " udp %" PRIu64 " truncated %" PRIu64 " reads %" PRIu64
-	       " tsmin %" PRIu64 " tsmax %" PRIu64 " tszero %" PRIu64 " tsback %" PRIu64 "\n",
+	       " tsmin %" PRIu64 " tsmax %" PRIu64 " tszero %" PRIu64 " tsback %" PRIu64
+	       " gso %" PRIu64 " gsosegs %" PRIu64 "\n",
 	       n_slots, n_udp, n_trunc, n_reads, n_slots && ts_min != UINT64_MAX ? ts_min : 0,
-	       ts_max, ts_zero, ts_back);
+	       ts_max, ts_zero, ts_back, n_gso, n_gso_segs);
 	for (i = 0; opt_stats && i < ndevs; i++) {
 		struct pval_ring_stats st;
 

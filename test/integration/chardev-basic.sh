@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # chardev-basic: the read API of /dev/pval/<ifname>-{tx,rx}-cpu-<n> (SPEC.md
-# section 3): device nodes, readv/read/poll/epoll semantics, EAGAIN, EBUSY,
+# section 3): device nodes, readv/read/poll/epoll semantics, 0 from an empty
+# ring (blocking fd or not), EBUSY,
 # flush on open, ring counters, ring size, names with '-', namespaces and
 # renames.  Uses test/clients/build/pval-read, a reader written from the
 # SPEC only.
@@ -38,14 +39,21 @@ test_nodes()
 	log_test "nodes: /dev/pval/$L-{tx,rx}-cpu-0..$((NCPU - 1)), mode 0600"
 }
 
-test_eagain()
+test_empty()
 {
-	local out rc
-	out=$("$READ" -M none "/dev/pval/$L-tx-cpu-0")
-	rc=$?
-	[ $rc = 4 ] || check_err 1 "O_NONBLOCK read of an empty ring: exit $rc ($out), want EAGAIN"
-	grep -q '^eagain' <<<"$out" || check_err 1 "no EAGAIN: $out"
-	log_test "O_NONBLOCK read of an empty ring: EAGAIN"
+	local out rc us
+	# Both fds, blocking and O_NONBLOCK: readv of an empty ring returns 0
+	# at once (the header's contract; poll is how a reader waits).
+	for how in -B ""; do
+		out=$(timeout 5 "$READ" -M none $how "/dev/pval/$L-tx-cpu-0")
+		rc=$?
+		[ $rc = 4 ] || check_err 1 "readv of an empty ring (${how:-O_NONBLOCK}): exit $rc ($out), want 0 slots"
+		grep -q '^empty ' <<<"$out" || check_err 1 "no empty line: $out"
+		us=$(awk '$1 == "empty" { print $3 }' <<<"$out")
+		[ -n "$us" ] && [ "$us" -lt 1000000 ] || check_err 1 "readv took ${us:-?} us on an empty ring"
+		info "${how:-O_NONBLOCK} fd: readv returned 0 in $us us"
+	done
+	log_test "readv of an empty ring returns 0 at once, blocking fd or O_NONBLOCK"
 }
 
 test_ebusy()
@@ -81,6 +89,7 @@ test_readv()
 	[ "$(cd_field "$T/readv" slots)" = 10 ] || check_err 1 "slots: $(cat "$T/readv")"
 	[ "$(cd_field "$T/readv" udp)" = 10 ] || check_err 1 "udp slots: $(cat "$T/readv")"
 	[ "$(cd_field "$T/readv" truncated)" = 0 ] || check_err 1 "truncated: $(cat "$T/readv")"
+	[ "$(cd_field "$T/readv" gso)" = 0 ] || check_err 1 "gso_segs in ordinary copies: $(cat "$T/readv")"
 	# 10 slots through 4 iovecs at a time (pval-read fails if one readv
 	# returns more slots than iovecs).
 	[ "$(cd_field "$T/readv" reads)" -ge 3 ] || check_err 1 "reads: $(cat "$T/readv")"
@@ -111,14 +120,41 @@ test_read()
 test_block()
 {
 	local d=/dev/pval/$L-tx-cpu-0
-	# Pin the sender to CPU 0 so the slot lands in ring 0.
+	# A blocking fd: readv returns 0, pval-read waits in poll(2).
 	cd_bg "$T/block" "$READ" -r -M block -n 1 "$d" || check_err 1 "reader did not start"
 	sleep 1
-	kill -0 "$CD_PID" 2>/dev/null || check_err 1 "blocking read returned on an empty ring: $(cat "$T/block")"
+	kill -0 "$CD_PID" 2>/dev/null || check_err 1 "reader on a blocking fd ended on an empty ring: $(cat "$T/block")"
+	# Pin the sender to CPU 0 so the slot lands in ring 0.
 	ip netns exec "$NS_A" taskset -c 0 "$SEND" -n 1 "$PVAL_ADDR_B" $PORT >/dev/null
-	cd_wait "$CD_PID" 5 || check_err 1 "blocking read did not wake: $(cat "$T/block")"
+	cd_wait "$CD_PID" 5 || check_err 1 "poll on a blocking fd did not wake: $(cat "$T/block")"
 	[ "$(cd_field "$T/block" slots)" = 1 ] || check_err 1 "$(cat "$T/block")"
-	log_test "blocking read sleeps on an empty ring and wakes for one slot"
+	[ "$(cd_field "$T/block" reads)" -ge 2 ] || check_err 1 "no empty read before the slot: $(cat "$T/block")"
+	log_test "blocking fd: readv returns 0 on the empty ring, poll wakes for one slot"
+}
+
+# After the link is deleted, an idle reader tells "gone" from "empty":
+# poll reports POLLERR|POLLHUP and readv fails with ENODEV (not 0).
+test_gone()
+{
+	local out
+	"$IP" -n "$NS_A" link add pvg0 type veth peer name pvg1
+	ip netns exec "$NS_A" "$NLPVAL" add pv-gone link pvg0 txcopy 1 ||
+		{ check_err 1 "pv-gone"; log_test "deleted link: ENODEV"; return; }
+	cd_bg "$T/gone-b" "$READ" -r -M block /dev/pval/pv-gone-tx-cpu-0 || check_err 1 "block reader"
+	local pb=$CD_PID
+	cd_bg "$T/gone-p" "$READ" -r -M poll /dev/pval/pv-gone-rx-cpu-0 || check_err 1 "poll reader"
+	local pp=$CD_PID
+	sleep 0.5
+	"$IP" -n "$NS_A" link del pv-gone
+	cd_wait $pb 5
+	[ $? = 3 ] || check_err 1 "blocking-fd reader: $(cat "$T/gone-b")"
+	grep -q '^gone /dev/pval/pv-gone-tx-cpu-0$' "$T/gone-b" || check_err 1 "no ENODEV from readv: $(cat "$T/gone-b")"
+	cd_wait $pp 5
+	[ $? = 3 ] || check_err 1 "poll reader: $(cat "$T/gone-p")"
+	grep -q '^gone /dev/pval/pv-gone-rx-cpu-0' "$T/gone-p" || check_err 1 "poll reader: $(cat "$T/gone-p")"
+	info "$(grep -h '^gone' "$T/gone-b" "$T/gone-p" | tr '\n' ';')"
+	"$IP" -n "$NS_A" link del pvg0
+	log_test "deleted link: readv of the drained ring fails with ENODEV, poll reports it"
 }
 
 test_wait_mode()
@@ -244,19 +280,57 @@ test_rename()
 	log_test "rename onto a /dev/pval name of another namespace is refused"
 }
 
+# RX copies come after GRO: with GRO on the lower device (veth0) and no TSO
+# on the sender (veth1, so it sends MSS-sized segments), a TCP stream from
+# the peer is merged, and each merged copy says how many segments it holds.
+test_gro()
+{
+	local o=$T/gro srv bytes=400000 out i
+	ip netns exec "$NS_A" "$FEATURES" veth0 gro on >/dev/null || check_err 1 "gro on veth0"
+	ip netns exec "$NS_B" "$FEATURES" veth1 tso off >/dev/null || check_err 1 "tso off on veth1"
+	ip netns exec "$NS_A" node -e '
+		require("net").createServer((s) => { let n = 0;
+			s.on("data", (d) => { n += d.length; }).on("end", () => { console.log(n); process.exit(0); });
+		}).listen(5201, process.argv[1], () => console.error("listening"));
+		setTimeout(() => process.exit(1), 60000);' "$PVAL_ADDR_A" >"$T/gro-srv" 2>"$T/gro-srv.err" &
+	srv=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q listening "$T/gro-srv.err" && break
+		sleep 0.1
+	done
+	cd_bg "$o" "$READ" -r -M epoll -w 2000 $(cd_devs "$L" rx) || check_err 1 "reader"
+	ip netns exec "$NS_B" node -e '
+		const c = require("net").connect(5201, process.argv[1], () => c.end(Buffer.alloc('"$bytes"', 0x61)));
+		c.on("error", (e) => { console.error(e.message); process.exit(1); });' "$PVAL_ADDR_A" ||
+		check_err 1 "TCP client"
+	wait $srv
+	out=$(cat "$T/gro-srv")
+	cd_wait "$CD_PID" 10
+	ip netns exec "$NS_A" "$FEATURES" veth0 gro off >/dev/null
+	ip netns exec "$NS_B" "$FEATURES" veth1 tso on >/dev/null
+	info "TCP $out of $bytes bytes; RX copies: $(grep '^slots' "$o")"
+	[ "$out" = $bytes ] || check_err 1 "server received $out"
+	[ "$(cd_field "$o" gso)" -ge 1 ] || check_err 1 "no merged copy: $(cat "$o")"
+	[ "$(cd_field "$o" gsosegs)" -ge $((2 * $(cd_field "$o" gso))) ] ||
+		check_err 1 "merged copies hold fewer than 2 segments each: $(cat "$o")"
+	log_test "GRO on the lower device: merged TCP copies report their segment count (gso_segs)"
+}
+
 cd_setup "$L" txcopy 1 rxcopy 1 swtstamp 1 || { echo "FAIL: setup"; exit 1; }
 test_nodes
-test_eagain
+test_empty
 test_ebusy
 test_readv
 test_truncated
 test_read
 test_block
+test_gone
 test_wait_mode poll
 test_wait_mode epoll
 test_flush
 test_stats
 test_rx
+test_gro
 test_netns_clash
 test_rename
 test_ring_size

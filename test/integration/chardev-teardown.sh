@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # chardev-teardown: teardown is safe.  100 times: a link with readers on
-# every TX and RX ring (blocked in readv, poll or epoll) and traffic both
+# every TX and RX ring (on a blocking fd or O_NONBLOCK, waiting in poll or
+# epoll: readv never sleeps) and traffic both
 # ways, then the link, its lower device or its namespace is deleted; every
 # reader must get ENODEV/POLLERR and exit.  Afterwards no device is left,
 # the module is unused and unloads, and the kernel log is clean (run.sh

@@ -43,7 +43,7 @@ test_ebusy()
 	[ "$out" = "EBUSY -16 open $RX" ] || check_err 1 "addon error fields: $out"
 	kill "$CD_PID"
 	cd_wait "$CD_PID" 10 >/dev/null
-	[ $? = 124 ] && check_err 1 "pval-read, blocked in read(), did not end on SIGTERM"
+	[ $? = 124 ] && check_err 1 "pval-read, waiting in poll(), did not end on SIGTERM"
 	# Once the holder is gone the device opens again.
 	"${PVAL[@]}" dump "$RX" --no-status -c 1 >"$T/again" 2>&1 &
 	pid=$!

@@ -6,8 +6,11 @@
 # (ndo_hwtstamp_get/set from 6.6, SIOC[GS]HWTSTAMP in ndo_eth_ioctl on every
 # kernel): the lower device's config while pval stamps and after, hardware
 # stamps in TX and RX slots, txbusydrop on and off while a stamp is
-# outstanding, stamps the driver loses, and the lower device deleted or its
-# module unloaded under a link that stamps.
+# outstanding (and no sequence gap from its drops), copies on the sending
+# CPU's ring when the driver reports from another CPU, a failed txtstamp
+# start under rxtstamp, stamps the driver loses, txtstamp toggled and links
+# deleted under stamped traffic, and the lower device deleted or its module
+# unloaded under a link that stamps.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/chardev-lib.bash"
 
@@ -230,13 +233,15 @@ test_lost_one()
 	c0=$(counters)
 	tx_reader "$o" -w 4000 || { check_err 1 "reader did not start"; return; }
 	hw_param tx_drop_every 1
-	cd_send_a 1 >/dev/null		# P1: its stamp is lost
+	# P1 from CPU 0 and P3 from the last CPU: P3 gives up a copy that
+	# belongs to another CPU's ring.
+	nsa taskset -c 0 "$SEND" -n 1 "$PVAL_ADDR_B" $PORT >/dev/null	# P1: its stamp is lost
 	sleep 0.3
 	cd_send_a 1 >/dev/null		# P2: P1 outstanding, dropped
 	sleep 1.2
 	hw_param tx_drop_every 0
 	t0=$(date +%s)
-	cd_send_a 1 >/dev/null		# P3: gives P1 up, is stamped itself
+	nsa taskset -c $((NCPU - 1)) "$SEND" -n 1 "$PVAL_ADDR_B" $PORT >/dev/null	# P3: gives P1 up, is stamped itself
 	cd_wait "$CD_PID" 20 >/dev/null
 	rc=$?
 	secs=$(( $(date +%s) - t0 ))
@@ -335,6 +340,134 @@ test_lost_every()
 	[ "$stamped" = "$(delta "$c0" "$c1" $D_STAMPS)" ] || check_err 1 "stamped slots != stamps reported"
 	[ "$(delta "$c0" "$c1" $D_PEERRX)" = $n ] || check_err 1 "peer received $(delta "$c0" "$c1" $D_PEERRX)"
 	log_test "$MODE: every 3rd stamp lost: one copy per datagram, zeros = lost + busy, nothing hangs"
+}
+
+# The driver reports every stamp from CPU 0 (tx_stamp_cpu) while the sender
+# runs on CPU 1: each copy goes to tx-cpu-1, the ring of the sending CPU.
+test_stamp_cpu()
+{
+	local o=$T/stampcpu i n=5 on1 other zero
+
+	if [ "$NCPU" -lt 2 ]; then
+		log_test "$MODE: SKIP stamps from another CPU (one CPU)"
+		return
+	fi
+	nlp set pvh txbusydrop 1 || check_err 1 "txbusydrop 1"
+	hw_param tx_stamp_cpu 0
+	tx_reader "$o" -n $n -w 3000 || { check_err 1 "reader did not start"; return; }
+	for ((i = 0; i < n; i++)); do
+		nsa taskset -c 1 "$SEND" -n 1 "$PVAL_ADDR_B" $PORT >/dev/null
+		sleep 0.1
+	done
+	cd_wait "$CD_PID" 10 >/dev/null
+	hw_param tx_stamp_cpu -1
+	on1=$(awk -v b="$PVAL_ADDR_B" '$5 == "0800" && $8 == b && $1 ~ /-tx-cpu-1$/' "$o" | wc -l)
+	other=$(awk -v b="$PVAL_ADDR_B" '$5 == "0800" && $8 == b && $1 !~ /-tx-cpu-1$/' "$o" | wc -l)
+	zero=$(awk -v b="$PVAL_ADDR_B" '$5 == "0800" && $8 == b && $2 == 0' "$o" | wc -l)
+	info "sent from CPU 1, stamps reported on CPU 0: $on1 copies on tx-cpu-1, $other elsewhere, $zero unstamped"
+	[ "$on1" = $n ] && [ "$other" = 0 ] && [ "$zero" = 0 ] ||
+		check_err 1 "copies: $(grep '^/dev' "$o" | tr '\n' ';')"
+	log_test "$MODE: a stamp reported on another CPU: the copy goes to the sending CPU's ring (tx-cpu-1)"
+}
+
+# txbusydrop on, stamps 20 ms late, a burst with the option: the packets
+# dropped for a busy stamp take no sequence number, so the peer sees no gap.
+test_busy_seq()
+{
+	local n=200 i c0 c1 f=$T/busyseq.pcap out busy pvdrop peerrx
+
+	nlp set pvh txbusydrop 1 ipopt 1 || check_err 1 "txbusydrop 1 ipopt 1"
+	c0=$(counters)
+	capture_start "$NS_B" hwts1 "$f" "udp and dst port $PORT and src $PVAL_ADDR_A"
+	check_err $? "tcpdump did not start"
+	hw_param tx_delay_ms 20
+	# Ten bursts 50 ms apart: each finds the unit free once, then busy.
+	for ((i = 0; i < 10; i++)); do
+		nsa taskset -c 0 "$SEND" -n $((n / 10)) "$PVAL_ADDR_B" $PORT >/dev/null
+		sleep 0.05
+	done
+	sleep 0.1
+	hw_param tx_delay_ms 0
+	capture_stop
+	c1=$(counters)
+	nlp set pvh ipopt 0 || check_err 1 "ipopt 0"
+	busy=$(delta "$c0" "$c1" $D_BUSY)
+	pvdrop=$(delta "$c0" "$c1" $D_PVDROP)
+	peerrx=$(delta "$c0" "$c1" $D_PEERRX)
+	out=$(node "$PVAL_ROOT/test/lib/pcap-pval.mjs" "$f" --src "$PVAL_ADDR_A" --expect "$peerrx")
+	check_err $? "sequence at the peer: $out"
+	info "txbusydrop on, $n sent: txtstamp_busy +$busy, tx dropped +$pvdrop, peer received +$peerrx; $out"
+	[ "$busy" -gt 0 ] && [ "$peerrx" -ge 10 ] || check_err 1 "busy $busy, received $peerrx: want both"
+	[ "$pvdrop" = "$busy" ] && [ $((peerrx + busy)) = $n ] ||
+		check_err 1 "received + busy != $n, or drops != busy"
+	log_test "$MODE: txbusydrop on: the dropped packets take no sequence number (no gap at the peer), counted in txtstamp_busy"
+}
+
+# A txtstamp start that fails (the driver reads back tx_type off) while
+# rxtstamp is on: the lower keeps rx_filter all, RX stamps go on.
+test_start_fails()
+{
+	local out o=$T/startfail
+
+	nlp set pvh txtstamp 0 || check_err 1 "txtstamp 0"
+	out=$(hw_cfg)
+	[ "$out" = "tx_type off rx_filter all" ] || check_err 1 "before: $out"
+	hw_param tx_ignore_on 1
+	out=$(nlp set pvh txtstamp 1 2>&1)
+	check_fail $? "txtstamp on was accepted by a driver that leaves TX stamping off"
+	expect_err_msg "$out" "did not turn them on"
+	hw_param tx_ignore_on 0
+	info "refused: $out; hwts0: $(hw_cfg); $(nlp show pvh | grep -o 'txtstamp [a-z]* rxtstamp [a-z]*')"
+	out=$(hw_cfg)
+	[ "$out" = "tx_type off rx_filter all" ] || check_err 1 "after the failed start: $out"
+	nlp show pvh | grep -q 'txtstamp off rxtstamp on' || check_err 1 "switches: $(nlp show pvh | head -1)"
+	cd_bg "$o" "$READ" -r -M epoll -c -u $PORT -n 5 -w 3000 $(cd_devs pvh rx) ||
+		check_err 1 "reader did not start"
+	cd_send_b 5 >/dev/null
+	cd_wait "$CD_PID" 10 >/dev/null
+	[ "$(cd_field "$o" udp)" = 5 ] && [ "$(cd_field "$o" tszero)" = 0 ] ||
+		check_err 1 "RX stamps after the failed start: $(cat "$o")"
+	nlp set pvh txtstamp 1 || check_err 1 "txtstamp 1 after the driver was fixed"
+	log_test "$MODE: a failed txtstamp start keeps rxtstamp on: hwts0 keeps rx_filter all, RX slots stamped"
+}
+
+# Stamped traffic both ways, the stamps reported from the other CPU, while
+# txtstamp goes off and on and the link is deleted: rounds of teardown
+# racing the timestamp reports.  The kernel log must stay clean.
+test_teardown_race()
+{
+	local rounds=${PVAL_TSTAMP_RACE_ROUNDS:-20} r k tx rx bad=0
+
+	"$IP" -n "$NS_A" link del pvh
+	for ((r = 0; r < rounds; r++)); do
+		CD_LOWER=hwts0 CD_PEER=hwts1 cd_link pvh txcopy 1 rxcopy 1 txtstamp 1 rxtstamp 1 txbusydrop 0 ||
+			{ bad=1; break; }
+		hw_param tx_stamp_cpu $((r % NCPU))
+		tx_reader "$T/race" -w 10000 >/dev/null || bad=1
+		nsa "$SEND" -t 30 "$PVAL_ADDR_B" $PORT >/dev/null 2>&1 &
+		tx=$!
+		nsb "$SEND" -t 30 "$PVAL_ADDR_A" $PORT >/dev/null 2>&1 &
+		rx=$!
+		for ((k = 0; k < 5; k++)); do
+			sleep 0.0$((r % 5 + 1))
+			nlp set pvh txtstamp 0 || bad=1
+			nlp set pvh txtstamp 1 || bad=1
+		done
+		sleep 0.0$((r % 7 + 1))
+		"$IP" -n "$NS_A" link del pvh || bad=1
+		cd_wait "$CD_PID" 10 >/dev/null
+		[ $? = 3 ] || { bad=1; echo "  round $r: TX reader did not see the link go"; }
+		kill $tx $rx 2>/dev/null
+		wait $tx $rx 2>/dev/null
+	done
+	hw_param tx_stamp_cpu -1
+	info "$r rounds: txtstamp off/on 5 times, then the link deleted, under stamped traffic both ways"
+	[ $bad = 0 ] || check_err 1 "a round failed"
+	[ "$(dmesg | tail -n +$((dmesg_start + 1)) | grep -cE 'BUG|WARNING|Call Trace|general protection')" = 0 ] ||
+		check_err 1 "kernel log: $(dmesg | grep -E 'BUG|WARNING|Call Trace' | head -3)"
+	log_test "$MODE: $rounds rounds of txtstamp off/on and link deletion under stamped traffic: kernel log clean"
+	CD_LOWER=hwts0 CD_PEER=hwts1 cd_link pvh txcopy 1 rxcopy 1 txtstamp 1 rxtstamp 1 ||
+		check_err 1 "pvh again"
 }
 
 test_restore()
@@ -458,9 +591,13 @@ round()
 	test_rx_stamps
 	test_busy 1
 	test_busy 0
+	test_busy_seq
+	test_stamp_cpu
+	test_start_fails
 	test_lost_one
 	test_late
 	test_lost_every
+	test_teardown_race
 	test_restore
 	test_netns_gone
 

@@ -23,7 +23,10 @@
  * reports the stamp with skb_tstamp_tx(), `tx_delay_ms` later.  One stamp
  * is outstanding at a time: a packet asking for one meanwhile is sent
  * without (counted in tx_busy).  `tx_drop_every=N` loses every Nth stamp
- * (never reported).
+ * (never reported).  `tx_stamp_cpu=N` reports every stamp from CPU N, as
+ * a NIC whose interrupt is bound to one CPU does.  `tx_ignore_on=1` accepts
+ * tx_type ON and leaves TX stamping off (it reads back OFF), as a driver
+ * that cannot stamp TX and does not say so.
  *
  * RX: with rx_filter ALL, every received frame carries the clock in
  * skb_hwtstamps().
@@ -74,6 +77,14 @@ static unsigned int tx_delay_ms;
 module_param(tx_delay_ms, uint, 0644);
 MODULE_PARM_DESC(tx_delay_ms, "report a TX timestamp this long after the packet left (0: at once)");
 
+static int tx_stamp_cpu = -1;
+module_param(tx_stamp_cpu, int, 0644);
+MODULE_PARM_DESC(tx_stamp_cpu, "report TX timestamps from this CPU, as a NIC interrupt bound to one CPU does (-1: the sending CPU)");
+
+static bool tx_ignore_on;
+module_param(tx_ignore_on, bool, 0644);
+MODULE_PARM_DESC(tx_ignore_on, "accept tx_type ON without applying it (reads back OFF), as a driver that cannot stamp TX");
+
 struct pvalhwts_priv {
 	struct net_device __rcu	*peer;
 	int			tx_type;	/* HWTSTAMP_TX_*, WRITE_ONCE under RTNL */
@@ -111,6 +122,8 @@ static int pvalhwts_cfg_apply(struct net_device *dev, int flags, int tx_type, in
 		return -ERANGE;
 	if (*rx_filter != HWTSTAMP_FILTER_NONE)
 		*rx_filter = HWTSTAMP_FILTER_ALL;
+	if (READ_ONCE(tx_ignore_on))
+		tx_type = HWTSTAMP_TX_OFF;
 	WRITE_ONCE(priv->tx_type, tx_type);
 	WRITE_ONCE(priv->rx_filter, *rx_filter);
 	return 0;
@@ -225,6 +238,18 @@ static void pvalhwts_tx_flush(struct pvalhwts_priv *priv)
 	kfree_skb(skb);
 }
 
+/* Report the stamp taken from the work, on tx_stamp_cpu if it is set. */
+static void pvalhwts_tx_report_later(struct pvalhwts_priv *priv)
+{
+	unsigned long delay = msecs_to_jiffies(READ_ONCE(tx_delay_ms));
+	int cpu = READ_ONCE(tx_stamp_cpu);
+
+	if (cpu >= 0 && cpu < nr_cpu_ids && cpu_online(cpu))
+		queue_delayed_work_on(cpu, system_wq, &priv->tx_work, delay);
+	else
+		schedule_delayed_work(&priv->tx_work, delay);
+}
+
 /* xmit, BH off: take a TX stamp for @skb if it asks for one and we can. */
 static void pvalhwts_tx_stamp(struct pvalhwts_priv *priv, struct sk_buff *skb)
 {
@@ -242,8 +267,7 @@ static void pvalhwts_tx_stamp(struct pvalhwts_priv *priv, struct sk_buff *skb)
 			skb_shinfo(skb)->tx_flags |= SKBTX_IN_PROGRESS;
 			priv->tx_skb = clone;
 			priv->tx_ns = pvalhwts_phc_read();
-			schedule_delayed_work(&priv->tx_work,
-					      msecs_to_jiffies(READ_ONCE(tx_delay_ms)));
+			pvalhwts_tx_report_later(priv);
 		}
 	}
 	spin_unlock(&priv->tx_lock);

@@ -54,7 +54,8 @@ class Device : public Napi::ObjectWrap<Device> {
   Napi::Value GetBuffered(const Napi::CallbackInfo& info);
 
   // One readv of up to max_slots slots into `base`. Returns the number of
-  // slots (0 when the ring is empty: EAGAIN) or -1 with *err set to errno.
+  // slots (0 when the ring is empty: pval returns 0, a FIFO EAGAIN) or -1
+  // with *err set to errno (ENODEV once a deleted link's ring is drained).
   // EINTR is retried.
   ssize_t ReadSlots(uint8_t* base, size_t capacity_bytes, size_t max_slots, int* err);
 

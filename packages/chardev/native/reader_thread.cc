@@ -62,20 +62,22 @@ std::unique_ptr<ReaderThread::Chunk> ReaderThread::NewChunk() {
   return c;
 }
 
-bool ReaderThread::WaitReadable() {
+ReaderThread::Wait ReaderThread::WaitReadable() {
   struct pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
   for (;;) {
     int rc = poll(fds, 2, -1);
     if (rc < 0 && errno == EINTR) continue;
-    if (rc < 0) return true;  // let read() report what is wrong
-    if (fds[1].revents) return false;
-    // POLLIN, or POLLERR/POLLHUP: a deleted link, which read() reports.
-    return true;
+    if (rc < 0) return Wait::kReadable;  // let read() report what is wrong
+    if (fds[1].revents) return Wait::kStopped;
+    // POLLERR/POLLHUP: a deleted link, which read() reports once drained.
+    if (fds[0].revents & (POLLERR | POLLHUP)) return Wait::kHangup;
+    return Wait::kReadable;
   }
 }
 
 void ReaderThread::Run() {
   int err = 0;
+  bool hangup = false;  // poll() said the device is gone
   for (;;) {
     Chunk* chunk;
     size_t at;
@@ -94,16 +96,25 @@ void ReaderThread::Run() {
     }
     // Take() never frees a chunk that is not full, so `chunk` stays valid.
     ssize_t n = read(fd_, chunk->data.get() + at, len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!WaitReadable()) break;
-        continue;
-      }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
       err = errno;
       break;
     }
-    if (n == 0) break;  // end of a byte stream; a pval device never returns 0
+    // End of a byte stream (a FIFO whose writer closed).
+    if (n == 0 && byte_stream_) break;
+    if (n <= 0) {
+      // An empty ring: a pval device returns 0 (EAGAIN from a FIFO). A
+      // device that hung up returns ENODEV once drained, never 0.
+      if (hangup) {
+        err = ENODEV;
+        break;
+      }
+      Wait w = WaitReadable();
+      if (w == Wait::kStopped) break;
+      hangup = w == Wait::kHangup;
+      continue;
+    }
     size_t bytes = static_cast<size_t>(n);
     if (!byte_stream_) {
       // read() of a pval device returns slots, never more than asked for.

@@ -64,9 +64,12 @@ class ReaderThread {
     size_t taken = 0;   // bytes taken by the consumer (whole slots)
   };
 
+  enum class Wait { kReadable, kHangup, kStopped };
+
   void Run();
-  // Waits until the fd is readable or Stop() is called; false on stop.
-  bool WaitReadable();
+  // Waits until the fd is readable (kHangup: POLLERR/POLLHUP) or Stop() is
+  // called (kStopped).
+  Wait WaitReadable();
   std::unique_ptr<Chunk> NewChunk();
 
   const int fd_;
