@@ -26,6 +26,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Batch, LinkReader, RingStats } from "@pval/chardev";
+import type { PvalInfo } from "@pval/netlink";
 import type { SlotClock, SlotFormat, SlotSource } from "@pval/tcpdump-printer";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { CliIo } from "../command.js";
@@ -193,22 +194,32 @@ async function openTargets(targets: string[], options: DumpOptions): Promise<Lin
   });
 }
 
+type LinkSwitches = Map<string, PvalInfo | undefined>;
+
 /**
- * The clock of each device's slots, from its link's switches over rtnetlink
- * (in this network namespace); "unknown" when the device name names no link
- * or the link cannot be read.
+ * The switches of the links the targets name (a link, or a device of one),
+ * over rtnetlink in this network namespace; undefined for a link that
+ * cannot be read. Asked before the devices open, so the query costs no copy.
  */
-async function deviceClocks(reader: LinkReader): Promise<Map<string, SlotClock>> {
-  const { describeTimestampClock, getLink, timestampClock } = await import("@pval/netlink");
-  const switches = new Map<string, Awaited<ReturnType<typeof getLink>>["pval"] | undefined>();
-  for (const r of reader.readers) {
-    if (r.link === undefined || switches.has(r.link)) continue;
+async function linkSwitches(targets: string[]): Promise<LinkSwitches> {
+  const { parseDeviceName } = await import("@pval/chardev");
+  const { getLink } = await import("@pval/netlink");
+  const switches: LinkSwitches = new Map();
+  for (const target of targets) {
+    const link = target.includes("/") ? parseDeviceName(target)?.link : target;
+    if (link === undefined || switches.has(link)) continue;
     try {
-      switches.set(r.link, (await getLink(r.link)).pval);
+      switches.set(link, (await getLink(link)).pval);
     } catch {
-      switches.set(r.link, undefined);
+      switches.set(link, undefined);
     }
   }
+  return switches;
+}
+
+/** The clock of each device's slots; "unknown" when the device names no link or its switches are unknown. */
+async function deviceClocks(reader: LinkReader, switches: LinkSwitches): Promise<Map<string, SlotClock>> {
+  const { describeTimestampClock, timestampClock } = await import("@pval/netlink");
   const clocks = new Map<string, SlotClock>();
   for (const r of reader.readers) {
     const cfg = r.link === undefined ? undefined : switches.get(r.link);
@@ -219,8 +230,9 @@ async function deviceClocks(reader: LinkReader): Promise<Map<string, SlotClock>>
 }
 
 async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): Promise<number> {
+  const switches = await linkSwitches(targets);
   const reader = await openTargets(targets, options);
-  const clocks = await deviceClocks(reader);
+  const clocks = await deviceClocks(reader, switches);
   // What each device's lines say about it: path, direction, CPU, clock.
   const sources = new Map<string, SlotSource>(
     reader.readers.map((r) => [
