@@ -37,6 +37,7 @@ struct pval_pcpu {
 	u64_stats_t		ipopt_inserted;
 	u64_stats_t		ipopt_skipped;
 	u64_stats_t		txtstamp_busy;
+	u64_stats_t		rx_tstamp_fallback;
 	struct u64_stats_sync	syncp;
 };
 
@@ -55,6 +56,7 @@ struct pval_dev {
 	struct pval_pcpu __percpu *pcpu;
 	struct pval_cfg		cfg;
 	struct pval_tstamp	ts;	/* hardware timestamps, pval_tstamp.c */
+	bool			netstamp; /* holds net_enable_timestamp(), RTNL */
 };
 
 /* Totals of the per-CPU counters, for IFLA_PVAL_STATS. */
@@ -62,6 +64,7 @@ struct pval_totals {
 	u64	ipopt_inserted;
 	u64	ipopt_skipped;
 	u64	txtstamp_busy;
+	u64	rx_tstamp_fallback;
 };
 
 static inline struct pval_dev *pval_port_get_rcu(const struct net_device *lower)

@@ -173,10 +173,30 @@ static int pval_tstamp_config(struct pval_dev *pval, const struct pval_cfg *cfg,
 			       cfg->rxtstamp, extack);
 }
 
+/*
+ * While swtstamp is on, the stack stamps every received frame (skb->tstamp,
+ * as for a socket with SO_TIMESTAMP) and RX copies take that stamp.  One
+ * reference per link, taken and put under RTNL: a link holds it from the
+ * moment its swtstamp is on until it is off or the link is deleted
+ * (dellink, also on module unload and namespace exit).
+ */
+static void pval_netstamp_set(struct pval_dev *pval, bool on)
+{
+	ASSERT_RTNL();
+	if (pval->netstamp == on)
+		return;
+	pval->netstamp = on;
+	if (on)
+		net_enable_timestamp();
+	else
+		net_disable_timestamp();
+}
+
 /* Publish a new configuration to the lockless data path. */
 static void pval_cfg_apply(struct pval_dev *pval, const struct pval_cfg *cfg)
 {
 	ASSERT_RTNL();
+	pval_netstamp_set(pval, cfg->swtstamp);
 	WRITE_ONCE(pval->cfg.ipopt, cfg->ipopt);
 	WRITE_ONCE(pval->cfg.txtstamp, cfg->txtstamp);
 	WRITE_ONCE(pval->cfg.rxtstamp, cfg->rxtstamp);
@@ -302,6 +322,7 @@ static int pval_newlink(struct net *src_net, struct net_device *dev,
 out_rx_handler_unregister:
 	netdev_rx_handler_unregister(lower);
 out_tstamp_reset:
+	pval_netstamp_set(pval, false);
 	pval_tstamp_restore(&pval->ts, lower);
 	WRITE_ONCE(pval->cfg.txtstamp, false);
 	WRITE_ONCE(pval->cfg.rxtstamp, false);
@@ -342,6 +363,7 @@ static void pval_dellink(struct net_device *dev, struct list_head *head)
 
 	netdev_upper_dev_unlink(pval->lower, dev);
 	netdev_rx_handler_unregister(pval->lower);
+	pval_netstamp_set(pval, false);
 	pval_tstamp_restore(&pval->ts, pval->lower);
 	WRITE_ONCE(pval->cfg.txtstamp, false);
 	WRITE_ONCE(pval->cfg.rxtstamp, false);
@@ -365,6 +387,7 @@ static size_t pval_get_size(const struct net_device *dev)
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_TX_COPY_DROPS */
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_RX_COPY_DROPS */
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_TXTSTAMP_BUSY */
+	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK */
 	       nla_total_size(sizeof(u32)) +	/* IFLA_PVAL_ABI_VERSION */
 	       0;
 }
@@ -403,7 +426,9 @@ static int pval_fill_info(struct sk_buff *skb, const struct net_device *dev)
 			      rings ? pval_rings_drops(rings, PVAL_DIR_RX) : 0,
 			      IFLA_PVAL_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, IFLA_PVAL_STATS_TXTSTAMP_BUSY,
-			      t.txtstamp_busy, IFLA_PVAL_STATS_PAD))
+			      t.txtstamp_busy, IFLA_PVAL_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK,
+			      t.rx_tstamp_fallback, IFLA_PVAL_STATS_PAD))
 		goto nla_put_failure;
 	nla_nest_end(skb, stats);
 

@@ -256,7 +256,7 @@ static void pval_ring_copy_pkt(u8 *dst, const u8 *src, unsigned int len)
 		*dst = *src;
 }
 
-void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
+bool pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
 		     const struct sk_buff *skb, u64 tstamp, bool swtstamp)
 {
 	struct pval_ring *ring;
@@ -265,11 +265,11 @@ void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
 	int offset;
 
 	if (unlikely(!rings || READ_ONCE(rings->dead)))
-		return;
+		return false;
 	ring = rings->ring[dir][smp_processor_id()];
 	/* Pairs with the release in open: slots and the flushed tail are set. */
 	if (!smp_load_acquire(&ring->active))
-		return;
+		return false;
 
 	head = ring->head;
 	tail = smp_load_acquire(&ring->tail);
@@ -277,7 +277,7 @@ void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
 		u64_stats_update_begin(&ring->psync);
 		u64_stats_inc(&ring->dropped_full);
 		u64_stats_update_end(&ring->psync);
-		return;
+		return false;
 	}
 
 	/* From the Ethernet header: before skb->data on receive. */
@@ -292,7 +292,7 @@ void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
 		u64_stats_update_begin(&ring->psync);
 		u64_stats_inc(&ring->dropped_nomem);
 		u64_stats_update_end(&ring->psync);
-		return;
+		return false;
 	}
 	slot->len = len;
 	/* RX copies come after GRO: a merged packet stands for several. */
@@ -307,6 +307,7 @@ void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
 	u64_stats_update_end(&ring->psync);
 
 	pval_ring_wake(ring, head + 1 - tail);
+	return true;
 }
 
 /* Statistics. */

@@ -48,9 +48,9 @@ void pval_rings_destroy(struct pval_rings *rings);
  * hardware timestamp in ns, 0 when none; then, with @swtstamp, the copy
  * gets the software timestamp (CLOCK_REALTIME ns, read here, so only when
  * a copy is made), else 0.  No-op while no reader holds the device; a copy
- * that does not fit is counted.
+ * that does not fit is counted.  True when a slot was written.
  */
-void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
+bool pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
 		     const struct sk_buff *skb, u64 tstamp, bool swtstamp);
 
 /* Copies lost (ring full or no memory), all rings of direction @dir. */

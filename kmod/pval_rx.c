@@ -12,6 +12,38 @@
 #include "pval_ring.h"
 
 /*
+ * The timestamp of an RX copy: the lower device's hardware stamp (rxtstamp);
+ * otherwise, with swtstamp, the stack's receive timestamp, taken when the
+ * frame entered the stack (netif_rx() or netif_receive_skb(), before taps
+ * such as tcpdump and this handler), which pval keeps enabled while a link
+ * has swtstamp on (pval_main.c).  skb_tstamp() is 0 when skb->tstamp holds a
+ * delivery time on another clock (CLOCK_MONOTONIC or CLOCK_TAI, set by a
+ * sender in this host and kept across veth) instead of a receive time: then
+ * the copy falls back to the clock (pval_rings_copy()), and that is counted.
+ */
+static void pval_rx_copy(struct pval_dev *pval, struct sk_buff *skb)
+{
+	bool swtstamp = READ_ONCE(pval->cfg.swtstamp);
+	bool fallback = false;
+	u64 tstamp = 0;
+
+	if (READ_ONCE(pval->cfg.rxtstamp))
+		tstamp = ktime_to_ns(skb_hwtstamps(skb)->hwtstamp);
+	if (!tstamp && swtstamp) {
+		tstamp = ktime_to_ns(skb_tstamp(skb));
+		fallback = !tstamp;
+	}
+	if (pval_rings_copy(pval->rings, PVAL_DIR_RX, skb, tstamp, swtstamp) &&
+	    unlikely(fallback)) {
+		struct pval_pcpu *pc = this_cpu_ptr(pval->pcpu);
+
+		u64_stats_update_begin(&pc->syncp);
+		u64_stats_inc(&pc->rx_tstamp_fallback);
+		u64_stats_update_end(&pc->syncp);
+	}
+}
+
+/*
  * Runs in softirq under rcu_read_lock (__netif_receive_skb_core).  skb->data
  * points at the network header here; the MAC header is set, so a copy can
  * start at skb_mac_header().
@@ -51,10 +83,7 @@ rx_handler_result_t pval_rx_handle_frame(struct sk_buff **pskb)
 		skb->pkt_type = PACKET_HOST;
 
 	if (READ_ONCE(pval->cfg.rxcopy))
-		pval_rings_copy(pval->rings, PVAL_DIR_RX, skb,
-				READ_ONCE(pval->cfg.rxtstamp) ?
-				ktime_to_ns(skb_hwtstamps(skb)->hwtstamp) : 0,
-				READ_ONCE(pval->cfg.swtstamp));
+		pval_rx_copy(pval, skb);
 
 	len = skb->len + ETH_HLEN;
 	skb->dev = dev;

@@ -242,7 +242,7 @@ void pval_tx_totals(const struct pval_dev *pval, struct pval_totals *t)
 	memset(t, 0, sizeof(*t));
 	for_each_possible_cpu(cpu) {
 		const struct pval_pcpu *pc = per_cpu_ptr(pval->pcpu, cpu);
-		u64 inserted, skipped, busy;
+		u64 inserted, skipped, busy, fallback;
 		unsigned int start;
 
 		do {
@@ -250,9 +250,11 @@ void pval_tx_totals(const struct pval_dev *pval, struct pval_totals *t)
 			inserted = u64_stats_read(&pc->ipopt_inserted);
 			skipped = u64_stats_read(&pc->ipopt_skipped);
 			busy = u64_stats_read(&pc->txtstamp_busy);
+			fallback = u64_stats_read(&pc->rx_tstamp_fallback);
 		} while (u64_stats_fetch_retry(&pc->syncp, start));
 		t->ipopt_inserted += inserted;
 		t->ipopt_skipped += skipped;
 		t->txtstamp_busy += busy;
+		t->rx_tstamp_fallback += fallback;
 	}
 }

@@ -48,6 +48,17 @@ else
 	echo "flood: guest time: the host's clock (QEMU TCG runs as fast as the host lets it)"
 fi
 echo "flood: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+# With swtstamp on, pval0 keeps the stack's receive timestamps on, and that
+# switch is global: every device's received packets get stamped, the bare
+# pair's too.  It goes off for the bare rounds, so that they measure veth
+# without it, and on again for pval's.
+bare_swtstamp()
+{
+	case " $SWITCHES " in
+	*" swtstamp 1 "*) ip netns exec pa "$NLPVAL" set pval0 swtstamp "$1" || echo "flood: swtstamp $1 failed" ;;
+	esac
+}
+
 for dir in tx rx; do
 	: >"$T/bare-$dir"
 	: >"$T/pval-$dir"
@@ -55,11 +66,14 @@ for dir in tx rx; do
 	# Round 0 is an uncounted warm-up: the first flood after setup pays
 	# for neighbour entries, socket buffers and the reader's first wakeups.
 	for ((r = 0; r <= R; r++)); do
+		bare_swtstamp 0
 		if [ $dir = tx ]; then
 			b=$(one fa fb 10.88.0.2)
+			bare_swtstamp 1
 			p=$(one pa pb 10.89.0.2)
 		else
 			b=$(one fb fa 10.88.0.1)
+			bare_swtstamp 1
 			p=$(one pb pa 10.89.0.1)
 		fi
 		if [ $r = 0 ]; then

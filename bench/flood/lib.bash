@@ -16,6 +16,12 @@ PIN=${FLOOD_PIN:-1}
 [ "$(nproc)" -gt 1 ] || PIN=0
 # FLOOD_READER_CPU=0 puts the reader on the sender's CPU instead.
 READER_CPU=${FLOOD_READER_CPU:-1}
+# FLOOD_TAP=1 opens a packet socket on pa0, pval0's lower device (tcpdump
+# with a filter that matches nothing): every frame pa0 sends is then cloned
+# for taps where the qdisc hands it to the driver, and every frame it
+# receives is offered to the socket.  That is the least a stamp taken there
+# (software TX timestamps, or a tap of pval's own) costs per packet.
+TAP=${FLOOD_TAP:-0}
 # FLOOD_CLOCK names the guest's clock in the report: run.sh sets "icount"
 # when QEMU counts instructions (-icount shift=0: one instruction is 1 ns
 # of guest time), so that every rate is instructions, not host speed.
@@ -80,6 +86,10 @@ flood_init()
 	T=$(mktemp -d)
 	trap cleanup EXIT
 	setup || { echo "flood: setup failed"; exit 1; }
+	if [ "$TAP" = 1 ]; then
+		capture_start pa pa0 "$T/tap.pcap" udp port 1 || { echo "flood: tcpdump on pa0 failed"; exit 1; }
+		echo "flood: a packet socket on pa0 (tcpdump udp port 1, nothing matches)"
+	fi
 	readers=
 	if [ "$READERS" = 1 ]; then
 		on_cpu "$READER_CPU" "$READ" -M epoll -s $(cd_devs pval0 tx) $(cd_devs pval0 rx) >"$T/readers" 2>&1 &

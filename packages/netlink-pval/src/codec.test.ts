@@ -76,9 +76,10 @@ describe("attributes", () => {
       encodeAttribute(1, Buffer.alloc(0)),
       encodeAttribute(2, Buffer.from(le(46, 8))),
       encodeAttribute(6, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])),
+      encodeAttribute(7, Buffer.from(le(3, 8))),
     ]);
     const decoded = decodeAttrs(PVAL_ATTRS, encodeAttribute(IFLA_PVAL_STATS, stats, true));
-    expect(decoded.stats).toEqual({ ipoptInserted: 46n, txtstampBusy: 2n ** 64n - 1n });
+    expect(decoded.stats).toEqual({ ipoptInserted: 46n, txtstampBusy: 2n ** 64n - 1n, rxTstampFallback: 3n });
   });
 
   it("decodes the module's ABI version (IFLA_PVAL_ABI_VERSION, u32)", () => {

@@ -25,6 +25,7 @@ import {
   IFLA_PVAL_STATS_IPOPT_SKIPPED,
   IFLA_PVAL_STATS_PAD,
   IFLA_PVAL_STATS_RX_COPY_DROPS,
+  IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK,
   IFLA_PVAL_STATS_TX_COPY_DROPS,
   IFLA_PVAL_STATS_TXTSTAMP_BUSY,
   IFLA_PVAL_SWTSTAMP,
@@ -415,6 +416,7 @@ export const PVAL_STATS_ATTRS: readonly AttrSpec[] = [
   { type: IFLA_PVAL_STATS_TX_COPY_DROPS, key: "txCopyDrops", kind: "u64" },
   { type: IFLA_PVAL_STATS_RX_COPY_DROPS, key: "rxCopyDrops", kind: "u64" },
   { type: IFLA_PVAL_STATS_TXTSTAMP_BUSY, key: "txtstampBusy", kind: "u64" },
+  { type: IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK, key: "rxTstampFallback", kind: "u64" },
 ];
 
 /** IFLA_PVAL_*: the IFLA_INFO_DATA of kind "pval". */

@@ -1,3 +1,9 @@
+export {
+  describeTimestampClock,
+  TIMESTAMP_CLOCKS,
+  type TimestampClock,
+  timestampClock,
+} from "./clock.js";
 export * as codec from "./codec.js";
 export {
   AbiMismatchError,

@@ -92,6 +92,7 @@ export const PVAL_STATS_FIELDS: readonly { key: keyof PvalStats; name: string }[
   { key: "txCopyDrops", name: "tx_copy_drops" },
   { key: "rxCopyDrops", name: "rx_copy_drops" },
   { key: "txtstampBusy", name: "txtstamp_busy" },
+  { key: "rxTstampFallback", name: "rx_tstamp_fallback" },
 ];
 
 /** IFLA_PVAL_STATS: link-wide counters. */
@@ -101,6 +102,8 @@ export interface PvalStats {
   txCopyDrops: bigint;
   rxCopyDrops: bigint;
   txtstampBusy: bigint;
+  /** RX copies (swtstamp) stamped from the clock because the stack gave no receive timestamp. */
+  rxTstampFallback: bigint;
 }
 
 /**

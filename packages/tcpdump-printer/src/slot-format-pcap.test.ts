@@ -84,6 +84,38 @@ describe("pcapng written from slots", () => {
     }
   });
 
+  it("names each device's clock in its interface block (if_description, comment) when known", () => {
+    const devices = ["/dev/pval/pval0-tx-cpu-0", "/dev/pval/pval0-rx-cpu-0"];
+    const clocks = new Map([[devices[1]!, { name: "software-rx-stack", description: "CLOCK_REALTIME at receive" }]]);
+    const header = new SlotPcapngWriter(devices, clocks).header();
+    const v = new DataView(header.buffer, header.byteOffset, header.byteLength);
+    const text = new TextDecoder();
+    const interfaces: Map<number, string>[] = [];
+    for (let at = 0; at < header.length; at += v.getUint32(at + 4, true)) {
+      if (v.getUint32(at, true) !== 1) continue;
+      const opts = new Map<number, string>();
+      const end = at + v.getUint32(at + 4, true) - 4;
+      for (let o = at + 16; o + 4 <= end && v.getUint16(o, true) !== 0; ) {
+        const len = v.getUint16(o + 2, true);
+        opts.set(v.getUint16(o, true), text.decode(header.subarray(o + 4, o + 4 + len)));
+        o += 4 + ((len + 3) & ~3);
+      }
+      interfaces.push(opts);
+    }
+    expect(interfaces.map((o) => o.get(2))).toEqual(devices);
+    expect(interfaces[0]!.has(3)).toBe(false);
+    expect(interfaces[0]!.has(1)).toBe(false);
+    expect(interfaces[1]!.get(3)).toBe("timestamps: CLOCK_REALTIME at receive");
+    expect(interfaces[1]!.get(1)).toBe("clock=software-rx-stack");
+    expect(interfaces[1]!.get(9)).toBe("\t");
+
+    const b = SlotBatch.allocate(1);
+    b.write(0, { frame: frame(20, 2), tstamp: 7n });
+    const path = join(dir, "clock.pcapng");
+    writeFileSync(path, concat([header, new SlotPcapngWriter(devices, clocks).records(b, 1, devices[1]!)]));
+    expect(readAll(path).map((s) => s.tstamp)).toEqual([7n]);
+  });
+
   it("refuses a device it has no interface for, and an empty or duplicate list", () => {
     const w = new SlotPcapngWriter(["/dev/pval/pval0-tx-cpu-0"]);
     expect(() => w.records(SlotBatch.allocate(1), 1, "/dev/pval/pval0-rx-cpu-0")).toThrow(/no interface/);

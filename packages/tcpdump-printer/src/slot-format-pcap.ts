@@ -2,7 +2,9 @@
 //
 // Writing: pcapng, one interface per device (if_name = the device path), each
 // with nanosecond timestamps (if_tsresol 9), so any pcap tool can analyse a
-// saved dump. A slot's `tstamp` becomes the packet timestamp, its stored bytes
+// saved dump. When the clock that stamped a device's slots is known, its
+// interface says so: if_description "timestamps: <what the clock is>" and a
+// comment "clock=<name>" (the names of @pval/netlink's timestampClock()). A slot's `tstamp` becomes the packet timestamp, its stored bytes
 // the captured data and its `pktlen` the original length.
 //
 // Reading: a pcap or pcapng file becomes slots: the packet's timestamp in ns
@@ -23,7 +25,9 @@ import {
 } from "@pval/decode";
 
 const BLOCK_IDB = 1;
+const OPT_COMMENT = 1;
 const OPT_IF_NAME = 2;
+const OPT_IF_DESCRIPTION = 3;
 const OPT_IF_TSRESOL = 9;
 const EPB_INTERFACE_ID_AT = 8;
 const NS_PER_S = 1_000_000_000n;
@@ -34,10 +38,41 @@ function pad4(n: number): number {
   return (n + 3) & ~3;
 }
 
-/** An interface description block: Ethernet, if_name, ns resolution. */
-function interfaceBlock(name: string): Uint8Array {
-  const nameBytes = textEncoder.encode(name);
-  const optLen = 4 + pad4(nameBytes.length) + 4 + 4 + 4; // if_name, if_tsresol (1 byte padded), opt_endofopt
+/** The clock that stamped a device's slots, for its interface block. */
+export interface SlotClock {
+  /** Short name, e.g. "software-rx-stack". */
+  name: string;
+  /** One line of text. */
+  description: string;
+}
+
+/** Text options (code, UTF-8 value), each padded to 4 bytes. */
+function textOptions(options: readonly [number, string][]): Uint8Array {
+  const encoded = options.map(([code, text]) => [code, textEncoder.encode(text)] as const);
+  const out = new Uint8Array(encoded.reduce((n, [, b]) => n + 4 + pad4(b.length), 0));
+  const v = new DataView(out.buffer);
+  let at = 0;
+  for (const [code, bytes] of encoded) {
+    v.setUint16(at, code, true);
+    v.setUint16(at + 2, bytes.length, true);
+    out.set(bytes, at + 4);
+    at += 4 + pad4(bytes.length);
+  }
+  return out;
+}
+
+/** An interface description block: Ethernet, if_name, ns resolution, the clock when known. */
+function interfaceBlock(name: string, clock: SlotClock | undefined): Uint8Array {
+  const text = textOptions([
+    [OPT_IF_NAME, name],
+    ...(clock
+      ? ([
+          [OPT_IF_DESCRIPTION, `timestamps: ${clock.description}`],
+          [OPT_COMMENT, `clock=${clock.name}`],
+        ] as [number, string][])
+      : []),
+  ]);
+  const optLen = text.length + 4 + 4 + 4; // if_tsresol (1 byte padded), opt_endofopt
   const total = 16 + optLen + 4;
   const out = new Uint8Array(total);
   const v = new DataView(out.buffer);
@@ -45,11 +80,8 @@ function interfaceBlock(name: string): Uint8Array {
   v.setUint32(4, total, true);
   v.setUint16(8, LINKTYPE_ETHERNET, true);
   v.setUint32(12, MAX_CAPLEN, true);
-  let at = 16;
-  v.setUint16(at, OPT_IF_NAME, true);
-  v.setUint16(at + 2, nameBytes.length, true);
-  out.set(nameBytes, at + 4);
-  at += 4 + pad4(nameBytes.length);
+  out.set(text, 16);
+  const at = 16 + text.length;
   v.setUint16(at, OPT_IF_TSRESOL, true);
   v.setUint16(at + 2, 1, true);
   v.setUint8(at + 4, 9);
@@ -61,9 +93,11 @@ function interfaceBlock(name: string): Uint8Array {
 /** Writes slots of several devices as one pcapng stream. */
 export class SlotPcapngWriter {
   readonly #interfaces = new Map<string, number>();
+  readonly #clocks: ReadonlyMap<string, SlotClock>;
 
-  /** `devices`: one interface each, in this order. */
-  constructor(devices: readonly string[]) {
+  /** `devices`: one interface each, in this order; `clocks`: what stamped each device's slots, when known. */
+  constructor(devices: readonly string[], clocks: ReadonlyMap<string, SlotClock> = new Map()) {
+    this.#clocks = clocks;
     if (devices.length === 0) throw new RangeError("a pcapng dump needs at least one device");
     devices.forEach((d, i) => {
       if (this.#interfaces.has(d)) throw new RangeError(`device ${d} listed twice`);
@@ -77,7 +111,10 @@ export class SlotPcapngWriter {
     // block; keep the section header and describe our own interfaces.
     const full = pcapngFileHeader({ application: "pval dump" });
     const shbLength = new DataView(full.buffer, full.byteOffset).getUint32(4, true);
-    const blocks = [full.subarray(0, shbLength), ...[...this.#interfaces.keys()].map(interfaceBlock)];
+    const blocks = [
+      full.subarray(0, shbLength),
+      ...[...this.#interfaces.keys()].map((d) => interfaceBlock(d, this.#clocks.get(d))),
+    ];
     const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
     let at = 0;
     for (const b of blocks) {

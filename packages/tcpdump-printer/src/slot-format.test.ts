@@ -206,6 +206,17 @@ describe("json", () => {
     ]);
   });
 
+  it("names the clock when the source has one, and changes it with the source", () => {
+    const b = batchOf([encodeFrame(arpRequest)], [5n]);
+    const p = new SlotPrinter("json");
+    const rx = JSON.parse(p.line(b, 0, { device: DEV, direction: "rx", cpu: 0, clock: "software-rx-stack" }));
+    expect(rx).toMatchObject({ direction: "rx", clock: "software-rx-stack", tstamp: "5" });
+    expect(Object.keys(rx).slice(0, 5)).toEqual(["device", "direction", "cpu", "clock", "tstamp"]);
+    const tx = JSON.parse(p.line(b, 0, { device: DEV, direction: "rx", cpu: 0, clock: "none" }));
+    expect(tx.clock).toBe("none");
+    expect(JSON.parse(p.line(b, 0, { device: DEV, direction: "rx", cpu: 0 }))).not.toHaveProperty("clock");
+  });
+
   it("stays valid JSON for any stored length and an odd device name", () => {
     const frame = encodeFrame(tcpPshAckFin);
     const p = new SlotPrinter("json");

@@ -14,6 +14,7 @@
 //   dump-multi  /dev/pval/pval0-rx-cpu-0 TS=0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type0800, 10.0.0.2 -> 10.0.0.3
 //   look-tcp    /dev/pval/pval0-rx-cpu-0 TS=0 PKTLEN=74 ETHER_TYPE=0x0800 IP_PROTO=6 SYN=1 ACK=0 PSH=0 RST=0 FIN=0
 //   json        {"device":"/dev/pval/pval0-rx-cpu-0","direction":"rx","cpu":0,"tstamp":"0",...}
+//               ("clock":"software-rx-stack" before "tstamp" when the source names its clock)
 //
 // The ethertype printed is the innermost one, after any VLAN tags.
 //
@@ -26,7 +27,7 @@
 
 import { FieldStatus, IpProtocol, PvalFields, readPvalFields, type SlotBatch, TcpFlag } from "@pval/decode";
 
-export { readCaptureSlots, SlotPcapngWriter } from "./slot-format-pcap.js";
+export { readCaptureSlots, type SlotClock, SlotPcapngWriter } from "./slot-format-pcap.js";
 
 export type SlotFormat = "dump-one" | "dump-multi" | "look-tcp" | "json";
 
@@ -39,6 +40,8 @@ export interface SlotSource {
   direction?: "tx" | "rx" | undefined;
   /** The ring's CPU (not the option's). */
   cpu?: number | undefined;
+  /** The clock that stamped the slots (@pval/netlink's timestampClock()); JSON prints it. */
+  clock?: string | undefined;
 }
 
 const ETHER_HEADER = 14;
@@ -198,7 +201,7 @@ function sourcePrefix(format: SlotFormat, source: SlotSource): Uint8Array {
     case "json":
       // Only the device path needs escaping.
       return encoder.encode(
-        `{"device":${JSON.stringify(source.device ?? null)},"direction":${source.direction ? `"${source.direction}"` : "null"},"cpu":${source.cpu ?? "null"},"tstamp":"`,
+        `{"device":${JSON.stringify(source.device ?? null)},"direction":${source.direction ? `"${source.direction}"` : "null"},"cpu":${source.cpu ?? "null"},${source.clock === undefined ? "" : `"clock":${JSON.stringify(source.clock)},`}"tstamp":"`,
       );
   }
 }
@@ -212,6 +215,7 @@ export class SlotPrinter {
   #prefixDevice: string | undefined;
   #prefixDirection: string | undefined;
   #prefixCpu: number | undefined;
+  #prefixClock: string | undefined;
 
   constructor(format: SlotFormat) {
     if (!SLOT_FORMATS.includes(format)) {
@@ -258,12 +262,14 @@ export class SlotPrinter {
     if (
       source.device !== this.#prefixDevice ||
       source.direction !== this.#prefixDirection ||
-      source.cpu !== this.#prefixCpu
+      source.cpu !== this.#prefixCpu ||
+      source.clock !== this.#prefixClock
     ) {
       this.#prefix = sourcePrefix(this.format, source);
       this.#prefixDevice = source.device;
       this.#prefixDirection = source.direction;
       this.#prefixCpu = source.cpu;
+      this.#prefixClock = source.clock;
     }
     return this.#prefix;
   }

@@ -127,6 +127,8 @@ enum {
 	IFLA_PVAL_STATS_TX_COPY_DROPS,	/* TX copies lost, all rings */
 	IFLA_PVAL_STATS_RX_COPY_DROPS,	/* RX copies lost, all rings */
 	IFLA_PVAL_STATS_TXTSTAMP_BUSY,	/* TX packets that met a busy timestamp unit */
+	IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK, /* RX copies (swtstamp) stamped from
+					     * the clock: the stack gave none */
 	__IFLA_PVAL_STATS_MAX,
 };
 

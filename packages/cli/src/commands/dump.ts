@@ -13,6 +13,11 @@
 // tcpdump's capture buffer does: a pause of the JavaScript side (a garbage
 // collection, a JIT compile, a slow pipe) costs buffer space, not ring drops.
 //
+// The clock that stamps each device's slots follows from its link's switches
+// (txtstamp, rxtstamp, swtstamp), read over rtnetlink when the dump starts:
+// --json lines carry it as "clock", a -w file in each interface's
+// if_description and comment (@pval/netlink's timestampClock()).
+//
 // Ctrl-C (or -c COUNT) stops cleanly; a summary of slots read and ring drops
 // per device goes to stderr. Ctrl-C stops reading the rings and prints what
 // the buffers hold first, so slots read + ring drops = copies made. Exit 0 on success, 1 when a device fails (ENOENT,
@@ -21,7 +26,8 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Batch, LinkReader, RingStats } from "@pval/chardev";
-import type { SlotFormat } from "@pval/tcpdump-printer";
+import type { PvalInfo } from "@pval/netlink";
+import type { SlotClock, SlotFormat, SlotSource } from "@pval/tcpdump-printer";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
@@ -188,8 +194,52 @@ async function openTargets(targets: string[], options: DumpOptions): Promise<Lin
   });
 }
 
+type LinkSwitches = Map<string, PvalInfo | undefined>;
+
+/**
+ * The switches of the links the targets name (a link, or a device of one),
+ * over rtnetlink in this network namespace; undefined for a link that
+ * cannot be read. Asked before the devices open, so the query costs no copy.
+ */
+async function linkSwitches(targets: string[]): Promise<LinkSwitches> {
+  const { parseDeviceName } = await import("@pval/chardev");
+  const { getLink } = await import("@pval/netlink");
+  const switches: LinkSwitches = new Map();
+  for (const target of targets) {
+    const link = target.includes("/") ? parseDeviceName(target)?.link : target;
+    if (link === undefined || switches.has(link)) continue;
+    try {
+      switches.set(link, (await getLink(link)).pval);
+    } catch {
+      switches.set(link, undefined);
+    }
+  }
+  return switches;
+}
+
+/** The clock of each device's slots; "unknown" when the device names no link or its switches are unknown. */
+async function deviceClocks(reader: LinkReader, switches: LinkSwitches): Promise<Map<string, SlotClock>> {
+  const { describeTimestampClock, timestampClock } = await import("@pval/netlink");
+  const clocks = new Map<string, SlotClock>();
+  for (const r of reader.readers) {
+    const cfg = r.link === undefined ? undefined : switches.get(r.link);
+    const name = r.direction === undefined ? "unknown" : timestampClock(cfg, r.direction);
+    clocks.set(r.path, { name, description: describeTimestampClock(name, cfg?.swtstamp === true) });
+  }
+  return clocks;
+}
+
 async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): Promise<number> {
+  const switches = await linkSwitches(targets);
   const reader = await openTargets(targets, options);
+  const clocks = await deviceClocks(reader, switches);
+  // What each device's lines say about it: path, direction, CPU, clock.
+  const sources = new Map<string, SlotSource>(
+    reader.readers.map((r) => [
+      r.path,
+      { device: r.path, direction: r.direction, cpu: r.cpu, clock: clocks.get(r.path)?.name },
+    ]),
+  );
   const tallies = new Map<string, DeviceTally>();
   for (const r of reader.readers) {
     let drops: number | null = null;
@@ -200,7 +250,7 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     }
     tallies.set(r.path, { path: r.path, read: 0, dropsAtOpen: drops, drops });
   }
-  const sink = options.write !== undefined ? await PcapngSink.open(options.write, reader) : null;
+  const sink = options.write !== undefined ? await PcapngSink.open(options.write, reader, clocks) : null;
   const printer = sink
     ? null
     : new (await import("@pval/tcpdump-printer")).SlotPrinter(chooseFormat(options, reader.readers.length));
@@ -218,7 +268,7 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
       sink.write(batch, n);
       return undefined;
     }
-    const bytes = printer!.bytes(batch.slots, batch, n);
+    const bytes = printer!.bytes(batch.slots, sources.get(batch.device) ?? batch, n);
     if (!now) return out.write(bytes);
     out.writeNow(bytes);
     return undefined;
@@ -457,9 +507,12 @@ class PcapngSink {
     this.#writer = writer;
   }
 
-  static async open(path: string, reader: LinkReader): Promise<PcapngSink> {
+  static async open(path: string, reader: LinkReader, clocks: ReadonlyMap<string, SlotClock>): Promise<PcapngSink> {
     const { SlotPcapngWriter } = await import("@pval/tcpdump-printer");
-    const writer = new SlotPcapngWriter(reader.readers.map((r) => r.path));
+    const writer = new SlotPcapngWriter(
+      reader.readers.map((r) => r.path),
+      clocks,
+    );
     const fd = path === "-" ? 1 : openSync(path, "w");
     const sink = new PcapngSink(fd, writer);
     writeSync(fd, writer.header());
