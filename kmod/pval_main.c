@@ -167,6 +167,16 @@ static int pval_tstamp_config(struct pval_dev *pval, const struct pval_cfg *cfg,
 	if (cfg->txtstamp == pval->cfg.txtstamp &&
 	    cfg->rxtstamp == pval->cfg.rxtstamp)
 		return 0;
+	/*
+	 * This changes the lower device's hardware configuration: a link moved
+	 * into a container's namespace must not let that namespace's root
+	 * reconfigure the host's NIC.
+	 */
+	if (!ns_capable(dev_net(pval->lower)->user_ns, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(extack,
+			       "txtstamp/rxtstamp configure the lower device: CAP_NET_ADMIN over its network namespace is needed");
+		return -EPERM;
+	}
 	return pval_tstamp_set(&pval->ts, pval->lower, cfg->txtstamp,
 			       cfg->rxtstamp, extack);
 }
@@ -229,6 +239,16 @@ static int pval_newlink(struct net *src_net, struct net_device *dev,
 	struct pval_rings *rings;
 	struct net_device *lower;
 	int err;
+
+	/*
+	 * The character devices are global (/dev/pval, /sys/class/pval):
+	 * only the initial user namespace's admin may create them.
+	 */
+	if (!capable(CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(extack,
+			       "Creating a pval link needs CAP_NET_ADMIN in the initial user namespace: its character devices are global");
+		return -EPERM;
+	}
 
 	err = pval_nl2cfg(tb, data, &cfg, false, extack);
 	if (err)
