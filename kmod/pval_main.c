@@ -277,6 +277,7 @@ static int pval_newlink(struct net *src_net, struct net_device *dev,
 	dev->max_mtu = lower->mtu - PVAL_IPOPT_LEN;
 	if (!tb[IFLA_ADDRESS])
 		eth_hw_addr_set(dev, lower->dev_addr);
+	ether_addr_copy(pval->lower_addr, lower->dev_addr);
 	dev->needed_headroom = lower->needed_headroom + PVAL_IPOPT_LEN;
 	dev->needed_tailroom = lower->needed_tailroom;
 	dev->hard_header_len = lower->hard_header_len;
@@ -383,6 +384,8 @@ static size_t pval_get_size(const struct net_device *dev)
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_TX_COPY_DROPS */
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_RX_COPY_DROPS */
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_TXTSTAMP_BUSY */
+	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU */
+	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD */
 	       0;
 }
 
@@ -420,7 +423,11 @@ static int pval_fill_info(struct sk_buff *skb, const struct net_device *dev)
 			      rings ? pval_rings_drops(rings, PVAL_DIR_RX) : 0,
 			      IFLA_PVAL_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, IFLA_PVAL_STATS_TXTSTAMP_BUSY,
-			      t.txtstamp_busy, IFLA_PVAL_STATS_PAD))
+			      t.txtstamp_busy, IFLA_PVAL_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU,
+			      t.ipopt_skipped_cpu, IFLA_PVAL_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD,
+			      t.ipopt_skipped_bad, IFLA_PVAL_STATS_PAD))
 		goto nla_put_failure;
 	nla_nest_end(skb, stats);
 	return 0;
@@ -495,17 +502,43 @@ static void pval_dev_free(struct net_device *dev)
 	free_percpu(dev->tstats);
 }
 
+/*
+ * The unicast filter entry on the lower device for the pval device's own
+ * address: held while the pval device runs with an address other than the
+ * lower device's.  Called whenever one of the three changes (open, stop,
+ * our address, the lower device's address), so adds and deletes balance.
+ */
+static int pval_uc_update(struct pval_dev *pval)
+{
+	struct net_device *dev = pval->dev;
+	bool want = netif_running(dev) &&
+		    !ether_addr_equal(dev->dev_addr, pval->lower->dev_addr);
+	int err;
+
+	if (want && pval->uc_held && ether_addr_equal(pval->uc_addr, dev->dev_addr))
+		return 0;
+	if (want) {
+		err = dev_uc_add(pval->lower, dev->dev_addr);
+		if (err)
+			return err;
+	}
+	if (pval->uc_held)
+		dev_uc_del(pval->lower, pval->uc_addr);
+	pval->uc_held = want;
+	if (want)
+		ether_addr_copy(pval->uc_addr, dev->dev_addr);
+	return 0;
+}
+
 static int pval_dev_open(struct net_device *dev)
 {
 	struct pval_dev *pval = netdev_priv(dev);
 	struct net_device *lower = pval->lower;
 	int err;
 
-	if (!ether_addr_equal(dev->dev_addr, lower->dev_addr)) {
-		err = dev_uc_add(lower, dev->dev_addr);
-		if (err)
-			return err;
-	}
+	err = pval_uc_update(pval);
+	if (err)
+		return err;
 	if (dev->flags & IFF_ALLMULTI) {
 		err = dev_set_allmulti(lower, 1);
 		if (err)
@@ -522,11 +555,14 @@ out_allmulti:
 	if (dev->flags & IFF_ALLMULTI)
 		dev_set_allmulti(lower, -1);
 out_uc_del:
-	if (!ether_addr_equal(dev->dev_addr, lower->dev_addr))
-		dev_uc_del(lower, dev->dev_addr);
+	if (pval->uc_held) {
+		dev_uc_del(lower, pval->uc_addr);
+		pval->uc_held = false;
+	}
 	return err;
 }
 
+/* netif_running() is already false here: pval_uc_update() drops the entry. */
 static int pval_dev_stop(struct net_device *dev)
 {
 	struct pval_dev *pval = netdev_priv(dev);
@@ -538,32 +574,26 @@ static int pval_dev_stop(struct net_device *dev)
 		dev_set_promiscuity(lower, -1);
 	if (dev->flags & IFF_ALLMULTI)
 		dev_set_allmulti(lower, -1);
-	if (!ether_addr_equal(dev->dev_addr, lower->dev_addr))
-		dev_uc_del(lower, dev->dev_addr);
+	pval_uc_update(pval);
 	return 0;
 }
 
 static int pval_dev_set_mac_address(struct net_device *dev, void *p)
 {
 	struct pval_dev *pval = netdev_priv(dev);
-	struct net_device *lower = pval->lower;
 	struct sockaddr *addr = p;
+	u8 old[ETH_ALEN];
 	int err;
 
 	if (!is_valid_ether_addr(addr->sa_data))
 		return -EADDRNOTAVAIL;
 
-	if (dev->flags & IFF_UP) {
-		if (!ether_addr_equal(addr->sa_data, lower->dev_addr)) {
-			err = dev_uc_add(lower, addr->sa_data);
-			if (err)
-				return err;
-		}
-		if (!ether_addr_equal(dev->dev_addr, lower->dev_addr))
-			dev_uc_del(lower, dev->dev_addr);
-	}
+	ether_addr_copy(old, dev->dev_addr);
 	eth_hw_addr_set(dev, addr->sa_data);
-	return 0;
+	err = pval_uc_update(pval);
+	if (err)
+		eth_hw_addr_set(dev, old);
+	return err;
 }
 
 static int pval_dev_change_mtu(struct net_device *dev, int new_mtu)
@@ -633,7 +663,12 @@ static void pval_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = pval_dev_free;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
-	dev->priv_flags |= IFF_NO_QUEUE | IFF_NO_RX_HANDLER | IFF_UNICAST_FLT;
+	/*
+	 * No netpoll (netconsole): it would transmit from any context,
+	 * beside the per-CPU producer of the TX rings and sequence numbers.
+	 */
+	dev->priv_flags |= IFF_NO_QUEUE | IFF_NO_RX_HANDLER | IFF_UNICAST_FLT |
+			   IFF_DISABLE_NETPOLL;
 	dev->features = PVAL_FEATURES;
 	dev->hw_features = PVAL_FEATURES;
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
@@ -668,6 +703,21 @@ static int pval_notify_lower(struct net_device *lower, unsigned long event)
 		if (dev->mtu > dev->max_mtu)
 			dev_set_mtu(dev, dev->max_mtu);
 		break;
+	case NETDEV_CHANGEADDR:
+		/*
+		 * A pval device that has the lower device's address keeps
+		 * having it, as a macvlan in passthru mode or an ipvlan does;
+		 * one with an address of its own keeps its filter entry.
+		 */
+		if (ether_addr_equal(dev->dev_addr, pval->lower_addr)) {
+			eth_hw_addr_set(dev, lower->dev_addr);
+			call_netdevice_notifiers(NETDEV_CHANGEADDR, dev);
+		}
+		ether_addr_copy(pval->lower_addr, lower->dev_addr);
+		if (pval_uc_update(pval))
+			netdev_warn(dev, "cannot add its address to the unicast filter of %s\n",
+				    lower->name);
+		break;
 	case NETDEV_PRE_TYPE_CHANGE:
 		/* The lower device must stay Ethernet. */
 		return NOTIFY_BAD;
@@ -690,11 +740,27 @@ static int pval_notify(struct notifier_block *nb, unsigned long event,
 	if (pval_netif_is_port(dev))
 		return pval_notify_lower(dev, event);
 
-	if (dev->rtnl_link_ops == &pval_link_ops && event == NETDEV_CHANGENAME) {
-		struct pval_dev *pval = netdev_priv(dev);
+	if (dev->rtnl_link_ops != &pval_link_ops)
+		return NOTIFY_DONE;
 
-		if (pval->rings)
-			return notifier_from_errno(pval_rings_rename(pval->rings, dev));
+	/*
+	 * Renamed: NETDEV_CHANGENAME can refuse, and the core then puts the
+	 * old name back.  A move to another namespace that renames the link
+	 * (ip link set pval0 netns X name foo, when X has a pval0) renames it
+	 * without NETDEV_CHANGENAME: NETDEV_REGISTER in the new namespace is
+	 * the first event that sees the new name, and it cannot refuse; the
+	 * devices then keep their names if they cannot take the new one.
+	 */
+	if (event == NETDEV_CHANGENAME || event == NETDEV_REGISTER) {
+		struct pval_dev *pval = netdev_priv(dev);
+		int err;
+
+		/* No rings yet while newlink registers the device. */
+		if (!pval->rings)
+			return NOTIFY_DONE;
+		err = pval_rings_rename(pval->rings, dev);
+		if (event == NETDEV_CHANGENAME)
+			return notifier_from_errno(err);
 	}
 	return NOTIFY_DONE;
 }

@@ -23,7 +23,15 @@ import {
   parseNlmsgErr,
   RTM_NEWLINK,
 } from "./codec.js";
-import { IFLA_PVAL_IPOPT, IFLA_PVAL_LINK, IFLA_PVAL_RING_SLOTS, IFLA_PVAL_STATS } from "./generated/abi.js";
+import {
+  IFLA_PVAL_IPOPT,
+  IFLA_PVAL_LINK,
+  IFLA_PVAL_RING_SLOTS,
+  IFLA_PVAL_STATS,
+  IFLA_PVAL_STATS_IPOPT_SKIPPED,
+  IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD,
+  IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU,
+} from "./generated/abi.js";
 
 const le = (n: number, bytes: number): number[] =>
   Array.from({ length: bytes }, (_, i) => Number((BigInt.asUintN(64, BigInt(n)) >> BigInt(8 * i)) & 0xffn));
@@ -73,6 +81,16 @@ describe("attributes", () => {
     ]);
     const decoded = decodeAttrs(PVAL_ATTRS, encodeAttribute(IFLA_PVAL_STATS, stats, true));
     expect(decoded.stats).toEqual({ ipoptInserted: 46n, txtstampBusy: 2n ** 64n - 1n });
+  });
+
+  it("decodes each reason to skip the option as its own counter", () => {
+    const stats = Buffer.concat([
+      encodeAttribute(IFLA_PVAL_STATS_IPOPT_SKIPPED, Buffer.from(le(3, 8))),
+      encodeAttribute(IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU, Buffer.from(le(5, 8))),
+      encodeAttribute(IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD, Buffer.from(le(7, 8))),
+    ]);
+    const decoded = decodeAttrs(PVAL_ATTRS, encodeAttribute(IFLA_PVAL_STATS, stats, true));
+    expect(decoded.stats).toEqual({ ipoptSkipped: 3n, ipoptSkippedCpu: 5n, ipoptSkippedBad: 7n });
   });
 
   it("keeps unknown attributes by number instead of dropping them", () => {
