@@ -87,17 +87,22 @@ static void pval_tx_count(struct pval_pcpu *pc, u64_stats_t *counter)
  * Offset of the IPv4 header of the frame at skb->data, past the Ethernet
  * header and any VLAN tags in the packet (a VLAN device on top of the pval
  * device puts them there: the pval device offers no VLAN offload), or 0
- * when the frame carries no IPv4 packet.
+ * when the frame carries no IPv4 packet.  Tags that are cut short or
+ * stacked deeper than PVAL_VLAN_DEPTH_MAX count in ipopt_skipped_bad.
  */
-static unsigned int pval_tx_iph_offset(struct sk_buff *skb)
+static unsigned int pval_tx_iph_offset(struct pval_dev *pval, struct sk_buff *skb)
 {
 	__be16 proto = eth_hdr(skb)->h_proto;
 	unsigned int off = ETH_HLEN;
 	int depth;
 
-	for (depth = 0; eth_type_vlan(proto) && depth < PVAL_VLAN_DEPTH_MAX; depth++) {
-		if (!pskb_may_pull(skb, off + VLAN_HLEN))
+	for (depth = 0; eth_type_vlan(proto); depth++) {
+		if (depth == PVAL_VLAN_DEPTH_MAX || !pskb_may_pull(skb, off + VLAN_HLEN)) {
+			struct pval_pcpu *pc = this_cpu_ptr(pval->pcpu);
+
+			pval_tx_count(pc, &pc->ipopt_skipped_bad);
 			return 0;
+		}
 		proto = ((const struct vlan_hdr *)(skb->data + off))->h_vlan_encapsulated_proto;
 		off += VLAN_HLEN;
 	}
@@ -191,7 +196,7 @@ static netdev_tx_t pval_tx_one(struct pval_dev *pval, struct sk_buff *skb)
 
 	skb_reset_mac_header(skb);
 	if (READ_ONCE(pval->cfg.ipopt) && skb_headlen(skb) >= ETH_HLEN) {
-		iph_off = pval_tx_iph_offset(skb);
+		iph_off = pval_tx_iph_offset(pval, skb);
 		if (iph_off && unlikely(pval_tx_insert_ipopt(pval, skb, iph_off)))
 			goto drop;
 	}

@@ -197,6 +197,16 @@ test_skip_counters()
 	check_err $? "ipopt_skipped_bad $b0 -> $b1, ipopt_skipped $r0 -> $r1"
 	log_test "a truncated IPv4 header counts in ipopt_skipped_bad, not in ipopt_skipped"
 
+	# Five VLAN tags before a valid IPv4 header: deeper than pval looks.
+	b0=$(pval_stat "$NS_A" pval0 ipopt_skipped_bad)
+	hdr=4500001400004000401100000a4d00010a4d0002
+	ina "$PKT" pval0 "${mac_b}${mac_a}81000005810000058100000581000005810000050800${hdr}" >/dev/null
+	check_err $? "pkt-send"
+	b1=$(pval_stat "$NS_A" pval0 ipopt_skipped_bad)
+	[ $((b1 - b0)) = 1 ]
+	check_err $? "ipopt_skipped_bad $b0 -> $b1"
+	log_test "IPv4 under five VLAN tags (more than 4) counts in ipopt_skipped_bad"
+
 	r0=$(pval_stat "$NS_A" pval0 ipopt_skipped)
 	ina "$PING" -R -c 1 -W 2 "$PVAL_ADDR_B" >/dev/null
 	r1=$(pval_stat "$NS_A" pval0 ipopt_skipped)

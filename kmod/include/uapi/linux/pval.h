@@ -110,8 +110,9 @@ enum {
 	IFLA_PVAL_STATS_TXTSTAMP_BUSY,	/* TX packets that met a busy timestamp unit */
 	IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU,	/* sent without it: the CPU number
 						 * does not fit the option's u8 */
-	IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD,	/* sent without it: IPv4 header
-						 * truncated or inconsistent */
+	IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD,	/* sent without it: IPv4 header (or
+						 * VLAN tags before it) truncated,
+						 * inconsistent or too deep */
 	__IFLA_PVAL_STATS_MAX,
 };
 
