@@ -37,6 +37,8 @@ struct pval_pcpu {
 	u64_stats_t		ipopt_inserted;
 	u64_stats_t		ipopt_skipped;
 	u64_stats_t		txtstamp_busy;
+	u64_stats_t		ipopt_skipped_cpu;
+	u64_stats_t		ipopt_skipped_bad;
 	u64_stats_t		rx_tstamp_fallback;
 	struct u64_stats_sync	syncp;
 };
@@ -57,6 +59,12 @@ struct pval_dev {
 	struct pval_cfg		cfg;
 	struct pval_tstamp	ts;	/* hardware timestamps, pval_tstamp.c */
 	bool			netstamp; /* holds net_enable_timestamp(), RTNL */
+	/* Under RTNL: the lower device's address as last seen, and the
+	 * unicast filter entry held on it for the pval device's own address.
+	 */
+	u8			lower_addr[ETH_ALEN];
+	u8			uc_addr[ETH_ALEN];
+	bool			uc_held;
 };
 
 /* Totals of the per-CPU counters, for IFLA_PVAL_STATS. */
@@ -64,6 +72,8 @@ struct pval_totals {
 	u64	ipopt_inserted;
 	u64	ipopt_skipped;
 	u64	txtstamp_busy;
+	u64	ipopt_skipped_cpu;
+	u64	ipopt_skipped_bad;
 	u64	rx_tstamp_fallback;
 };
 

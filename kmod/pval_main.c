@@ -169,6 +169,16 @@ static int pval_tstamp_config(struct pval_dev *pval, const struct pval_cfg *cfg,
 	if (cfg->txtstamp == pval->cfg.txtstamp &&
 	    cfg->rxtstamp == pval->cfg.rxtstamp)
 		return 0;
+	/*
+	 * This changes the lower device's hardware configuration: a link moved
+	 * into a container's namespace must not let that namespace's root
+	 * reconfigure the host's NIC.
+	 */
+	if (!ns_capable(dev_net(pval->lower)->user_ns, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(extack,
+			       "txtstamp/rxtstamp configure the lower device: CAP_NET_ADMIN over its network namespace is needed");
+		return -EPERM;
+	}
 	return pval_tstamp_set(&pval->ts, pval->lower, cfg->txtstamp,
 			       cfg->rxtstamp, extack);
 }
@@ -252,6 +262,16 @@ static int pval_newlink(struct net *src_net, struct net_device *dev,
 	struct net_device *lower;
 	int err;
 
+	/*
+	 * The character devices are global (/dev/pval, /sys/class/pval):
+	 * only the initial user namespace's admin may create them.
+	 */
+	if (!capable(CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(extack,
+			       "Creating a pval link needs CAP_NET_ADMIN in the initial user namespace: its character devices are global");
+		return -EPERM;
+	}
+
 	err = pval_nl2cfg(tb, data, &cfg, false, extack);
 	if (err)
 		return err;
@@ -279,6 +299,7 @@ static int pval_newlink(struct net *src_net, struct net_device *dev,
 	dev->max_mtu = lower->mtu - PVAL_IPOPT_LEN;
 	if (!tb[IFLA_ADDRESS])
 		eth_hw_addr_set(dev, lower->dev_addr);
+	ether_addr_copy(pval->lower_addr, lower->dev_addr);
 	dev->needed_headroom = lower->needed_headroom + PVAL_IPOPT_LEN;
 	dev->needed_tailroom = lower->needed_tailroom;
 	dev->hard_header_len = lower->hard_header_len;
@@ -387,6 +408,8 @@ static size_t pval_get_size(const struct net_device *dev)
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_TX_COPY_DROPS */
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_RX_COPY_DROPS */
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_TXTSTAMP_BUSY */
+	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU */
+	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD */
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK */
 	       nla_total_size(sizeof(u32)) +	/* IFLA_PVAL_ABI_VERSION */
 	       0;
@@ -427,6 +450,10 @@ static int pval_fill_info(struct sk_buff *skb, const struct net_device *dev)
 			      IFLA_PVAL_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, IFLA_PVAL_STATS_TXTSTAMP_BUSY,
 			      t.txtstamp_busy, IFLA_PVAL_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU,
+			      t.ipopt_skipped_cpu, IFLA_PVAL_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD,
+			      t.ipopt_skipped_bad, IFLA_PVAL_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK,
 			      t.rx_tstamp_fallback, IFLA_PVAL_STATS_PAD))
 		goto nla_put_failure;
@@ -506,17 +533,43 @@ static void pval_dev_free(struct net_device *dev)
 	free_percpu(dev->tstats);
 }
 
+/*
+ * The unicast filter entry on the lower device for the pval device's own
+ * address: held while the pval device runs with an address other than the
+ * lower device's.  Called whenever one of the three changes (open, stop,
+ * our address, the lower device's address), so adds and deletes balance.
+ */
+static int pval_uc_update(struct pval_dev *pval)
+{
+	struct net_device *dev = pval->dev;
+	bool want = netif_running(dev) &&
+		    !ether_addr_equal(dev->dev_addr, pval->lower->dev_addr);
+	int err;
+
+	if (want && pval->uc_held && ether_addr_equal(pval->uc_addr, dev->dev_addr))
+		return 0;
+	if (want) {
+		err = dev_uc_add(pval->lower, dev->dev_addr);
+		if (err)
+			return err;
+	}
+	if (pval->uc_held)
+		dev_uc_del(pval->lower, pval->uc_addr);
+	pval->uc_held = want;
+	if (want)
+		ether_addr_copy(pval->uc_addr, dev->dev_addr);
+	return 0;
+}
+
 static int pval_dev_open(struct net_device *dev)
 {
 	struct pval_dev *pval = netdev_priv(dev);
 	struct net_device *lower = pval->lower;
 	int err;
 
-	if (!ether_addr_equal(dev->dev_addr, lower->dev_addr)) {
-		err = dev_uc_add(lower, dev->dev_addr);
-		if (err)
-			return err;
-	}
+	err = pval_uc_update(pval);
+	if (err)
+		return err;
 	if (dev->flags & IFF_ALLMULTI) {
 		err = dev_set_allmulti(lower, 1);
 		if (err)
@@ -533,11 +586,14 @@ out_allmulti:
 	if (dev->flags & IFF_ALLMULTI)
 		dev_set_allmulti(lower, -1);
 out_uc_del:
-	if (!ether_addr_equal(dev->dev_addr, lower->dev_addr))
-		dev_uc_del(lower, dev->dev_addr);
+	if (pval->uc_held) {
+		dev_uc_del(lower, pval->uc_addr);
+		pval->uc_held = false;
+	}
 	return err;
 }
 
+/* netif_running() is already false here: pval_uc_update() drops the entry. */
 static int pval_dev_stop(struct net_device *dev)
 {
 	struct pval_dev *pval = netdev_priv(dev);
@@ -549,32 +605,26 @@ static int pval_dev_stop(struct net_device *dev)
 		dev_set_promiscuity(lower, -1);
 	if (dev->flags & IFF_ALLMULTI)
 		dev_set_allmulti(lower, -1);
-	if (!ether_addr_equal(dev->dev_addr, lower->dev_addr))
-		dev_uc_del(lower, dev->dev_addr);
+	pval_uc_update(pval);
 	return 0;
 }
 
 static int pval_dev_set_mac_address(struct net_device *dev, void *p)
 {
 	struct pval_dev *pval = netdev_priv(dev);
-	struct net_device *lower = pval->lower;
 	struct sockaddr *addr = p;
+	u8 old[ETH_ALEN];
 	int err;
 
 	if (!is_valid_ether_addr(addr->sa_data))
 		return -EADDRNOTAVAIL;
 
-	if (dev->flags & IFF_UP) {
-		if (!ether_addr_equal(addr->sa_data, lower->dev_addr)) {
-			err = dev_uc_add(lower, addr->sa_data);
-			if (err)
-				return err;
-		}
-		if (!ether_addr_equal(dev->dev_addr, lower->dev_addr))
-			dev_uc_del(lower, dev->dev_addr);
-	}
+	ether_addr_copy(old, dev->dev_addr);
 	eth_hw_addr_set(dev, addr->sa_data);
-	return 0;
+	err = pval_uc_update(pval);
+	if (err)
+		eth_hw_addr_set(dev, old);
+	return err;
 }
 
 static int pval_dev_change_mtu(struct net_device *dev, int new_mtu)
@@ -644,7 +694,12 @@ static void pval_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = pval_dev_free;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
-	dev->priv_flags |= IFF_NO_QUEUE | IFF_NO_RX_HANDLER | IFF_UNICAST_FLT;
+	/*
+	 * No netpoll (netconsole): it would transmit from any context,
+	 * beside the per-CPU producer of the TX rings and sequence numbers.
+	 */
+	dev->priv_flags |= IFF_NO_QUEUE | IFF_NO_RX_HANDLER | IFF_UNICAST_FLT |
+			   IFF_DISABLE_NETPOLL;
 	dev->features = PVAL_FEATURES;
 	dev->hw_features = PVAL_FEATURES;
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
@@ -679,6 +734,21 @@ static int pval_notify_lower(struct net_device *lower, unsigned long event)
 		if (dev->mtu > dev->max_mtu)
 			dev_set_mtu(dev, dev->max_mtu);
 		break;
+	case NETDEV_CHANGEADDR:
+		/*
+		 * A pval device that has the lower device's address keeps
+		 * having it, as a macvlan in passthru mode or an ipvlan does;
+		 * one with an address of its own keeps its filter entry.
+		 */
+		if (ether_addr_equal(dev->dev_addr, pval->lower_addr)) {
+			eth_hw_addr_set(dev, lower->dev_addr);
+			call_netdevice_notifiers(NETDEV_CHANGEADDR, dev);
+		}
+		ether_addr_copy(pval->lower_addr, lower->dev_addr);
+		if (pval_uc_update(pval))
+			netdev_warn(dev, "cannot add its address to the unicast filter of %s\n",
+				    lower->name);
+		break;
 	case NETDEV_PRE_TYPE_CHANGE:
 		/* The lower device must stay Ethernet. */
 		return NOTIFY_BAD;
@@ -701,11 +771,27 @@ static int pval_notify(struct notifier_block *nb, unsigned long event,
 	if (pval_netif_is_port(dev))
 		return pval_notify_lower(dev, event);
 
-	if (dev->rtnl_link_ops == &pval_link_ops && event == NETDEV_CHANGENAME) {
-		struct pval_dev *pval = netdev_priv(dev);
+	if (dev->rtnl_link_ops != &pval_link_ops)
+		return NOTIFY_DONE;
 
-		if (pval->rings)
-			return notifier_from_errno(pval_rings_rename(pval->rings, dev));
+	/*
+	 * Renamed: NETDEV_CHANGENAME can refuse, and the core then puts the
+	 * old name back.  A move to another namespace that renames the link
+	 * (ip link set pval0 netns X name foo, when X has a pval0) renames it
+	 * without NETDEV_CHANGENAME: NETDEV_REGISTER in the new namespace is
+	 * the first event that sees the new name, and it cannot refuse; the
+	 * devices then keep their names if they cannot take the new one.
+	 */
+	if (event == NETDEV_CHANGENAME || event == NETDEV_REGISTER) {
+		struct pval_dev *pval = netdev_priv(dev);
+		int err;
+
+		/* No rings yet while newlink registers the device. */
+		if (!pval->rings)
+			return NOTIFY_DONE;
+		err = pval_rings_rename(pval->rings, dev);
+		if (event == NETDEV_CHANGENAME)
+			return notifier_from_errno(err);
 	}
 	return NOTIFY_DONE;
 }

@@ -373,6 +373,13 @@ static int pval_ring_open(struct inode *inode, struct file *file)
 	struct pval_ring *ring;
 	int err;
 
+	/*
+	 * The rings hold what a packet socket would see: ask for what a
+	 * packet socket needs, whatever the mode of the node says.
+	 */
+	if (!capable(CAP_NET_RAW))
+		return -EPERM;
+
 	mutex_lock(&pval_rings_lock);
 	ring = xa_load(&pval_ring_minors, iminor(inode));
 	if (!ring || ring->cdev != inode->i_cdev || READ_ONCE(ring->rings->dead)) {
@@ -390,7 +397,7 @@ static int pval_ring_open(struct inode *inode, struct file *file)
 	 * link goes: a link nobody reads costs no slot memory.
 	 */
 	if (!ring->slots) {
-		slots = kvcalloc(ring->mask + 1, PVAL_SLOT_SIZE, GFP_KERNEL);
+		slots = kvcalloc(ring->mask + 1, PVAL_SLOT_SIZE, GFP_KERNEL_ACCOUNT);
 		if (!slots) {
 			err = -ENOMEM;
 			goto out_release;
@@ -608,7 +615,7 @@ static struct pval_ring *pval_ring_alloc(struct pval_rings *rings, enum pval_dir
 {
 	struct pval_ring *ring;
 
-	ring = kzalloc_node(sizeof(*ring), GFP_KERNEL, cpu_to_node(cpu));
+	ring = kzalloc_node(sizeof(*ring), GFP_KERNEL_ACCOUNT, cpu_to_node(cpu));
 	if (!ring)
 		return NULL;
 	ring->rings = rings;
@@ -757,7 +764,7 @@ struct pval_rings *pval_rings_create(struct net_device *dev, u32 nslots,
 		return ERR_PTR(-EINVAL);
 	}
 
-	rings = kzalloc(sizeof(*rings), GFP_KERNEL);
+	rings = kzalloc(sizeof(*rings), GFP_KERNEL_ACCOUNT);
 	if (!rings)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&rings->ref);
@@ -765,7 +772,8 @@ struct pval_rings *pval_rings_create(struct net_device *dev, u32 nslots,
 	rings->nslots = nslots;
 	strscpy(rings->ifname, dev->name, sizeof(rings->ifname));
 	for (dir = PVAL_DIR_TX; dir <= PVAL_DIR_RX; dir++) {
-		rings->ring[dir] = kcalloc(nr_cpu_ids, sizeof(*rings->ring[dir]), GFP_KERNEL);
+		rings->ring[dir] = kcalloc(nr_cpu_ids, sizeof(*rings->ring[dir]),
+					   GFP_KERNEL_ACCOUNT);
 		if (!rings->ring[dir])
 			goto out_free_rings;
 		for_each_possible_cpu(cpu) {
@@ -834,6 +842,12 @@ int pval_rings_rename(struct pval_rings *rings, struct net_device *dev)
 	mutex_lock(&pval_rings_lock);
 	if (!strcmp(rings->ifname, dev->name))
 		goto out_unlock;
+	/* The devices are global, as at creation (pval_newlink()). */
+	if (!capable(CAP_NET_ADMIN)) {
+		netdev_warn(dev, "rename refused: renaming a pval link needs CAP_NET_ADMIN in the initial user namespace\n");
+		err = -EPERM;
+		goto out_unlock;
+	}
 	if (pval_rings_name_taken(dev->name, rings)) {
 		netdev_warn(dev, "rename refused: /dev/pval/%s-* is used by a pval link in another network namespace\n",
 			    dev->name);

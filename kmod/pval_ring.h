@@ -60,9 +60,11 @@ u64 pval_rings_drops(struct pval_rings *rings, enum pval_dir dir);
 u32 pval_rings_nslots(const struct pval_rings *rings);
 
 /*
- * NETDEV_CHANGENAME: rename the devices after dev->name.  Returns a negative
- * errno (and logs why) to refuse the rename, e.g. when the new names are in
- * use by a link of another namespace; the caller returns it through
+ * NETDEV_CHANGENAME (or NETDEV_REGISTER after a move to another namespace):
+ * rename the devices after dev->name.  Returns a negative errno (and logs
+ * why) to refuse the rename: the new names are in use by a link of another
+ * namespace, or the caller lacks CAP_NET_ADMIN in the initial user
+ * namespace; for NETDEV_CHANGENAME the caller returns it through
  * notifier_from_errno() so the core restores the old name.
  */
 int pval_rings_rename(struct pval_rings *rings, struct net_device *dev);

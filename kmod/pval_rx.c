@@ -5,8 +5,12 @@
  * mode: IPv4, IPv6, ARP and anything else.
  */
 #include <linux/etherdevice.h>
+#include <linux/icmp.h>
+#include <linux/ip.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <net/checksum.h>
+#include <net/ip.h>
 
 #include "pval.h"
 #include "pval_ring.h"
@@ -41,6 +45,61 @@ static void pval_rx_copy(struct pval_dev *pval, struct sk_buff *skb)
 		u64_stats_inc(&pc->rx_tstamp_fallback);
 		u64_stats_update_end(&pc->syncp);
 	}
+}
+
+/*
+ * Path MTU discovery through the option.  The stack sizes a packet to the
+ * path MTU, then pval_tx.c adds PVAL_IPOPT_LEN bytes.  When a hop with an
+ * MTU M below the lower device's answers "fragmentation needed, MTU M",
+ * the host would size its packets to M, pval would make them M + 12 and
+ * the hop would drop them again, forever.  Like a tunnel, which reports
+ * its own overhead, an ICMP "fragmentation needed" that quotes a packet
+ * carrying the option is rewritten to announce M - 12 before the stack
+ * sees it, so the next packets fit once they carry the option.
+ *
+ * skb->data is at the IPv4 header.  A frame that is not such a message,
+ * or that cannot be made writable, is left as it is.
+ */
+static void pval_rx_fix_frag_needed(struct sk_buff *skb)
+{
+	const struct pval_ipopt *opt;
+	const struct iphdr *inner;
+	const struct iphdr *iph;
+	struct icmphdr *icmph;
+	unsigned int off;
+	u16 mtu;
+
+	if (!pskb_may_pull(skb, sizeof(*iph)))
+		return;
+	iph = (const struct iphdr *)skb->data;
+	if (iph->protocol != IPPROTO_ICMP || iph->version != 4 || iph->ihl < 5 ||
+	    ip_is_fragment(iph))
+		return;
+	off = iph->ihl * 4;
+	/* ICMP header, the quoted IPv4 header and the option that follows it. */
+	if (!pskb_may_pull(skb, off + sizeof(*icmph) + sizeof(*inner) + PVAL_IPOPT_LEN))
+		return;
+	icmph = (struct icmphdr *)(skb->data + off);
+	if (icmph->type != ICMP_DEST_UNREACH || icmph->code != ICMP_FRAG_NEEDED)
+		return;
+	inner = (const struct iphdr *)(icmph + 1);
+	opt = (const struct pval_ipopt *)(inner + 1);
+	if (inner->version != 4 || inner->ihl < 5 + PVAL_IPOPT_LEN / 4 ||
+	    opt->type != PVAL_IPOPT_TYPE || opt->len != PVAL_IPOPT_LEN)
+		return;
+	mtu = ntohs(icmph->un.frag.mtu);
+	/* 0: a router from before RFC 1191; the stack guesses on its own. */
+	if (mtu <= PVAL_IPOPT_LEN)
+		return;
+	if (skb_ensure_writable(skb, off + sizeof(*icmph)))
+		return;
+	icmph = (struct icmphdr *)(skb->data + off);
+	/*
+	 * The checksum moves with the field, so the sum over the ICMP message,
+	 * and with it a CHECKSUM_COMPLETE skb->csum, stays the same.
+	 */
+	csum_replace2(&icmph->checksum, icmph->un.frag.mtu, htons(mtu - PVAL_IPOPT_LEN));
+	icmph->un.frag.mtu = htons(mtu - PVAL_IPOPT_LEN);
 }
 
 /*
@@ -84,6 +143,10 @@ rx_handler_result_t pval_rx_handle_frame(struct sk_buff **pskb)
 
 	if (READ_ONCE(pval->cfg.rxcopy))
 		pval_rx_copy(pval, skb);
+
+	/* After the copy, which keeps the frame as it came. */
+	if (skb->protocol == htons(ETH_P_IP))
+		pval_rx_fix_frag_needed(skb);
 
 	len = skb->len + ETH_HLEN;
 	skb->dev = dev;

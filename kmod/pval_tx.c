@@ -6,6 +6,7 @@
  * lower device.
  */
 #include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
 #include <linux/ip.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
@@ -30,16 +31,21 @@ static_assert(sizeof(struct pval_ipopt) == PVAL_IPOPT_LEN);
  * down, over the gap that skb_push() opened: four 8-byte words and a
  * 2-byte one, in ascending order, which is safe because each word lands
  * below the bytes not yet read.  memmove() would do it with rep movsb on
- * CPUs with ERMS, which emulators (QEMU TCG) execute byte by byte.
+ * CPUs with ERMS, which emulators (QEMU TCG) execute byte by byte.  Frames
+ * with VLAN tags in the packet, less common, take memmove().
  */
 static_assert(ETH_HLEN + sizeof(struct iphdr) == 4 * 8 + 2);
 static_assert(PVAL_IPOPT_LEN >= 8);
 
-static __always_inline void pval_tx_move_headers(u8 *dst)
+static __always_inline void pval_tx_move_headers(u8 *dst, unsigned int iph_off)
 {
 	const u8 *src = dst + PVAL_IPOPT_LEN;
 	int i;
 
+	if (unlikely(iph_off != ETH_HLEN)) {
+		memmove(dst, src, iph_off + sizeof(struct iphdr));
+		return;
+	}
 	for (i = 0; i < 32; i += 8)
 		put_unaligned(get_unaligned((const u64 *)(src + i)), (u64 *)(dst + i));
 	put_unaligned(get_unaligned((const u16 *)(src + 32)), (u16 *)(dst + 32));
@@ -67,26 +73,55 @@ static void pval_tx_csum_update(struct iphdr *iph, u16 old_w0, u16 old_tot)
 	iph->check = (__force __sum16)(u16)~sum;
 }
 
-static void pval_tx_count_skipped(struct pval_pcpu *pc)
+static void pval_tx_count(struct pval_pcpu *pc, u64_stats_t *counter)
 {
 	u64_stats_update_begin(&pc->syncp);
-	u64_stats_inc(&pc->ipopt_skipped);
+	u64_stats_inc(counter);
 	u64_stats_update_end(&pc->syncp);
+}
+
+/* VLAN tags in the packet (802.1Q, 802.1ad) before an IPv4 header. */
+#define PVAL_VLAN_DEPTH_MAX	4
+
+/*
+ * Offset of the IPv4 header of the frame at skb->data, past the Ethernet
+ * header and any VLAN tags in the packet (a VLAN device on top of the pval
+ * device puts them there: the pval device offers no VLAN offload), or 0
+ * when the frame carries no IPv4 packet.  Tags that are cut short or
+ * stacked deeper than PVAL_VLAN_DEPTH_MAX count in ipopt_skipped_bad.
+ */
+static unsigned int pval_tx_iph_offset(struct pval_dev *pval, struct sk_buff *skb)
+{
+	__be16 proto = eth_hdr(skb)->h_proto;
+	unsigned int off = ETH_HLEN;
+	int depth;
+
+	for (depth = 0; eth_type_vlan(proto); depth++) {
+		if (depth == PVAL_VLAN_DEPTH_MAX || !pskb_may_pull(skb, off + VLAN_HLEN)) {
+			struct pval_pcpu *pc = this_cpu_ptr(pval->pcpu);
+
+			pval_tx_count(pc, &pc->ipopt_skipped_bad);
+			return 0;
+		}
+		proto = ((const struct vlan_hdr *)(skb->data + off))->h_vlan_encapsulated_proto;
+		off += VLAN_HLEN;
+	}
+	return proto == htons(ETH_P_IP) ? off : 0;
 }
 
 /*
  * Insert the option into the IPv4 packet of an Ethernet frame (skb->data at
- * the Ethernet header).  Runs with bottom halves disabled, so this CPU's
- * sequence counter has no other writer.
+ * the Ethernet header, the IPv4 header at @iph_off).  Runs with bottom
+ * halves disabled, so this CPU's sequence counter has no other writer.
  *
  * Returns 0 when the packet carries the option or was left alone on
- * purpose (counted in ipopt_skipped), a negative errno when the skb could
- * not be made writable (the caller drops it).
+ * purpose (counted by reason: ipopt_skipped, _cpu, _bad), a negative errno
+ * when the skb could not be made writable (the caller drops it).
  */
-static int pval_tx_insert_ipopt(struct pval_dev *pval, struct sk_buff *skb)
+static int pval_tx_insert_ipopt(struct pval_dev *pval, struct sk_buff *skb,
+				unsigned int iph_off)
 {
 	struct pval_pcpu *pc = this_cpu_ptr(pval->pcpu);
-	const unsigned int iph_off = ETH_HLEN;
 	unsigned int cpu = smp_processor_id();
 	struct pval_ipopt *opt;
 	struct iphdr *iph;
@@ -94,22 +129,33 @@ static int pval_tx_insert_ipopt(struct pval_dev *pval, struct sk_buff *skb)
 	u16 old_w0;
 	u64 seq;
 
-	if (!pskb_may_pull(skb, iph_off + sizeof(struct iphdr)))
-		goto skip;
+	if (!pskb_may_pull(skb, iph_off + sizeof(struct iphdr))) {
+		pval_tx_count(pc, &pc->ipopt_skipped_bad);
+		return 0;
+	}
 	iph = (struct iphdr *)(skb->data + iph_off);
 	tot = ntohs(iph->tot_len);
 	if (iph->version != 4 || iph->ihl < 5 ||
-	    tot < iph->ihl * 4 || tot > skb->len - iph_off)
-		goto skip;
-	/* No room in the header, in the length field or in the cpu field. */
+	    tot < iph->ihl * 4 || tot > skb->len - iph_off) {
+		pval_tx_count(pc, &pc->ipopt_skipped_bad);
+		return 0;
+	}
+	/* No room in the header or in the length field. */
 	if (iph->ihl + PVAL_IPOPT_WORDS > PVAL_IHL_MAX ||
-	    tot + PVAL_IPOPT_LEN > IP_MAX_MTU || cpu > U8_MAX)
-		goto skip;
+	    tot + PVAL_IPOPT_LEN > IP_MAX_MTU) {
+		pval_tx_count(pc, &pc->ipopt_skipped);
+		return 0;
+	}
+	/* The option's cpu field is a u8. */
+	if (cpu > U8_MAX) {
+		pval_tx_count(pc, &pc->ipopt_skipped_cpu);
+		return 0;
+	}
 
 	if (skb_cow_head(skb, PVAL_IPOPT_LEN))
 		return -ENOMEM;
 
-	pval_tx_move_headers(__skb_push(skb, PVAL_IPOPT_LEN));
+	pval_tx_move_headers(__skb_push(skb, PVAL_IPOPT_LEN), iph_off);
 	skb_reset_mac_header(skb);
 	skb_set_network_header(skb, iph_off);
 	iph = ip_hdr(skb);
@@ -132,27 +178,21 @@ static int pval_tx_insert_ipopt(struct pval_dev *pval, struct sk_buff *skb)
 	iph->tot_len = htons(tot + PVAL_IPOPT_LEN);
 	pval_tx_csum_update(iph, old_w0, (__force u16)htons(tot));
 	return 0;
-
-skip:
-	pval_tx_count_skipped(pc);
-	return 0;
 }
 
 static void pval_tx_count_busy(struct pval_dev *pval)
 {
 	struct pval_pcpu *pc = this_cpu_ptr(pval->pcpu);
 
-	u64_stats_update_begin(&pc->syncp);
-	u64_stats_inc(&pc->txtstamp_busy);
-	u64_stats_update_end(&pc->syncp);
+	pval_tx_count(pc, &pc->txtstamp_busy);
 }
 
 static netdev_tx_t pval_tx_one(struct pval_dev *pval, struct sk_buff *skb)
 {
 	struct net_device *dev = pval->dev;
 	bool txcopy = READ_ONCE(pval->cfg.txcopy);
+	unsigned int len, iph_off;
 	bool stamp = false;
-	unsigned int len;
 	int ret;
 
 	/*
@@ -172,12 +212,13 @@ static netdev_tx_t pval_tx_one(struct pval_dev *pval, struct sk_buff *skb)
 	}
 
 	skb_reset_mac_header(skb);
-	if (READ_ONCE(pval->cfg.ipopt) && skb_headlen(skb) >= ETH_HLEN &&
-	    eth_hdr(skb)->h_proto == htons(ETH_P_IP) &&
-	    unlikely(pval_tx_insert_ipopt(pval, skb))) {
-		if (stamp)
-			pval_tstamp_tx_unclaim(&pval->ts);
-		goto drop;
+	if (READ_ONCE(pval->cfg.ipopt) && skb_headlen(skb) >= ETH_HLEN) {
+		iph_off = pval_tx_iph_offset(pval, skb);
+		if (iph_off && unlikely(pval_tx_insert_ipopt(pval, skb, iph_off))) {
+			if (stamp)
+				pval_tstamp_tx_unclaim(&pval->ts);
+			goto drop;
+		}
 	}
 
 	/*
@@ -242,7 +283,7 @@ void pval_tx_totals(const struct pval_dev *pval, struct pval_totals *t)
 	memset(t, 0, sizeof(*t));
 	for_each_possible_cpu(cpu) {
 		const struct pval_pcpu *pc = per_cpu_ptr(pval->pcpu, cpu);
-		u64 inserted, skipped, busy, fallback;
+		u64 inserted, skipped, busy, skipped_cpu, skipped_bad, fallback;
 		unsigned int start;
 
 		do {
@@ -250,11 +291,15 @@ void pval_tx_totals(const struct pval_dev *pval, struct pval_totals *t)
 			inserted = u64_stats_read(&pc->ipopt_inserted);
 			skipped = u64_stats_read(&pc->ipopt_skipped);
 			busy = u64_stats_read(&pc->txtstamp_busy);
+			skipped_cpu = u64_stats_read(&pc->ipopt_skipped_cpu);
+			skipped_bad = u64_stats_read(&pc->ipopt_skipped_bad);
 			fallback = u64_stats_read(&pc->rx_tstamp_fallback);
 		} while (u64_stats_fetch_retry(&pc->syncp, start));
 		t->ipopt_inserted += inserted;
 		t->ipopt_skipped += skipped;
 		t->txtstamp_busy += busy;
+		t->ipopt_skipped_cpu += skipped_cpu;
+		t->ipopt_skipped_bad += skipped_bad;
 		t->rx_tstamp_fallback += fallback;
 	}
 }

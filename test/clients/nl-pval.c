@@ -17,7 +17,7 @@
  * show prints the detail line of the link, then its counters:
  *   pval link veth0 ipopt off txtstamp off rxtstamp off txcopy off rxcopy off txbusydrop on swtstamp off slots 1024
  *   stats ipopt_inserted 0 ipopt_skipped 0 tx_copy_drops 0 rx_copy_drops 0 txtstamp_busy 0
- *         rx_tstamp_fallback 0
+ *         ipopt_skipped_cpu 0 ipopt_skipped_bad 0 rx_tstamp_fallback 0
  */
 #include <errno.h>
 #include <net/if.h>
@@ -302,8 +302,13 @@ static int cmd_show(int argc, char **argv)
 		[IFLA_PVAL_STATS_TX_COPY_DROPS] = "tx_copy_drops",
 		[IFLA_PVAL_STATS_RX_COPY_DROPS] = "rx_copy_drops",
 		[IFLA_PVAL_STATS_TXTSTAMP_BUSY] = "txtstamp_busy",
+		[IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU] = "ipopt_skipped_cpu",
+		[IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD] = "ipopt_skipped_bad",
 		[IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK] = "rx_tstamp_fallback",
 	};
+	/* A counter appended to the ABI header needs its name here. */
+	_Static_assert(sizeof(stat_names) / sizeof(stat_names[0]) == IFLA_PVAL_STATS_MAX + 1,
+		       "stat_names does not name every IFLA_PVAL_STATS_* counter");
 	struct rtattr *tb[IFLA_MAX + 1] = {}, *li[IFLA_INFO_MAX + 1] = {};
 	struct rtattr *pv[IFLA_PVAL_MAX + 1] = {}, *st[IFLA_PVAL_STATS_MAX + 1] = {};
 	struct nlmsghdr *nh = (struct nlmsghdr *)reply;

@@ -66,7 +66,7 @@ test_create_ip()
 	info "$detail"
 	log_test "create with Debian ip (IFLA_LINK): kind pval, pval0@veth0, mtu 1488, default switches"
 
-	nlp show pval0 | grep -q '^stats ipopt_inserted 0 ipopt_skipped 0 tx_copy_drops 0 rx_copy_drops 0 txtstamp_busy 0 rx_tstamp_fallback 0$'
+	nlp show pval0 | grep -q '^stats ipopt_inserted 0 ipopt_skipped 0 tx_copy_drops 0 rx_copy_drops 0 txtstamp_busy 0 ipopt_skipped_cpu 0 ipopt_skipped_bad 0 rx_tstamp_fallback 0$'
 	check_err $? "stats line: $(nlp show pval0 | tail -1)"
 	log_test "show reports the IFLA_PVAL_STATS nest"
 

@@ -172,26 +172,9 @@ test_tcp_gso()
 
 	s0=$(pval_stat "$NS_A" pval0 ipopt_skipped)
 	capture_start "$NS_B" veth1 "$f" -s 96 "tcp and src $PVAL_ADDR_A"
-	ip netns exec "$NS_B" node -e '
-		const net = require("net"); let n = 0;
-		const srv = net.createServer((c) => { c.on("data", (d) => { n += d.length; });
-			c.on("end", () => { console.log(n); process.exit(0); }); });
-		srv.listen(5201, "'"$PVAL_ADDR_B"'", () => console.error("listening"));
-		setTimeout(() => { console.log("timeout", n); process.exit(1); }, 120000);' >"$WORK/tcp.out" 2>"$WORK/tcp.err" &
-	local srv=$! i
-	for i in $(seq 300); do
-		grep -q listening "$WORK/tcp.err" && break
-		sleep 0.1
-	done
-	ina node -e '
-		const c = require("net").connect(5201, "'"$PVAL_ADDR_B"'", () => {
-			c.end(Buffer.alloc('"$bytes"', 0x61)); });
-		c.on("error", (e) => { console.error(e.message); process.exit(1); });'
-	check_err $? "TCP client failed"
-	wait $srv
-	check_err $? "TCP server: $(cat "$WORK/tcp.out")"
+	got=$(tcp_transfer "$NS_A" "$NS_B" "$PVAL_ADDR_B" 5201 $bytes 120)
+	check_err $? "TCP transfer: $got"
 	capture_stop
-	got=$(cat "$WORK/tcp.out")
 	[ "$got" = "$bytes" ]
 	check_err $? "received $got of $bytes bytes"
 	s1=$(pval_stat "$NS_A" pval0 ipopt_skipped)

@@ -235,3 +235,34 @@ pval_stat()
 {
 	ip netns exec "$1" "$PVAL_CLIENTS/nl-pval" show "$2" | sed -n 's/.* '"$3"' \([0-9]*\).*/\1/p'
 }
+
+# tcp_transfer FROM_NS TO_NS ADDR PORT BYTES SECS: a TCP connection from
+# FROM_NS to ADDR:PORT (a node server in TO_NS) carries BYTES; prints what
+# the server received ("timeout N" after SECS without the end), returns
+# non-zero when the client or the server failed.
+tcp_transfer()
+{
+	local from=$1 to=$2 addr=$3 port=$4 bytes=$5 secs=$6 out srv i rc=0
+	out=$(mktemp)
+	ip netns exec "$to" node -e '
+		const net = require("net"); let n = 0;
+		const srv = net.createServer((c) => { c.on("data", (d) => { n += d.length; });
+			c.on("end", () => { console.log(n); process.exit(0); }); });
+		srv.listen('"$port"', "'"$addr"'", () => console.error("listening"));
+		setTimeout(() => { console.log("timeout", n); process.exit(1); }, '"$secs"' * 1000);' \
+		>"$out" 2>"$out.err" &
+	srv=$!
+	for i in $(seq 300); do
+		grep -q listening "$out.err" && break
+		sleep 0.1
+	done
+	ip netns exec "$from" node -e '
+		const c = require("net").connect('"$port"', "'"$addr"'", () => {
+			c.end(Buffer.alloc('"$bytes"', 0x61)); });
+		c.on("error", (e) => { console.error(e.message); process.exit(1); });
+		setTimeout(() => process.exit(1), '"$secs"' * 1000).unref();' || rc=1
+	wait $srv || rc=1
+	cat "$out"
+	rm -f "$out" "$out.err"
+	return $rc
+}

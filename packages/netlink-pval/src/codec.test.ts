@@ -29,6 +29,9 @@ import {
   IFLA_PVAL_LINK,
   IFLA_PVAL_RING_SLOTS,
   IFLA_PVAL_STATS,
+  IFLA_PVAL_STATS_IPOPT_SKIPPED,
+  IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD,
+  IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU,
 } from "./generated/abi.js";
 
 const le = (n: number, bytes: number): number[] =>
@@ -85,6 +88,16 @@ describe("attributes", () => {
   it("decodes the module's ABI version (IFLA_PVAL_ABI_VERSION, u32)", () => {
     const decoded = decodeAttrs(PVAL_ATTRS, encodeAttribute(IFLA_PVAL_ABI_VERSION, Buffer.from(le(2, 4))));
     expect(decoded).toEqual({ abiVersion: 2 });
+  });
+
+  it("decodes each reason to skip the option as its own counter", () => {
+    const stats = Buffer.concat([
+      encodeAttribute(IFLA_PVAL_STATS_IPOPT_SKIPPED, Buffer.from(le(3, 8))),
+      encodeAttribute(IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU, Buffer.from(le(5, 8))),
+      encodeAttribute(IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD, Buffer.from(le(7, 8))),
+    ]);
+    const decoded = decodeAttrs(PVAL_ATTRS, encodeAttribute(IFLA_PVAL_STATS, stats, true));
+    expect(decoded.stats).toEqual({ ipoptSkipped: 3n, ipoptSkippedCpu: 5n, ipoptSkippedBad: 7n });
   });
 
   it("keeps unknown attributes by number instead of dropping them", () => {

@@ -23,6 +23,8 @@ import {
   IFLA_PVAL_STATS,
   IFLA_PVAL_STATS_IPOPT_INSERTED,
   IFLA_PVAL_STATS_IPOPT_SKIPPED,
+  IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD,
+  IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU,
   IFLA_PVAL_STATS_PAD,
   IFLA_PVAL_STATS_RX_COPY_DROPS,
   IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK,
@@ -416,6 +418,8 @@ export const PVAL_STATS_ATTRS: readonly AttrSpec[] = [
   { type: IFLA_PVAL_STATS_TX_COPY_DROPS, key: "txCopyDrops", kind: "u64" },
   { type: IFLA_PVAL_STATS_RX_COPY_DROPS, key: "rxCopyDrops", kind: "u64" },
   { type: IFLA_PVAL_STATS_TXTSTAMP_BUSY, key: "txtstampBusy", kind: "u64" },
+  { type: IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU, key: "ipoptSkippedCpu", kind: "u64" },
+  { type: IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD, key: "ipoptSkippedBad", kind: "u64" },
   { type: IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK, key: "rxTstampFallback", kind: "u64" },
 ];
 

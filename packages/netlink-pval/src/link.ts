@@ -92,16 +92,23 @@ export const PVAL_STATS_FIELDS: readonly { key: keyof PvalStats; name: string }[
   { key: "txCopyDrops", name: "tx_copy_drops" },
   { key: "rxCopyDrops", name: "rx_copy_drops" },
   { key: "txtstampBusy", name: "txtstamp_busy" },
+  { key: "ipoptSkippedCpu", name: "ipopt_skipped_cpu" },
+  { key: "ipoptSkippedBad", name: "ipopt_skipped_bad" },
   { key: "rxTstampFallback", name: "rx_tstamp_fallback" },
 ];
 
 /** IFLA_PVAL_STATS: link-wide counters. */
 export interface PvalStats {
   ipoptInserted: bigint;
+  /** IPv4 packets sent without the option: no room (IHL would pass 15, or 64 KiB). */
   ipoptSkipped: bigint;
   txCopyDrops: bigint;
   rxCopyDrops: bigint;
   txtstampBusy: bigint;
+  /** Sent without the option: the CPU number does not fit its u8 field. */
+  ipoptSkippedCpu: bigint;
+  /** Sent without the option: IPv4 header truncated or inconsistent. */
+  ipoptSkippedBad: bigint;
   /** RX copies (swtstamp) stamped from the clock because the stack gave no receive timestamp. */
   rxTstampFallback: bigint;
 }

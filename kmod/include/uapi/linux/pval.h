@@ -123,10 +123,16 @@ enum {
 	IFLA_PVAL_STATS_UNSPEC,
 	IFLA_PVAL_STATS_PAD,
 	IFLA_PVAL_STATS_IPOPT_INSERTED,	/* packets that got the option */
-	IFLA_PVAL_STATS_IPOPT_SKIPPED,	/* IPv4 packets sent without it (no room) */
+	IFLA_PVAL_STATS_IPOPT_SKIPPED,	/* IPv4 packets sent without it: no room
+					 * (IHL would pass 15, or 64 KiB) */
 	IFLA_PVAL_STATS_TX_COPY_DROPS,	/* TX copies lost, all rings */
 	IFLA_PVAL_STATS_RX_COPY_DROPS,	/* RX copies lost, all rings */
 	IFLA_PVAL_STATS_TXTSTAMP_BUSY,	/* TX packets that met a busy timestamp unit */
+	IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU,	/* sent without it: the CPU number
+						 * does not fit the option's u8 */
+	IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD,	/* sent without it: IPv4 header (or
+						 * VLAN tags before it) truncated,
+						 * inconsistent or too deep */
 	IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK, /* RX copies (swtstamp) stamped from
 					     * the clock: the stack gave none */
 	__IFLA_PVAL_STATS_MAX,

@@ -46,6 +46,8 @@ function pvalLink(overrides: Partial<PvalLink> = {}): PvalLink {
         txCopyDrops: 0n,
         rxCopyDrops: 1n,
         txtstampBusy: 0n,
+        ipoptSkippedCpu: 0n,
+        ipoptSkippedBad: 2n,
         rxTstampFallback: 2n,
       },
     },
@@ -83,7 +85,7 @@ describe("printLink text", () => {
     expect(lines[4]?.trim().split(/\s+/)).toEqual(["1152921504606846977", "0", "0", "0", "0", "0"]);
     expect(lines[5]).toBe("    TX:  bytes packets errors dropped carrier collsns");
     expect(lines[7]).toBe(
-      "    pval: ipopt_inserted 46 ipopt_skipped 0 tx_copy_drops 0 rx_copy_drops 1 txtstamp_busy 0 rx_tstamp_fallback 2",
+      "    pval: ipopt_inserted 46 ipopt_skipped 0 tx_copy_drops 0 rx_copy_drops 1 txtstamp_busy 0 ipopt_skipped_cpu 0 ipopt_skipped_bad 2 rx_tstamp_fallback 2",
     );
   });
   it("marks a lower device that is down with M-DOWN", () => {

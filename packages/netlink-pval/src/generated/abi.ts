@@ -8,7 +8,7 @@ export const PVAL_RING_SLOTS_DEFAULT = 1024;
 export const PVAL_RING_SLOTS_MIN = 2;
 export const PVAL_RING_SLOTS_MAX = 65536;
 export const IFLA_PVAL_MAX = 12;
-export const IFLA_PVAL_STATS_MAX = 7;
+export const IFLA_PVAL_STATS_MAX = 9;
 export const IFLA_PVAL_UNSPEC = 0;
 export const IFLA_PVAL_LINK = 1;
 export const IFLA_PVAL_IPOPT = 2;
@@ -29,7 +29,9 @@ export const IFLA_PVAL_STATS_IPOPT_SKIPPED = 3;
 export const IFLA_PVAL_STATS_TX_COPY_DROPS = 4;
 export const IFLA_PVAL_STATS_RX_COPY_DROPS = 5;
 export const IFLA_PVAL_STATS_TXTSTAMP_BUSY = 6;
-export const IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK = 7;
+export const IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU = 7;
+export const IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD = 8;
+export const IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK = 9;
 
 /** The numeric values above as a const enum, as literals for hot loops. */
 export const enum PvalConst {
@@ -38,5 +40,5 @@ export const enum PvalConst {
   PVAL_RING_SLOTS_MIN = 2,
   PVAL_RING_SLOTS_MAX = 65536,
   IFLA_PVAL_MAX = 12,
-  IFLA_PVAL_STATS_MAX = 7,
+  IFLA_PVAL_STATS_MAX = 9,
 }
