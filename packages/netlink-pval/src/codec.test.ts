@@ -29,9 +29,13 @@ import {
   IFLA_PVAL_LINK,
   IFLA_PVAL_RING_SLOTS,
   IFLA_PVAL_STATS,
+  IFLA_PVAL_STATS_IPOPT_INSERTED,
   IFLA_PVAL_STATS_IPOPT_SKIPPED,
   IFLA_PVAL_STATS_IPOPT_SKIPPED_BAD,
   IFLA_PVAL_STATS_IPOPT_SKIPPED_CPU,
+  IFLA_PVAL_STATS_PAD,
+  IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK,
+  IFLA_PVAL_STATS_TXTSTAMP_BUSY,
 } from "./generated/abi.js";
 
 const le = (n: number, bytes: number): number[] =>
@@ -76,10 +80,10 @@ describe("attributes", () => {
 
   it("decodes the nested counters as u64, exactly", () => {
     const stats = Buffer.concat([
-      encodeAttribute(1, Buffer.alloc(0)),
-      encodeAttribute(2, Buffer.from(le(46, 8))),
-      encodeAttribute(6, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])),
-      encodeAttribute(7, Buffer.from(le(3, 8))),
+      encodeAttribute(IFLA_PVAL_STATS_PAD, Buffer.alloc(0)),
+      encodeAttribute(IFLA_PVAL_STATS_IPOPT_INSERTED, Buffer.from(le(46, 8))),
+      encodeAttribute(IFLA_PVAL_STATS_TXTSTAMP_BUSY, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])),
+      encodeAttribute(IFLA_PVAL_STATS_RX_TSTAMP_FALLBACK, Buffer.from(le(3, 8))),
     ]);
     const decoded = decodeAttrs(PVAL_ATTRS, encodeAttribute(IFLA_PVAL_STATS, stats, true));
     expect(decoded.stats).toEqual({ ipoptInserted: 46n, txtstampBusy: 2n ** 64n - 1n, rxTstampFallback: 3n });
