@@ -213,7 +213,7 @@ test_skip_counters()
 	b1=$(pval_stat "$NS_A" pval0 ipopt_skipped_bad)
 	[ $((r1 - r0)) = 1 ]
 	check_err $? "ping -R: ipopt_skipped $r0 -> $r1"
-	nlp show pval0 | grep -q " ipopt_skipped_cpu 0 ipopt_skipped_bad $b1\$"
+	nlp show pval0 | grep -q " ipopt_skipped_cpu 0 ipopt_skipped_bad $b1 "
 	check_err $? "show: $(nlp show pval0 | tail -1)"
 	log_test "a full header (ping -R) counts in ipopt_skipped; show reports ipopt_skipped_cpu and ipopt_skipped_bad"
 }
