@@ -222,14 +222,17 @@ test_terminal()
 	# script(1) gives pval stats a terminal: the report is redrawn every second, like top.
 	script -qfec "node $PVAL_CLI stats pvr0 --duration 8" "$T/tty" >/dev/null 2>&1 &
 	pid=$!
-	# The reader is script's child: find it, then wait for it to hold the devices.
-	local reader= i
-	for ((i = 0; i < 600; i++)); do
-		reader=$(pgrep -f "^node $PVAL_CLI stats pvr0" | head -n 1)
-		[ -n "$reader" ] && break
-		sleep 0.1
+	# The reader is script's child: wait until some process holds every RX device.
+	local i d held
+	for ((i = 0; i < 1200; i++)); do
+		held=0
+		for d in "${RXDEVS[@]}"; do
+			ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q -- "-> $d\$" && held=$((held + 1))
+		done
+		[ $held = ${#RXDEVS[@]} ] && break
+		sleep 0.05
 	done
-	wait_open "${reader:-$pid}" "${RXDEVS[@]}" || check_err 1 "pval stats did not open the devices"
+	[ $held = ${#RXDEVS[@]} ] || check_err 1 "pval stats did not open the devices"
 	pings 300
 	cd_wait $pid 60 || check_err 1 "pval stats under script(1): exit $?"
 	n=$(grep -ao $'\e\[H\e\[2J' "$T/tty" | wc -l)
