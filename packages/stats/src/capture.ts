@@ -51,6 +51,8 @@ class Side {
     const add = tx ? analyser.addTxRecord.bind(analyser) : analyser.addRxRecord.bind(analyser);
     this.onRecord = (r) => {
       this.result.records++;
+      // Interface blocks come before their packets, in the same chunk.
+      this.noteInterfaces();
       if (r.linktype !== LINKTYPE_ETHERNET) {
         this.result.notEthernet++;
         return;
@@ -60,6 +62,16 @@ class Side {
       add(r);
       each?.(r);
     };
+  }
+
+  #described = 0;
+
+  /** Updates the clock when interface blocks were read since the last call. */
+  noteInterfaces(): void {
+    const interfaces = this.reader.interfaces;
+    if (interfaces.length === this.#described) return;
+    this.#described = interfaces.length;
+    this.result.clock = captureClock(interfaces);
   }
 
   /** Reads and analyses one chunk. */
@@ -77,9 +89,8 @@ class Side {
         return;
       }
       this.have += n;
-      const described = this.reader.interfaces.length;
       const used = this.reader.feedPartial(this.buf.subarray(0, this.have), this.onRecord);
-      if (this.reader.interfaces.length !== described) this.result.clock = captureClock(this.reader.interfaces);
+      this.noteInterfaces();
       this.buf.copyWithin(0, used, this.have);
       this.have -= used;
     } catch (err) {
