@@ -11,6 +11,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { CaptureReader, type CaptureRecord, LINKTYPE_ETHERNET } from "@pval/decode";
 import type { StatsAnalyser } from "./analyser.js";
+import { captureClock, type ReportClock } from "./report.js";
 
 const CHUNK = 256 * 1024;
 
@@ -22,6 +23,8 @@ export interface CaptureSideResult {
   notEthernet: number;
   /** The error that stopped reading (a bad or truncated file), after every good record before it. */
   error: Error | null;
+  /** The clock its interface blocks name (captureClock()): "unknown" for a pcap file or one without. */
+  clock: string;
 }
 
 class Side {
@@ -44,10 +47,12 @@ class Side {
     this.tx = tx;
     this.ownFd = typeof path !== "number";
     this.fd = typeof path === "number" ? path : openSync(path, "r");
-    this.result = { path: this.path, records: 0, notEthernet: 0, error: null };
+    this.result = { path: this.path, records: 0, notEthernet: 0, error: null, clock: "unknown" };
     const add = tx ? analyser.addTxRecord.bind(analyser) : analyser.addRxRecord.bind(analyser);
     this.onRecord = (r) => {
       this.result.records++;
+      // Interface blocks come before their packets, in the same chunk.
+      this.noteInterfaces();
       if (r.linktype !== LINKTYPE_ETHERNET) {
         this.result.notEthernet++;
         return;
@@ -57,6 +62,16 @@ class Side {
       add(r);
       each?.(r);
     };
+  }
+
+  #described = 0;
+
+  /** Updates the clock when interface blocks were read since the last call. */
+  noteInterfaces(): void {
+    const interfaces = this.reader.interfaces;
+    if (interfaces.length === this.#described) return;
+    this.#described = interfaces.length;
+    this.result.clock = captureClock(interfaces);
   }
 
   /** Reads and analyses one chunk. */
@@ -75,6 +90,7 @@ class Side {
       }
       this.have += n;
       const used = this.reader.feedPartial(this.buf.subarray(0, this.have), this.onRecord);
+      this.noteInterfaces();
       this.buf.copyWithin(0, used, this.have);
       this.have -= used;
     } catch (err) {
@@ -95,8 +111,11 @@ export interface ReadCapturesOptions {
   rx: string | number;
   /** The sender's capture with its TX copies. */
   tx?: string | number;
-  /** Called after each received record was given to the analyser (progress, periodic reports). */
-  onRxRecord?: (record: CaptureRecord) => void;
+  /**
+   * Called after each received record was given to the analyser (progress,
+   * periodic reports), with the clocks the files' interfaces name so far.
+   */
+  onRxRecord?: (record: CaptureRecord, clock: ReportClock) => void;
 }
 
 /**
@@ -105,8 +124,10 @@ export interface ReadCapturesOptions {
  * (An unopenable path throws, before anything is read.)
  */
 export function readCaptures(analyser: StatsAnalyser, options: ReadCapturesOptions): CaptureSideResult[] {
-  const rx = new Side(options.rx, false, analyser, options.onRxRecord);
+  const each = options.onRxRecord;
   let tx: Side | null = null;
+  const clock = (): ReportClock => ({ rx: rx.result.clock, tx: tx ? tx.result.clock : null });
+  const rx = new Side(options.rx, false, analyser, each && ((r) => each(r, clock())));
   try {
     tx = options.tx === undefined ? null : new Side(options.tx, true, analyser);
   } catch (err) {

@@ -5,8 +5,12 @@ export { type Dist, type DistSummary, HISTOGRAM_RELATIVE_ERROR, Histogram } from
 export { plotSvg } from "./plot.js";
 export { ReorderBuffer } from "./reorder-buffer.js";
 export {
+  captureClock,
+  clockLine,
+  commonClock,
   formatNs,
   formatText,
+  type ReportClock,
   type StatsReport,
   type StatsSnapshot,
   type StreamReport,

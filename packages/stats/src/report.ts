@@ -85,7 +85,50 @@ export interface StatsReport {
   streams: StreamReport[];
   no_option: number;
   not_ipv4: number;
+  clock?: ReportClock;
   [extra: string]: unknown;
+}
+
+/**
+ * The clock that stamped each side's packets: a name of @pval/netlink's
+ * timestampClock() ("hardware-phc", "software-rx-stack", "software-tx-xmit",
+ * "none", "unknown"), or "mixed" when the side's interfaces or devices name
+ * different clocks. `tx` is null without TX copies.
+ */
+export interface ReportClock {
+  rx: string;
+  tx: string | null;
+}
+
+/**
+ * One name for the clocks of one side's inputs: "unknown" when none is
+ * known, the common name when they agree, else "mixed". An input whose clock
+ * is not known next to known ones makes it "mixed" too: the figures then do
+ * not all mean the same.
+ */
+export function commonClock(clocks: Iterable<string>): string {
+  const names = new Set(clocks);
+  if (names.size === 0) return "unknown";
+  return names.size === 1 ? names.values().next().value! : "mixed";
+}
+
+const CLOCK_COMMENT = /^clock=(\S+)$/;
+
+/**
+ * The clock a capture file's interface blocks name in a "clock=<name>"
+ * comment (as `pval dump -w` writes them), combined by {@link commonClock};
+ * "unknown" for a file without one (a pcap file, a pcapng file from tcpdump).
+ */
+export function captureClock(interfaces: readonly { comments: readonly string[] }[]): string {
+  return commonClock(
+    interfaces.map((i) => {
+      for (const c of i.comments) {
+        const m = CLOCK_COMMENT.exec(c.trim());
+        if (m) return m[1]!;
+      }
+      return "unknown";
+    }),
+  );
 }
 
 /** Per-stream counters that appear in the JSON only when not zero. */
@@ -97,8 +140,11 @@ function summary(d: Dist | null): DistSummary | null {
   return d === null || d.count === 0 ? null : d.summary();
 }
 
-/** The JSON shape of `pval stats --json` (u64 seqs as decimal strings). */
-export function toReport(snap: StatsSnapshot): StatsReport {
+/**
+ * The JSON shape of `pval stats --json` (u64 seqs as decimal strings); with
+ * `clock`, a last key "clock" names what stamped each side.
+ */
+export function toReport(snap: StatsSnapshot, clock?: ReportClock): StatsReport {
   const streams = snap.streams.map((s) => {
     const out: StreamReport = {
       src: s.src,
@@ -122,6 +168,7 @@ export function toReport(snap: StatsSnapshot): StatsReport {
   });
   const report: StatsReport = { streams, no_option: snap.no_option, not_ipv4: snap.not_ipv4 };
   for (const k of TOP_EXTRAS) if (snap[k] !== 0) report[k] = snap[k];
+  if (clock !== undefined) report.clock = { rx: clock.rx, tx: clock.tx };
   return report;
 }
 
@@ -159,8 +206,16 @@ function distRows(s: StreamStats): string[] {
   );
 }
 
-/** The text report: a block per stream, the caveat on `missing`, the counters of what was not analysed. */
-export function formatText(snap: StatsSnapshot): string {
+/** The text line naming the clocks: `clock: rx software-rx-stack, tx software-tx-xmit`. */
+export function clockLine(clock: ReportClock): string {
+  return `clock: rx ${clock.rx}${clock.tx === null ? "" : `, tx ${clock.tx}`}`;
+}
+
+/**
+ * The text report: a block per stream, the caveat on `missing`, the counters
+ * of what was not analysed, and with `clock` a last line naming the clocks.
+ */
+export function formatText(snap: StatsSnapshot, clock?: ReportClock): string {
   const lines: string[] = [];
   if (snap.streams.length === 0) lines.push("no packet with option 222");
   for (const s of snap.streams) {
@@ -179,5 +234,6 @@ export function formatText(snap: StatsSnapshot): string {
   for (const k of TOP_EXTRAS) if (snap[k] !== 0) top.push(`${k.replaceAll("_", " ")} ${snap[k]}`);
   lines.push(top.join("  "));
   if (snap.streams.some((s) => s.sent === null)) lines.push(MISSING_CAVEAT);
+  if (clock !== undefined) lines.push(clockLine(clock));
   return `${lines.join("\n")}\n`;
 }

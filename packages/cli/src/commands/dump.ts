@@ -201,7 +201,7 @@ type LinkSwitches = Map<string, PvalInfo | undefined>;
  * over rtnetlink in this network namespace; undefined for a link that
  * cannot be read. Asked before the devices open, so the query costs no copy.
  */
-async function linkSwitches(targets: string[]): Promise<LinkSwitches> {
+export async function linkSwitches(targets: string[]): Promise<LinkSwitches> {
   const { parseDeviceName } = await import("@pval/chardev");
   const { getLink } = await import("@pval/netlink");
   const switches: LinkSwitches = new Map();

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeFrame, ipv4FromString, pcapFileHeader, pcapngFileHeader, pcapngRecord, pcapRecord } from "@pval/decode";
+import { SlotPcapngWriter } from "@pval/tcpdump-printer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CapturedRun, runCaptured } from "../../test/run-captured.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../command.js";
@@ -88,7 +89,9 @@ describe("pval stats -r", () => {
     expect(r.err).toBe("");
     expect(r.code).toBe(EXIT_OK);
     const doc = JSON.parse(r.out);
-    expect(Object.keys(doc)).toEqual(["streams", "no_option", "not_ipv4"]);
+    expect(Object.keys(doc)).toEqual(["streams", "no_option", "not_ipv4", "clock"]);
+    // A classic pcap file does not say what stamped its packets.
+    expect(doc.clock).toEqual({ rx: "unknown", tx: null });
     expect(doc.no_option).toBe(1);
     expect(doc.not_ipv4).toBe(1);
     expect(doc.streams.map((s: { src: string }) => s.src)).toEqual(["10.0.0.3", "10.0.0.20"]);
@@ -179,6 +182,52 @@ describe("pval stats -r", () => {
     const r = await run(["-r", ng, "--json"]);
     expect(r.code).toBe(EXIT_OK);
     expect(JSON.parse(r.out).streams[0]).toMatchObject({ received: 3, missing: 0 });
+  });
+
+  it("names the clock of pval dump -w's interface blocks, mixed when they differ", async () => {
+    /** A pcapng file with one interface per device and its clock, seqs 0..4 every 10 µs on interface 0. */
+    const dumped = (name: string, clocks: [string, string | undefined][]): string => {
+      const writer = new SlotPcapngWriter(
+        clocks.map(([d]) => d),
+        new Map(clocks.flatMap(([d, c]) => (c === undefined ? [] : [[d, { name: c, description: c }]]))),
+      );
+      const path = join(dir, name);
+      writeFileSync(
+        path,
+        Buffer.concat([
+          writer.header(),
+          ...[0n, 1n, 2n, 3n, 4n].map((seq) =>
+            pcapngRecord({ tsSec: S, tsNsec: Number(seq) * 10_000, data: pval("10.0.0.20", 1, seq) }),
+          ),
+        ]),
+      );
+      return path;
+    };
+    const rxNg = dumped("clock-rx.pcapng", [
+      ["/dev/pval/pval0-rx-cpu-0", "software-rx-stack"],
+      ["/dev/pval/pval0-rx-cpu-1", "software-rx-stack"],
+    ]);
+    const txNg = dumped("clock-tx.pcapng", [["/dev/pval/pval0-tx-cpu-1", "software-tx-xmit"]]);
+    const mixed = dumped("clock-mixed.pcapng", [
+      ["/dev/pval/pval0-rx-cpu-0", "hardware-phc"],
+      ["/dev/pval/pval0-rx-cpu-1", "software-rx-stack"],
+    ]);
+    const bare = dumped("clock-none.pcapng", [["/dev/pval/pval0-rx-cpu-0", undefined]]);
+
+    const both = await run(["-r", rxNg, "--tx", txNg, "--json"]);
+    expect(both.code).toBe(EXIT_OK);
+    expect(JSON.parse(both.out).clock).toEqual({ rx: "software-rx-stack", tx: "software-tx-xmit" });
+    expect((await run(["-r", rxNg, "--tx", tx, "--json"])).out).toContain(
+      '"clock":{"rx":"software-rx-stack","tx":"unknown"}',
+    );
+    expect(JSON.parse((await run(["-r", mixed, "--json"])).out).clock).toEqual({ rx: "mixed", tx: null });
+    expect(JSON.parse((await run(["-r", bare, "--json"])).out).clock).toEqual({ rx: "unknown", tx: null });
+    const text = await run(["-r", rxNg, "--tx", txNg]);
+    expect(text.out.trimEnd().split("\n").at(-1)).toBe("clock: rx software-rx-stack, tx software-tx-xmit");
+    // --interval reports name the clock too.
+    const lines = (await run(["-r", rxNg, "--json", "--interval", "0.00001"])).out.trim().split("\n");
+    expect(lines.length).toBeGreaterThan(2);
+    for (const l of lines) expect(JSON.parse(l).clock).toEqual({ rx: "software-rx-stack", tx: null });
   });
 
   it("reports what a truncated file held, then one line of error, exit 1", async () => {

@@ -11,15 +11,19 @@
 // redrawn every --interval seconds (default 1) like top; otherwise one report
 // is printed at the end (Ctrl-C, or --duration), or one per --interval when
 // given. The figures come from @pval/stats; this file wires input and output.
+// Every report names the clock that stamped each side ("clock"): live, from
+// the links' switches over rtnetlink; from files, from the "clock=<name>"
+// comment of their pcapng interfaces (pval dump -w), else "unknown".
 // Exit 0 on success, 1 on a bad file or device (after the report of what was
 // read), 2 on a usage error.
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Batch, LinkReader } from "@pval/chardev";
-import type { MatchRow, StatsAnalyser } from "@pval/stats";
+import type { MatchRow, ReportClock, StatsAnalyser } from "@pval/stats";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import type { CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
+import { linkSwitches } from "./dump.js";
 import { addListenOptions, type ListenOptions, startListen } from "./stats-listen.js";
 
 interface StatsOptions extends ListenOptions {
@@ -151,10 +155,15 @@ class CsvRecords {
 }
 
 /** The report at the end, and the --plot drawing of the same figures. */
-async function finalReport(analyser: StatsAnalyser, options: StatsOptions, io: CliIo): Promise<void> {
+async function finalReport(
+  analyser: StatsAnalyser,
+  clock: ReportClock,
+  options: StatsOptions,
+  io: CliIo,
+): Promise<void> {
   const { formatText, plotSvg, toReport } = await import("@pval/stats");
   const snap = analyser.snapshot();
-  io.out(options.json ? `${JSON.stringify(toReport(snap))}\n` : formatText(snap));
+  io.out(options.json ? `${JSON.stringify(toReport(snap, clock))}\n` : formatText(snap, clock));
   const timed = snap.streams.filter((s) => s.interval !== null);
   if (timed.length > 0 && timed.every((s) => s.interval!.max === 0)) {
     io.err("stats: every timestamp is the same (0 without timestamps): turn on swtstamp for intervals and delays\n");
@@ -170,10 +179,10 @@ async function finalReport(analyser: StatsAnalyser, options: StatsOptions, io: C
 }
 
 /** Renders the analyser's figures as text or JSON. */
-async function render(analyser: StatsAnalyser, json: boolean): Promise<string> {
+async function render(analyser: StatsAnalyser, clock: ReportClock, json: boolean): Promise<string> {
   const { formatText, toReport } = await import("@pval/stats");
   const snap = analyser.snapshot();
-  return json ? `${JSON.stringify(toReport(snap))}\n` : formatText(snap);
+  return json ? `${JSON.stringify(toReport(snap, clock))}\n` : formatText(snap, clock);
 }
 
 async function statsFiles(analyser: StatsAnalyser, rxPath: string, options: StatsOptions, io: CliIo): Promise<number> {
@@ -189,18 +198,18 @@ async function statsFiles(analyser: StatsAnalyser, rxPath: string, options: Stat
     // --interval on a file: a report every SEC seconds of capture time.
     ...(every !== undefined
       ? {
-          onRxRecord: (r) => {
+          onRxRecord: (r, clock) => {
             const t = r.tsSec + r.tsNsec / 1e9;
             if (Number.isNaN(next)) next = t + every;
             if (t < next) return;
             next = t + every;
             const snap = analyser.snapshot();
-            io.out(json ? `${JSON.stringify(toReport(snap))}\n` : `${formatText(snap)}\n`);
+            io.out(json ? `${JSON.stringify(toReport(snap, clock))}\n` : `${formatText(snap, clock)}\n`);
           },
         }
       : {}),
   });
-  await finalReport(analyser, options, io);
+  await finalReport(analyser, { rx: results[0]!.clock, tx: results[1]?.clock ?? null }, options, io);
   let code = EXIT_OK;
   for (const r of results) {
     if (r.notEthernet > 0) io.err(`stats: ${r.path}: ${r.notEthernet} records are not Ethernet, not analysed\n`);
@@ -232,6 +241,23 @@ async function devicePaths(targets: string[], direction: "rx" | "tx"): Promise<s
   return [...new Set(out)];
 }
 
+/**
+ * The clock of one side's targets, from their links' switches: a link name,
+ * or the link a device path names; "unknown" for a path that names none.
+ */
+async function targetsClock(targets: string[], direction: "rx" | "tx"): Promise<string> {
+  const { parseDeviceName } = await import("@pval/chardev");
+  const { timestampClock } = await import("@pval/netlink");
+  const { commonClock } = await import("@pval/stats");
+  const switches = await linkSwitches(targets);
+  return commonClock(
+    targets.map((t) => {
+      const link = t.includes("/") ? parseDeviceName(t)?.link : t;
+      return link === undefined ? "unknown" : timestampClock(switches.get(link), direction);
+    }),
+  );
+}
+
 async function statsLive(
   analyser: StatsAnalyser,
   targets: string[],
@@ -242,6 +268,10 @@ async function statsLive(
   const rxPaths = await devicePaths(targets, "rx");
   const txPaths = options.tx ? await devicePaths(options.tx, "tx") : [];
   const txSet = new Set(txPaths);
+  const clock: ReportClock = {
+    rx: await targetsClock(targets, "rx"),
+    tx: options.tx ? await targetsClock(options.tx, "tx") : null,
+  };
   for (const p of rxPaths) if (txSet.has(p)) throw new Error(`${p} is given as both RX and TX`);
   const reader: LinkReader = chardev.openDevices([...rxPaths, ...txPaths], {
     ringStats: false,
@@ -285,7 +315,7 @@ async function statsLive(
   if (every !== undefined) {
     timers.push(
       setInterval(async () => {
-        const text = await render(analyser, json);
+        const text = await render(analyser, clock, json);
         if (tty && !json) io.out(`\x1b[H\x1b[2J${new Date().toISOString()}  ${reader.readers.length} devices\n${text}`);
         else io.out(text);
       }, every * 1000),
@@ -318,7 +348,7 @@ async function statsLive(
   }
   reader.close();
   analyser.finish();
-  await finalReport(analyser, options, io);
+  await finalReport(analyser, clock, options, io);
   await listener?.close();
   const drops = dropsAtEnd === null || dropsAtOpen === null ? null : dropsAtEnd - dropsAtOpen;
   if (drops !== 0) {

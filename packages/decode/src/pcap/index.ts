@@ -2,6 +2,7 @@ export { CaptureFormatError } from "./errors.js";
 export {
   type CaptureFormat,
   type CaptureInfo,
+  type CaptureInterface,
   CaptureReader,
   type CaptureRecord,
   LINKTYPE_ETHERNET,

@@ -167,4 +167,66 @@ describe("CaptureReader", () => {
     expect(() => readAll(new Uint8Array(0))).toThrow(/empty file/);
     expect(() => readAll(micro.subarray(0, 10))).toThrow(/truncated file header: only 10 bytes/);
   });
+
+  it("exposes each interface block's name, description and comments, of every section", () => {
+    const enc = new TextEncoder();
+    /** An interface block with text options (code, value), little-endian. */
+    const idb = (options: [number, string][]): Uint8Array => {
+      const values = options.map(([code, text]) => [code, enc.encode(text)] as const);
+      const total = 16 + values.reduce((n, [, b]) => n + 4 + ((b.length + 3) & ~3), 0) + 4 + 4;
+      const out = new Uint8Array(total);
+      const v = new DataView(out.buffer);
+      v.setUint32(0, 1, true);
+      v.setUint32(4, total, true);
+      v.setUint16(8, 1, true);
+      v.setUint32(12, 65535, true);
+      let at = 16;
+      for (const [code, bytes] of values) {
+        v.setUint16(at, code, true);
+        v.setUint16(at + 2, bytes.length, true);
+        out.set(bytes, at + 4);
+        at += 4 + ((bytes.length + 3) & ~3);
+      }
+      v.setUint32(total - 4, total, true);
+      return out;
+    };
+    const header = pcapngFileHeader();
+    const shb = header.subarray(0, new DataView(header.buffer).getUint32(4, true));
+    const file = concat([
+      header,
+      idb([
+        [2, "/dev/pval/pval0-rx-cpu-0"],
+        [3, "timestamps: CLOCK_REALTIME"],
+        [1, "clock=software-rx-stack"],
+        [1, "second comment é"],
+      ]),
+      pcapngRecord(packets[0]!),
+      shb,
+      idb([]),
+    ]);
+    // Byte by byte: the options are read whatever the chunking.
+    const reader = new CaptureReader();
+    let n = 0;
+    for (let i = 0; i < file.length; i++) reader.feed(file.subarray(i, i + 1), () => n++);
+    reader.end();
+    expect(n).toBe(1);
+    expect(reader.interfaces).toEqual([
+      { linktype: 1, snaplen: 262144, comments: [] },
+      {
+        linktype: 1,
+        snaplen: 65535,
+        name: "/dev/pval/pval0-rx-cpu-0",
+        description: "timestamps: CLOCK_REALTIME",
+        comments: ["clock=software-rx-stack", "second comment é"],
+      },
+      { linktype: 1, snaplen: 65535, comments: [] },
+    ]);
+  });
+
+  it("has no interfaces for a pcap file", () => {
+    const reader = new CaptureReader();
+    reader.feed(micro, () => {});
+    reader.end();
+    expect(reader.interfaces).toEqual([]);
+  });
 });

@@ -26,6 +26,9 @@ const PCAPNG_IDB = 1;
 const PCAPNG_OPB = 2;
 const PCAPNG_SPB = 3;
 const PCAPNG_EPB = 6;
+const OPT_COMMENT = 1;
+const OPT_IF_NAME = 2;
+const OPT_IF_DESCRIPTION = 3;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
 
@@ -101,12 +104,24 @@ export interface CaptureInfo {
   snaplen: number;
 }
 
-interface PcapngInterface {
+/** The text options of one pcapng interface description block. */
+export interface CaptureInterface {
   linktype: number;
   snaplen: number;
+  /** if_name, when given. */
+  name?: string;
+  /** if_description, when given. */
+  description?: string;
+  /** Every opt_comment, in file order. */
+  comments: string[];
+}
+
+interface PcapngInterface extends CaptureInterface {
   unitsPerSec: number;
   offsetSec: number;
 }
+
+const textDecoder = new TextDecoder();
 
 export type RecordCallback = (record: CaptureRecord) => void;
 
@@ -117,6 +132,8 @@ export class CaptureReader {
   #base = 0;
   #little = true;
   #interfaces: PcapngInterface[] = [];
+  /** Every interface block read so far, of all sections. */
+  readonly #described: CaptureInterface[] = [];
   #done = false;
   #sawInterface = false;
   readonly #record = new RecordView();
@@ -124,6 +141,14 @@ export class CaptureReader {
   /** The file header, once it has been read. */
   get info(): CaptureInfo | undefined {
     return this.#info;
+  }
+
+  /**
+   * The interface description blocks read so far, of every section, in file
+   * order (pcapng only: a pcap file has none).
+   */
+  get interfaces(): readonly CaptureInterface[] {
+    return this.#described;
   }
 
   /**
@@ -354,6 +379,7 @@ export class CaptureReader {
     const iface: PcapngInterface = {
       linktype: view.getUint16(pos + 8, little),
       snaplen: view.getUint32(pos + 12, little),
+      comments: [],
       unitsPerSec: 1_000_000,
       offsetSec: 0,
     };
@@ -366,7 +392,12 @@ export class CaptureReader {
       if (opt + 4 + len > end) {
         throw new CaptureFormatError(`invalid pcapng interface option ${code}: length ${len} overruns the block`, at);
       }
-      if (code === OPT_IF_TSRESOL && len >= 1) {
+      if (code === OPT_COMMENT || code === OPT_IF_NAME || code === OPT_IF_DESCRIPTION) {
+        const text = textDecoder.decode(new Uint8Array(view.buffer, view.byteOffset + opt + 4, len));
+        if (code === OPT_COMMENT) iface.comments.push(text);
+        else if (code === OPT_IF_NAME) iface.name = text;
+        else iface.description = text;
+      } else if (code === OPT_IF_TSRESOL && len >= 1) {
         const r = view.getUint8(opt + 4);
         const exp = r & 0x7f;
         if ((r & 0x80) === 0 ? exp > 15 : exp > 52) {
@@ -389,6 +420,8 @@ export class CaptureReader {
       };
     }
     this.#interfaces.push(iface);
+    const { unitsPerSec: _u, offsetSec: _o, ...described } = iface;
+    this.#described.push(described);
   }
 
   #interface(id: number, at: number): PcapngInterface {
