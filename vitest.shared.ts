@@ -13,6 +13,9 @@ export const sharedConfig: UserConfig = {
       "@pval/decode": src("decode"),
       "@pval/chardev": src("chardev"),
       "@pval/netlink": src("netlink-pval"),
+      // Before "@pval/stats": an alias also matches as a path prefix.
+      "@pval/stats/prometheus": fileURLToPath(new URL("./packages/stats/src/prometheus/index.ts", import.meta.url)),
+      "@pval/stats": src("stats"),
       "@pval/tcpdump-printer": src("tcpdump-printer"),
     },
   },

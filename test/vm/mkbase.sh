@@ -54,7 +54,7 @@ kdir=$(kernel_image_dir "$krel")
 mkdir -p "$stage/lib/modules"
 cp -a "$kdir/lib/modules/$krel" "$stage/lib/modules/"
 # Keep the guest image small: only the drivers the suites use and what they need.
-keep=$(for m in veth dummy 8021q macvlan nlmon; do /usr/sbin/modprobe -d "$kdir" -S "$krel" --show-depends "$m"; done | awk '{print $2}' | sort -u)
+keep=$(for m in veth dummy 8021q macvlan nlmon sch_netem; do /usr/sbin/modprobe -d "$kdir" -S "$krel" --show-depends "$m"; done | awk '{print $2}' | sort -u)
 find "$stage/lib/modules/$krel/kernel" -type f | while read -r f; do
   grep -qxF "${f#"$stage"}" <<<"${keep//$kdir/}" || rm -f "$f"
 done

@@ -30,6 +30,11 @@ const SUBCOMMANDS: Subcommand[] = [
     summary: "print packets as tcpdump does, option 222 included",
     load: () => import("./commands/print.js"),
   },
+  {
+    name: "stats",
+    summary: "loss, duplicates, reordering, intervals and delay variation per sender and CPU",
+    load: () => import("./commands/stats.js"),
+  },
 ];
 
 function buildProgram(): Command {

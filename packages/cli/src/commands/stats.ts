@@ -1,0 +1,328 @@
+// `pval stats`: per-stream loss, duplicates, reordering, intervals and delay
+// variation of pval traffic (SPEC section 6), live from the character devices
+// or from capture files.
+//
+//   pval stats LINK|DEVICE... [--tx LINK|DEVICE]... [--duration SEC]      live
+//   pval stats -r RX_FILE [--tx TX_FILE]                                   offline
+//     [--json] [--interval SEC] [--window SEC] [--synced-clocks] [--plot FILE.svg] [--records FILE.csv]
+//
+// Live, a link name stands for its RX devices; `--tx` names the sender's TX
+// copies (a link on this host, or device paths). On a terminal the report is
+// redrawn every --interval seconds (default 1) like top; otherwise one report
+// is printed at the end (Ctrl-C, or --duration), or one per --interval when
+// given. The figures come from @pval/stats; this file wires input and output.
+// Exit 0 on success, 1 on a bad file or device (after the report of what was
+// read), 2 on a usage error.
+
+import { closeSync, openSync, writeSync } from "node:fs";
+import type { Batch, LinkReader } from "@pval/chardev";
+import type { MatchRow, StatsAnalyser } from "@pval/stats";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import type { CliIo } from "../command.js";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
+import { addListenOptions, type ListenOptions, startListen } from "./stats-listen.js";
+
+interface StatsOptions extends ListenOptions {
+  read?: string;
+  tx?: string[];
+  json?: boolean;
+  interval?: number;
+  window?: number;
+  syncedClocks?: boolean;
+  plot?: string;
+  records?: string;
+  duration?: number;
+  bufferSize?: number;
+}
+
+/** Reader-thread buffer per device, KiB, as `pval dump -B`. */
+const BUFFER_KIB = 16384;
+
+class UsageError extends Error {}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(value) || !(n > 0) || n > 1e6) {
+    throw new InvalidArgumentError("SEC must be a number of seconds greater than 0.");
+  }
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function buildCommand(io: CliIo): Command {
+  return addListenOptions(new Command("pval stats"))
+    .description("loss, duplicates, reordering (RFC 4737), intervals and delay variation (RFC 3393) per sender and CPU")
+    .argument("[targets...]", "RX devices (/dev/pval/pval0-rx-cpu-0) or link names (pval0: its RX devices)")
+    .option("-r, --read <FILE>", "read the received packets from a pcap or pcapng file (pval dump -w, tcpdump -w)")
+    .option("--tx <FILE|TARGET>", "the sender's TX copies: a capture file with -r, else a link or TX device", collect)
+    .option("--json", "JSON instead of text: one document at the end, or one line per --interval")
+    .option("--interval <SEC>", "a report every SEC seconds (live: default 1 on a terminal)", parseSeconds)
+    .option("--window <SEC>", "time a TX copy waits for its packet before it counts as lost (default 10)", parseSeconds)
+    .option("--synced-clocks", "sender and receiver clocks are synchronised: report one-way delay")
+    .option("--records <FILE.csv>", "write one row per matched packet: src,cpu,seq,tx_ns,rx_ns,ipdv_ns")
+    .option("--duration <SEC>", "live: stop after SEC seconds (else Ctrl-C)", parseSeconds)
+    .helpOption("-h, --help", "show this help")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(`stats: ${s}`) });
+}
+
+export async function main(args: string[], io: CliIo): Promise<number> {
+  const command = buildCommand(io);
+  let options: StatsOptions;
+  let targets: string[];
+  try {
+    command.parse(args, { from: "user" });
+    options = command.opts<StatsOptions>();
+    targets = command.processedArgs[0] as string[];
+    if (options.read !== undefined && targets.length > 0) throw new UsageError("-r FILE takes no devices");
+    if (options.read === undefined && targets.length === 0) throw new UsageError("no link, device or -r FILE");
+    if (options.read !== undefined && options.tx && options.tx.length > 1) {
+      throw new UsageError("with -r, --tx takes one capture file");
+    }
+    if (options.read !== undefined && options.duration !== undefined) {
+      throw new UsageError("--duration is for live reading; -r reads the whole file");
+    }
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    if (err instanceof UsageError) {
+      io.err(`stats: ${err.message}\n`);
+      io.err(command.helpInformation());
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  let records: CsvRecords | null = null;
+  try {
+    records = options.records !== undefined ? new CsvRecords(options.records) : null;
+    const { StatsAnalyser } = await import("@pval/stats");
+    const analyser = new StatsAnalyser({
+      withTx: options.tx !== undefined,
+      maxStreams: options.maxStreams,
+      syncedClocks: options.syncedClocks ?? false,
+      ...(options.window !== undefined ? { joinWindowNs: options.window * 1e9 } : {}),
+      ...(records ? { onMatch: records.row } : {}),
+    });
+    const code =
+      options.read !== undefined
+        ? await statsFiles(analyser, options.read, options, io)
+        : await statsLive(analyser, targets, options, io);
+    return code;
+  } catch (err) {
+    io.err(`stats: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_FAILURE;
+  } finally {
+    records?.close();
+  }
+}
+
+/** --records: CSV rows written in 64 KiB pieces. */
+class CsvRecords {
+  readonly #fd: number;
+  #pending: string[] = [];
+  #size = 0;
+
+  constructor(path: string) {
+    this.#fd = openSync(path, "w");
+    writeSync(this.#fd, "src,cpu,seq,tx_ns,rx_ns,ipdv_ns\n");
+  }
+
+  readonly row = (r: MatchRow): void => {
+    const line = `${r.src},${r.cpu},${r.seq},${r.txNs},${r.rxNs},${r.ipdvNs ?? ""}\n`;
+    this.#pending.push(line);
+    this.#size += line.length;
+    if (this.#size > 65536) this.flush();
+  };
+
+  flush(): void {
+    if (this.#pending.length === 0) return;
+    writeSync(this.#fd, this.#pending.join(""));
+    this.#pending = [];
+    this.#size = 0;
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.#fd);
+  }
+}
+
+/** Renders the analyser's figures as text or JSON. */
+async function render(analyser: StatsAnalyser, json: boolean): Promise<string> {
+  const { formatText, toReport } = await import("@pval/stats");
+  const snap = analyser.snapshot();
+  return json ? `${JSON.stringify(toReport(snap))}\n` : formatText(snap);
+}
+
+async function statsFiles(analyser: StatsAnalyser, rxPath: string, options: StatsOptions, io: CliIo): Promise<number> {
+  const { readCaptures, formatText, toReport } = await import("@pval/stats");
+  const listener = await startListen(options, { snapshot: () => analyser.snapshot(), io });
+  if (typeof listener === "number") return listener;
+  const json = options.json ?? false;
+  const every = options.interval;
+  let next = Number.NaN;
+  const results = readCaptures(analyser, {
+    rx: rxPath === "-" ? 0 : rxPath,
+    ...(options.tx?.[0] !== undefined ? { tx: options.tx[0] === "-" ? 0 : options.tx[0] } : {}),
+    // --interval on a file: a report every SEC seconds of capture time.
+    ...(every !== undefined
+      ? {
+          onRxRecord: (r) => {
+            const t = r.tsSec + r.tsNsec / 1e9;
+            if (Number.isNaN(next)) next = t + every;
+            if (t < next) return;
+            next = t + every;
+            const snap = analyser.snapshot();
+            io.out(json ? `${JSON.stringify(toReport(snap))}\n` : `${formatText(snap)}\n`);
+          },
+        }
+      : {}),
+  });
+  io.out(await render(analyser, json));
+  let code = EXIT_OK;
+  for (const r of results) {
+    if (r.notEthernet > 0) io.err(`stats: ${r.path}: ${r.notEthernet} records are not Ethernet, not analysed\n`);
+    if (r.error) {
+      io.err(`stats: ${r.path}: ${r.error.message} (after ${r.records} records)\n`);
+      code = EXIT_FAILURE;
+    }
+  }
+  if (listener) {
+    // -r FILE --listen: the final figures are served until SIGINT or SIGTERM.
+    await listener.served();
+    await listener.close();
+  }
+  return code;
+}
+
+/** Device paths of the targets: a path as given, a link name as its devices of one direction. */
+async function devicePaths(targets: string[], direction: "rx" | "tx"): Promise<string[]> {
+  const { discoverDevices } = await import("@pval/chardev");
+  const out: string[] = [];
+  for (const target of targets) {
+    if (target.includes("/")) out.push(target);
+    else {
+      const found = discoverDevices(target, { rx: direction === "rx", tx: direction === "tx" });
+      if (found.length === 0) throw new Error(`${target}: no ${direction} device (is ${direction}copy on?)`);
+      for (const d of found) out.push(d.path);
+    }
+  }
+  return [...new Set(out)];
+}
+
+async function statsLive(
+  analyser: StatsAnalyser,
+  targets: string[],
+  options: StatsOptions,
+  io: CliIo,
+): Promise<number> {
+  const chardev = await import("@pval/chardev");
+  const rxPaths = await devicePaths(targets, "rx");
+  const txPaths = options.tx ? await devicePaths(options.tx, "tx") : [];
+  const txSet = new Set(txPaths);
+  for (const p of rxPaths) if (txSet.has(p)) throw new Error(`${p} is given as both RX and TX`);
+  const reader: LinkReader = chardev.openDevices([...rxPaths, ...txPaths], {
+    ringStats: false,
+    bufferSize: BUFFER_KIB * 1024,
+  });
+  const listener = await startListen(options, {
+    snapshot: () => analyser.snapshot(),
+    links: [...targets, ...(options.tx ?? [])].filter((t) => !t.includes("/")),
+    readers: () => reader.readers,
+    io,
+  });
+  if (typeof listener === "number") {
+    reader.close();
+    return listener;
+  }
+  const dropsAtOpen = ringDrops(reader);
+  const json = options.json ?? false;
+  const tty = io === stdio && process.stdout.isTTY === true;
+  const every = options.interval ?? (tty ? 1 : undefined);
+
+  const take = (batch: Batch): void => {
+    if (txSet.has(batch.device)) analyser.addTxSlots(batch.slots);
+    else analyser.addRxSlots(batch.slots);
+  };
+
+  let finish: (failure: unknown) => void = () => {};
+  const finished = new Promise<unknown>((resolve) => {
+    finish = resolve;
+  });
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    finish(undefined);
+  };
+  const onSignal = (): void => stop();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const timers: NodeJS.Timeout[] = [];
+  if (options.duration !== undefined) timers.push(setTimeout(stop, options.duration * 1000));
+  if (every !== undefined) {
+    timers.push(
+      setInterval(async () => {
+        const text = await render(analyser, json);
+        if (tty && !json) io.out(`\x1b[H\x1b[2J${new Date().toISOString()}  ${reader.readers.length} devices\n${text}`);
+        else io.out(text);
+      }, every * 1000),
+    );
+  }
+  reader.start((err, batch) => {
+    if (err) {
+      if (!stopping) {
+        stopping = true;
+        finish(err);
+      }
+      return;
+    }
+    if (batch && !stopping) take(batch);
+  });
+  const failure = await finished;
+  for (const t of timers) clearInterval(t);
+  process.removeListener("SIGINT", onSignal);
+  process.removeListener("SIGTERM", onSignal);
+  // Whatever the reader threads still hold is part of the measurement.
+  reader.stop();
+  reader.endCapture();
+  const dropsAtEnd = ringDrops(reader);
+  for (const r of reader.readers) {
+    try {
+      for (let b = r.open ? r.readBatch() : null; b; b = r.readBatch()) take(b);
+    } catch {
+      // The device failed (ENODEV): what it held was handed over before the error.
+    }
+  }
+  reader.close();
+  analyser.finish();
+  io.out(await render(analyser, json));
+  await listener?.close();
+  const drops = dropsAtEnd === null || dropsAtOpen === null ? null : dropsAtEnd - dropsAtOpen;
+  if (drops !== 0) {
+    io.err(
+      `stats: ${drops ?? "unknown"} ring drops: copies the kernel could not hand over, counted above as missing (or lost)\n`,
+    );
+  }
+  if (failure !== undefined) {
+    io.err(`stats: ${failure instanceof Error ? failure.message : String(failure)}\n`);
+    return EXIT_FAILURE;
+  }
+  return EXIT_OK;
+}
+
+/** Ring drops (full + no memory) of all the devices, or null when the module does not count them. */
+function ringDrops(reader: LinkReader): number | null {
+  let n = 0;
+  for (const r of reader.readers) {
+    try {
+      const s = r.stats();
+      n += s.droppedFull + s.droppedNomem;
+    } catch {
+      return null;
+    }
+  }
+  return n;
+}

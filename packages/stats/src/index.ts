@@ -1,0 +1,15 @@
+// @pval/stats: per-stream measurement of pval traffic. Public re-exports only.
+export { type MatchRow, type SideCounters, StatsAnalyser, type StatsOptions } from "./analyser.js";
+export { type CaptureSideResult, type ReadCapturesOptions, readCaptures } from "./capture.js";
+export { type Dist, type DistSummary, HISTOGRAM_RELATIVE_ERROR, Histogram } from "./histogram.js";
+export { ReorderBuffer } from "./reorder-buffer.js";
+export {
+  formatNs,
+  formatText,
+  type StatsReport,
+  type StatsSnapshot,
+  type StreamReport,
+  type StreamStats,
+  toReport,
+} from "./report.js";
+export { type SeriesBin, TimeSeries } from "./series.js";
