@@ -178,9 +178,10 @@ function readIsb(
   tracker.device(iface.name, side);
   let added = 0;
   if (ifdrop !== null && ifdrop > iface.lastDrop) {
-    const start = iface.lastTs ?? iface.firstPacketTs ?? ts;
+    let start = iface.lastTs ?? iface.firstPacketTs ?? ts;
+    if (start > ts) start = ts; // a packet stamped after the block
     added = Number(ifdrop - iface.lastDrop);
-    tracker.add(iface.name, side, start < ts ? start : ts, ts, added);
+    tracker.add(iface.name, side, start, ts, added);
     iface.lastDrop = ifdrop;
   }
   iface.lastTs = ts;

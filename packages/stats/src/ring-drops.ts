@@ -187,17 +187,13 @@ export class RingDropTracker {
       for (let i = 0; i < list.length; i += 2) {
         const a = list[i]!;
         const b = list[i + 1];
-        merged.push(
-          b
-            ? {
-                device: a.device,
-                side: a.side,
-                startNs: a.startNs,
-                endNs: b.endNs > a.endNs ? b.endNs : a.endNs,
-                drops: a.drops + b.drops,
-              }
-            : a,
-        );
+        if (!b) {
+          merged.push(a);
+          continue;
+        }
+        let endNs = a.endNs;
+        if (b.endNs > endNs) endNs = b.endNs;
+        merged.push({ device: a.device, side: a.side, startNs: a.startNs, endNs, drops: a.drops + b.drops });
       }
     }
     merged.sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
