@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ipv4FromString } from "@pval/decode";
+import { ipv4FromString, pcapngFileHeader, pcapngRecord, readCaptureFile } from "@pval/decode";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { StatsAnalyser } from "./analyser.js";
@@ -155,6 +155,33 @@ describe("ring drops in pcapng", () => {
     ]);
     expect(t.rxDrops).toBe(12);
     expect(t.txDrops).toBe(2);
+  });
+
+  it("leaves packets readable: statistics blocks between packets, the first packet opening a window", () => {
+    const pkt = (ns: bigint): Uint8Array =>
+      pcapngRecord({
+        tsSec: Number(ns / 1_000_000_000n),
+        tsNsec: Number(ns % 1_000_000_000n),
+        data: new Uint8Array(60),
+      });
+    const path = file("mixed.pcapng", [
+      pcapngFileHeader(),
+      pkt(T0 + 10n * MS),
+      ringDropStatisticsBlock(0, T0 + 20n * MS, 3n),
+      pkt(T0 + 30n * MS),
+    ]);
+    let packets = 0;
+    readCaptureFile(path, () => {
+      packets++;
+      return true;
+    });
+    expect(packets).toBe(2);
+    const t = new RingDropTracker();
+    expect(readPcapngRingDrops(path, t, "tx")).toEqual({ blocks: 1, drops: 3 });
+    // decode's interface has no if_name: "interface 0", the side as given.
+    expect(t.windows.map((w) => [w.device, w.side, w.startNs - T0, w.endNs - T0])).toEqual([
+      ["interface 0", "tx", 10n * MS, 20n * MS],
+    ]);
   });
 
   it("reads a file without statistics, a pcap file and a truncated block as no drops", () => {
