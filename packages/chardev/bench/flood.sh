@@ -14,7 +14,8 @@
 #    Target: pval dump and pval stats drop no more than C at batch 16.
 #    FLOOD_RUNS=N repeats the flood round N times in the same boot;
 #    DRAIN=0 leaves out part 1; FLOOD_READERS lists the readers of part 2
-#    (default: c-b16 c-b1024 addon dump-json stats-live).
+#    (default: c-b16 c-b1024 addon dump-json stats-live; also
+#    dump-json-default: pval dump with PVAL_READER_SCHED=default).
 #
 #   test/vm/run.sh --timeout 1800 -- bash packages/chardev/bench/flood.sh
 . "$(dirname "$0")/../../../test/lib/common.sh"
@@ -147,6 +148,8 @@ for ((run = 1; run <= FLOOD_RUNS; run++)); do
 		c-b16) flood c-b16 sh -c "exec taskset -c 1 $READ -M epoll -b 16 -w 4000 $DEV >$T/c-b16 2>&1" ;;
 		c-b1024) flood c-b1024 sh -c "exec taskset -c 1 $READ -M epoll -b 1024 -w 4000 $DEV >$T/c-b1024 2>&1" ;;
 		addon) flood addon sh -c "exec taskset -c 1 node $COUNTER -b 1024 -w 4000 $DEV >$T/addon 2>&1" ;;
+		# The same without the reader thread's real-time priority: what it is worth.
+		dump-json-default) flood dump-json-default sh -c "exec env PVAL_READER_SCHED=default taskset -c 1 node $PVAL_CLI dump --json --no-status -v $DEV >/dev/null 2>$T/dump-json-default" ;;
 		dump-json) flood dump-json sh -c "exec taskset -c 1 node $PVAL_CLI dump --json --no-status -v $DEV >/dev/null 2>$T/dump-json" ;;
 		stats-live) flood stats-live sh -c "exec taskset -c 1 node $PVAL_CLI stats --json -v $DEV >$T/stats-live.json 2>$T/stats-live" ;;
 		esac
@@ -154,5 +157,6 @@ for ((run = 1; run <= FLOOD_RUNS; run++)); do
 	d16=$(awk '$1 == "c-b16" { print $9 " (" $11 "%)" }' "$T/flood")
 	ddump=$(awk '$1 == "dump-json" { print $9 " (" $11 "%)" }' "$T/flood")
 	dstats=$(awk '$1 == "stats-live" { print $9 " (" $11 "%)" }' "$T/flood")
-	echo "flood: pval dump --json drops $ddump, pval stats drops $dstats vs C(16) $d16 (target: no more)"
+	ddef=$(awk '$1 == "dump-json-default" { print $9 " (" $11 "%)" }' "$T/flood")
+	echo "flood: pval dump --json drops $ddump, pval stats drops $dstats vs C(16) $d16 (target: no more)${ddef:+; without the priority pval dump drops $ddef}"
 done

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -50,6 +51,13 @@ int ReaderThread::Start() {
 }
 
 void ReaderThread::RaisePriority() {
+  // PVAL_READER_SCHED=default keeps the process's scheduling (to measure
+  // what the priority is worth).
+  const char* want = getenv("PVAL_READER_SCHED");
+  if (want != nullptr && strcmp(want, "default") == 0) {
+    scheduling_ = "default (PVAL_READER_SCHED=default)";
+    return;
+  }
   struct sched_param sp;
   memset(&sp, 0, sizeof(sp));
   sp.sched_priority = 1;
