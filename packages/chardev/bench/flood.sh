@@ -94,8 +94,11 @@ cd_teardown
 fi
 
 # ---------------------------------------------------------------- 2. flood
-cd_setup pval0 txcopy 1 swtstamp 1 || { echo "SKIP: topology"; exit $ksft_skip; }
-echo "== flood: ${FLOOD_S}s of datagrams from CPU 0 on a 1024-slot ring, reader on CPU 1"
+# ipopt on: every copy carries option 222, so pval stats analyses each one
+# as a packet of a stream (FLOOD_IPOPT=0: copies without it).
+FLOOD_IPOPT=${FLOOD_IPOPT:-1}
+cd_setup pval0 txcopy 1 swtstamp 1 ipopt "$FLOOD_IPOPT" || { echo "SKIP: topology"; exit $ksft_skip; }
+echo "== flood: ${FLOOD_S}s of datagrams from CPU 0 on a 1024-slot ring, reader on CPU 1, ipopt $FLOOD_IPOPT"
 
 # open_ms PID: waits until PID has $DEV open (node takes seconds to start
 # under TCG, and a copy is only made while the device is open) and prints
