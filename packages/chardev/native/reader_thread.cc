@@ -111,6 +111,16 @@ std::unique_ptr<ReaderThread::Chunk> ReaderThread::NewChunk() {
   return c;
 }
 
+bool ReaderThread::Pause() {
+  struct pollfd fd = {wake_fd_, POLLIN, 0};
+  struct timespec ts = {0, kPauseNs};
+  int rc;
+  do {
+    rc = ppoll(&fd, 1, &ts, nullptr);
+  } while (rc < 0 && errno == EINTR);
+  return rc > 0;  // Stop() was called
+}
+
 ReaderThread::Wait ReaderThread::WaitReadable() {
   struct pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
   for (;;) {
@@ -185,6 +195,14 @@ void ReaderThread::Run() {
       buffered_ += bytes;
     }
     notify_();
+    // A short read emptied the ring while copies trickle in: reading again
+    // at once would return a few slots each time and, at a real-time
+    // priority, keep the consumer sharing this CPU from running. Let a
+    // batch gather first (poll() would return at once: the ring is not
+    // empty for long).
+    if (!byte_stream_ && bytes / slot_size_ < kShortRead && bytes < len) {
+      if (Pause()) break;
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

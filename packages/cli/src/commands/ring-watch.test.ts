@@ -27,13 +27,13 @@ describe("RingWatch", () => {
     rx.full = 130;
     rx.nomem = 2;
     expect(w.poll(3000n)).toEqual([
-      { device: rx.path, side: "rx", drops: 32, total: 32, startNs: 2000n, endNs: 3000n },
+      { device: rx.path, side: "rx", drops: 32, total: 32, startNs: 2000n, endNs: 3000n, buffered: null },
     ]);
     tx.full = 5;
     rx.full = 140;
     expect(w.poll(4000n)).toEqual([
-      { device: rx.path, side: "rx", drops: 10, total: 42, startNs: 3000n, endNs: 4000n },
-      { device: tx.path, side: "tx", drops: 5, total: 5, startNs: 3000n, endNs: 4000n },
+      { device: rx.path, side: "rx", drops: 10, total: 42, startNs: 3000n, endNs: 4000n, buffered: null },
+      { device: tx.path, side: "tx", drops: 5, total: 5, startNs: 3000n, endNs: 4000n, buffered: null },
     ]);
     expect(w.total(rx.path)).toBe(42);
     expect(w.total("/dev/none")).toBeNull();
@@ -66,12 +66,22 @@ describe("RingWatch", () => {
       total: 9,
       startNs: 0n,
       endNs: 1_500_000_000n,
+      buffered: 61680,
     };
     expect(dropLine("dump", e)).toBe(
-      "dump: /dev/pval/p0-rx-cpu-1: 7 ring drops in 1.50 s (9 since start), copies the kernel had no room for\n",
+      "dump: /dev/pval/p0-rx-cpu-1: 7 ring drops in 1.50 s (9 since start), copies the kernel had no room for; 61680 slots buffered\n",
     );
+    expect(dropLine("dump", { ...e, buffered: null })).not.toMatch(/buffered/);
     expect(JSON.parse(dropRecord(e))).toEqual({
-      ring_drops: { device: e.device, side: "rx", drops: 7, total: 9, start_ns: "0", end_ns: "1500000000" },
+      ring_drops: {
+        device: e.device,
+        side: "rx",
+        drops: 7,
+        total: 9,
+        start_ns: "0",
+        end_ns: "1500000000",
+        buffered: 61680,
+      },
     });
   });
 });

@@ -10,6 +10,8 @@ export interface WatchedReader {
   readonly path: string;
   readonly direction: "rx" | "tx" | undefined;
   readonly open: boolean;
+  /** Slots its reader thread holds (a full buffer means the consumer is behind). */
+  readonly buffered?: number;
   stats(): RingStats;
 }
 
@@ -23,6 +25,8 @@ export interface RingDropEvent {
   /** The window: the previous poll and this one, realtime ns. */
   startNs: bigint;
   endNs: bigint;
+  /** Slots the reader thread held at this poll; null when unknown. */
+  buffered: number | null;
 }
 
 interface Watched {
@@ -82,6 +86,7 @@ export class RingWatch {
           total: d - w.atStart,
           startNs: w.lastNs,
           endNs: now,
+          buffered: w.reader.buffered ?? null,
         });
       }
       w.last = d;
@@ -97,10 +102,14 @@ export class RingWatch {
   }
 }
 
-/** The stderr line of an event: `<cmd>: <device>: N ring drops in 1.00 s (M since start)`. */
+/**
+ * The stderr line of an event: `<cmd>: <device>: N ring drops in 1.00 s (M
+ * since start), copies the kernel had no room for[; K slots buffered]`.
+ */
 export function dropLine(cmd: string, e: RingDropEvent): string {
   const secs = Number(e.endNs - e.startNs) / 1e9;
-  return `${cmd}: ${e.device}: ${e.drops} ring drops in ${secs.toFixed(2)} s (${e.total} since start), copies the kernel had no room for\n`;
+  const held = e.buffered === null ? "" : `; ${e.buffered} slots buffered`;
+  return `${cmd}: ${e.device}: ${e.drops} ring drops in ${secs.toFixed(2)} s (${e.total} since start), copies the kernel had no room for${held}\n`;
 }
 
 /** The same as one JSON line: {"ring_drops": {...}}. */
@@ -113,6 +122,7 @@ export function dropRecord(e: RingDropEvent): string {
       total: e.total,
       start_ns: e.startNs.toString(),
       end_ns: e.endNs.toString(),
+      buffered: e.buffered,
     },
   })}\n`;
 }
