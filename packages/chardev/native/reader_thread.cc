@@ -136,6 +136,10 @@ ReaderThread::Wait ReaderThread::WaitReadable() {
 
 void ReaderThread::Run() {
   RaisePriority();
+  // PVAL_READER_PAUSE=0: read again at once after a short read (to measure
+  // what the pause is worth).
+  const char* pause = getenv("PVAL_READER_PAUSE");
+  pause_ = pause == nullptr || strcmp(pause, "0") != 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     running_ = true;
@@ -200,7 +204,7 @@ void ReaderThread::Run() {
     // priority, keep the consumer sharing this CPU from running. Let a
     // batch gather first (poll() would return at once: the ring is not
     // empty for long).
-    if (!byte_stream_ && bytes / slot_size_ < kShortRead && bytes < len) {
+    if (pause_ && !byte_stream_ && bytes / slot_size_ < kShortRead && bytes < len) {
       if (Pause()) break;
     }
   }

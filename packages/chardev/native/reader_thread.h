@@ -117,6 +117,7 @@ class ReaderThread {
   bool running_ = false;         // the thread reached its loop (Start waits for it)
   std::condition_variable ran_;  // signalled when running_ is set
   std::string scheduling_;       // written by the thread before running_
+  bool pause_ = true;            // pause after a short read (PVAL_READER_PAUSE)
   std::thread thread_;
 };
 
