@@ -49,6 +49,8 @@ static const struct nla_policy pval_policy[IFLA_PVAL_MAX + 1] = {
 				    .reject_message = "IFLA_PVAL_PAD is padding, not a setting" },
 	[IFLA_PVAL_STATS]	= { .type = NLA_REJECT,
 				    .reject_message = "IFLA_PVAL_STATS is reported by the kernel, it cannot be set" },
+	[IFLA_PVAL_ABI_VERSION]	= { .type = NLA_REJECT,
+				    .reject_message = "IFLA_PVAL_ABI_VERSION is reported by the kernel, it cannot be set" },
 };
 
 /* Stateless checks of one request, before any device is looked at. */
@@ -363,6 +365,7 @@ static size_t pval_get_size(const struct net_device *dev)
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_TX_COPY_DROPS */
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_RX_COPY_DROPS */
 	       nla_total_size_64bit(sizeof(u64)) + /* IFLA_PVAL_STATS_TXTSTAMP_BUSY */
+	       nla_total_size(sizeof(u32)) +	/* IFLA_PVAL_ABI_VERSION */
 	       0;
 }
 
@@ -403,6 +406,9 @@ static int pval_fill_info(struct sk_buff *skb, const struct net_device *dev)
 			      t.txtstamp_busy, IFLA_PVAL_STATS_PAD))
 		goto nla_put_failure;
 	nla_nest_end(skb, stats);
+
+	if (nla_put_u32(skb, IFLA_PVAL_ABI_VERSION, PVAL_ABI_VERSION))
+		goto nla_put_failure;
 	return 0;
 
 nla_put_failure:
@@ -715,9 +721,15 @@ static void __exit pval_cleanup_module(void)
 	pval_rings_module_exit();
 }
 
+/* The ABI this module speaks, for user space to check before it reads. */
+static unsigned int abi_version = PVAL_ABI_VERSION;
+module_param(abi_version, uint, 0444);
+MODULE_PARM_DESC(abi_version, "Version of the user-space ABI (include/uapi/linux/pval.h), read-only");
+
 module_init(pval_init_module);
 module_exit(pval_cleanup_module);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("pval: packet interval measurement link (IPv4 option 222, per-CPU packet copies)");
 MODULE_ALIAS_RTNL_LINK(PVAL_KIND);
+MODULE_VERSION("0.2.0");

@@ -295,6 +295,8 @@ void pval_rings_copy(struct pval_rings *rings, enum pval_dir dir,
 		return;
 	}
 	slot->len = len;
+	/* RX copies come after GRO: a merged packet stands for several. */
+	slot->gso_segs = skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 0;
 	if (!tstamp && swtstamp)
 		tstamp = ktime_get_real_ns();
 	slot->tstamp = tstamp;

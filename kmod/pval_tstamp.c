@@ -23,7 +23,7 @@
  * owns the packet.  pval makes a kernel socket of its own the owner of each
  * packet it wants stamped (the sender's socket is released early, as
  * tunnels do), marks it SKBTX_HW_TSTAMP and keeps a clone.  The socket's
- * sk_error_report queues tx_work once per timestamp, on the CPU that sent
+ * sk_error_report queues a work once per timestamp, on the CPU that sent
  * the packet (the timestamp may come on any CPU, and a TX ring has its own
  * CPU as its only producer); the work reads the timestamp and writes the
  * clone into that CPU's TX ring.  Nothing polls.  Only one timestamp is
@@ -165,13 +165,24 @@ static bool pval_tstamp_tx_here(unsigned int cpu)
 	return cpu == smp_processor_id() || !cpu_online(cpu);
 }
 
-/* Run tx_work on @cpu, where the copy waiting for it must be written. */
+/*
+ * Run the work of @cpu, where the copy waiting for it must be written; a
+ * copy of a CPU gone offline is written by the CPU at hand.
+ */
 static void pval_tstamp_tx_kick(struct pval_tstamp *ts, unsigned int cpu)
 {
 	if (cpu < nr_cpu_ids && cpu_online(cpu))
-		queue_work_on(cpu, system_wq, &ts->tx_work);
+		queue_work_on(cpu, system_wq, &per_cpu_ptr(ts->tx_works, cpu)->work);
 	else
-		schedule_work(&ts->tx_work);
+		schedule_work(&per_cpu_ptr(ts->tx_works, raw_smp_processor_id())->work);
+}
+
+static void pval_tstamp_tx_cancel(struct pval_tstamp *ts)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		cancel_work_sync(&per_cpu_ptr(ts->tx_works, cpu)->work);
 }
 
 /* Write @c into this CPU's TX ring and free it.  Under ts->lock, BH off. */
@@ -186,7 +197,7 @@ static void pval_tstamp_tx_write(struct pval_tstamp_copy *c)
 
 /*
  * The pending packet is done with (stamped, given up, or stamping stops):
- * write its copy here when this is its CPU, else hand it to tx_work on its
+ * write its copy here when this is its CPU, else hand it to the work of its
  * CPU through ts->done.  False when ts->done is still taken.  Under
  * ts->lock, BH off.
  */
@@ -207,13 +218,11 @@ static bool pval_tstamp_tx_finish(struct pval_tstamp *ts)
 }
 
 /*
- * The work of tx_work, also run by pval_tstamp_tx_stop() on a given CPU:
- * take the timestamps off the socket's error queue, then write the copies
- * that belong to this CPU and send the others to theirs.
+ * The work of a CPU: take the timestamps off the socket's error queue, then
+ * write the copies that belong to this CPU and send the others to theirs.
  */
-static long pval_tstamp_tx_run(void *arg)
+static void pval_tstamp_tx_run(struct pval_tstamp *ts)
 {
-	struct pval_tstamp *ts = arg;
 	struct sock *sk = ts->sock->sk;
 	struct sk_buff *skb;
 
@@ -249,12 +258,11 @@ static long pval_tstamp_tx_run(void *arg)
 	if (ts->pending.skb && (ts->pending_done || !ts->tx_on))
 		pval_tstamp_tx_finish(ts);
 	spin_unlock_bh(&ts->lock);
-	return 0;
 }
 
 static void pval_tstamp_tx_work(struct work_struct *work)
 {
-	pval_tstamp_tx_run(container_of(work, struct pval_tstamp, tx_work));
+	pval_tstamp_tx_run(container_of(work, struct pval_tstamp_work, work)->ts);
 }
 
 /*
@@ -276,12 +284,25 @@ static void pval_tstamp_error_report(struct sock *sk)
 static int pval_tstamp_tx_start(struct pval_tstamp *ts, struct netlink_ext_ack *extack)
 {
 	struct socket *sock;
+	unsigned int cpu;
 	struct sock *sk;
 	int err;
+
+	ts->tx_works = alloc_percpu(struct pval_tstamp_work);
+	if (!ts->tx_works)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct pval_tstamp_work *w = per_cpu_ptr(ts->tx_works, cpu);
+
+		INIT_WORK(&w->work, pval_tstamp_tx_work);
+		w->ts = ts;
+	}
 
 	err = sock_create_kern(&init_net, PF_INET, SOCK_DGRAM, IPPROTO_UDP, &sock);
 	if (err) {
 		NL_SET_ERR_MSG_MOD(extack, "Cannot create the socket that collects TX timestamps");
+		free_percpu(ts->tx_works);
+		ts->tx_works = NULL;
 		return err;
 	}
 	sk = sock->sk;
@@ -323,7 +344,7 @@ static void pval_tstamp_tx_stop(struct pval_tstamp *ts)
 	write_unlock_bh(&sk->sk_callback_lock);
 	/* An error report that still sees ts has queued its work by now. */
 	synchronize_rcu();
-	cancel_work_sync(&ts->tx_work);
+	pval_tstamp_tx_cancel(ts);
 
 	/*
 	 * The copies still waiting go out now, each from its own CPU: the
@@ -340,13 +361,19 @@ static void pval_tstamp_tx_stop(struct pval_tstamp *ts)
 		spin_unlock_bh(&ts->lock);
 		if (cpu < 0)
 			break;
-		if (cpu_online(cpu))
-			work_on_cpu(cpu, pval_tstamp_tx_run, ts);
-		else
+		if (cpu_online(cpu)) {
+			struct work_struct *w = &per_cpu_ptr(ts->tx_works, cpu)->work;
+
+			queue_work_on(cpu, system_wq, w);
+			flush_work(w);
+		} else {
 			pval_tstamp_tx_run(ts);
+		}
 	}
-	/* The runs may have kicked the work: done before the socket goes. */
-	cancel_work_sync(&ts->tx_work);
+	/* The runs may have kicked other works: done before the socket goes. */
+	pval_tstamp_tx_cancel(ts);
+	free_percpu(ts->tx_works);
+	ts->tx_works = NULL;
 	if (WARN_ON_ONCE(ts->pending.skb || ts->done.skb)) {
 		kfree_skb(ts->pending.skb);
 		kfree_skb(ts->done.skb);
@@ -443,7 +470,6 @@ out_unlock:
 void pval_tstamp_init(struct pval_tstamp *ts)
 {
 	spin_lock_init(&ts->lock);
-	INIT_WORK(&ts->tx_work, pval_tstamp_tx_work);
 }
 
 int pval_tstamp_set(struct pval_tstamp *ts, struct net_device *lower, bool tx, bool rx,

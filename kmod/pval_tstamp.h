@@ -31,6 +31,12 @@ struct pval_tstamp_copy {
 	u64			tstamp;		/* ns, 0 when none came */
 };
 
+/* The work that writes TX copies on one CPU. */
+struct pval_tstamp_work {
+	struct work_struct	work;
+	struct pval_tstamp	*ts;
+};
+
 /*
  * Timestamp state of one link; embed it in the link's private data, zeroed,
  * and call pval_tstamp_init() before anything else.
@@ -46,11 +52,14 @@ struct pval_tstamp {
 	/*
 	 * The one outstanding TX timestamp.  Packets sent with txtstamp are
 	 * owned by sock, whose error queue receives the timestamp; its
-	 * sk_error_report (sk_user_data is RCU) queues tx_work on the CPU that
-	 * sent the packet, which writes the copy into that CPU's TX ring.
+	 * sk_error_report (sk_user_data is RCU) queues the tx_works item of
+	 * the CPU that sent the packet, which writes the copy into that CPU's
+	 * TX ring.  One work item per CPU: a work item is never run on two
+	 * CPUs at once, so one item moved from CPU to CPU would stay on the
+	 * first.  Allocated while TX stamping is on.
 	 */
 	struct socket		*sock;
-	struct work_struct	tx_work;
+	struct pval_tstamp_work __percpu *tx_works;
 	spinlock_t		lock;		/* the fields below */
 	bool			tx_on;		/* xmit may request timestamps */
 	bool			claimed;	/* an xmit is preparing the next request */

@@ -24,6 +24,7 @@ int main(void)
 
 	STRUCT(pval_slot);
 	FIELD(pval_slot, len);
+	FIELD(pval_slot, gso_segs);
 	FIELD(pval_slot, pktlen);
 	FIELD(pval_slot, tstamp);
 	FIELD(pval_slot, pkt);

@@ -15,11 +15,12 @@ export const targets = [
   },
   {
     path: "packages/netlink-pval/src/generated/abi.ts",
-    prefixes: ["PVAL_KIND", "PVAL_IFNAME_PATTERN", "PVAL_RING_SLOTS_", "IFLA_PVAL_"],
+    prefixes: ["PVAL_ABI_VERSION", "PVAL_KIND", "PVAL_IFNAME_PATTERN", "PVAL_RING_SLOTS_", "IFLA_PVAL_"],
   },
   {
     path: "packages/chardev/src/generated/abi.ts",
     prefixes: [
+      "PVAL_ABI_VERSION",
       "PVAL_DEV_",
       "PVAL_SLOT_",
       "PVAL_RING_SLOTS_",

@@ -28,6 +28,9 @@
  *
  * Summary line on stdout at the end:
  *   slots N udp N truncated N reads N tsmin NS tsmax NS tszero N tsback N
+ *         gso N gsosegs N
+ * (gso: slots that stand for several wire packets, gso_segs > 0; gsosegs:
+ * the sum of their gso_segs)
  * and with -s, per device:
  *   stats DEV copied N dropped_full N dropped_nomem N read N
  *
@@ -81,6 +84,7 @@ static int udp_port = -1;
 static int opt_stats, opt_check, opt_verbose, opt_ready, opt_blocking;
 
 static uint64_t n_slots, n_udp, n_trunc, n_reads, ts_min = UINT64_MAX, ts_max, ts_zero, ts_back;
+static uint64_t n_gso, n_gso_segs;
 static volatile sig_atomic_t stop;
 static unsigned char *buf;
 
@@ -132,6 +136,10 @@ static void slot_seen(struct dev *d, const struct pval_slot *slot, size_t bytes)
 		n_trunc++;
 		if (bytes < offsetof(struct pval_slot, pkt))
 			return;
+	}
+	if (slot->gso_segs) {
+		n_gso++;
+		n_gso_segs += slot->gso_segs;
 	}
 	ts = slot->tstamp;
 	if (!ts)
@@ -513,9 +521,10 @@ int main(int argc, char **argv)
 	}
 
 	printf("slots %" PRIu64 " udp %" PRIu64 " truncated %" PRIu64 " reads %" PRIu64
-	       " tsmin %" PRIu64 " tsmax %" PRIu64 " tszero %" PRIu64 " tsback %" PRIu64 "\n",
+	       " tsmin %" PRIu64 " tsmax %" PRIu64 " tszero %" PRIu64 " tsback %" PRIu64
+	       " gso %" PRIu64 " gsosegs %" PRIu64 "\n",
 	       n_slots, n_udp, n_trunc, n_reads, n_slots && ts_min != UINT64_MAX ? ts_min : 0,
-	       ts_max, ts_zero, ts_back);
+	       ts_max, ts_zero, ts_back, n_gso, n_gso_segs);
 	for (i = 0; opt_stats && i < ndevs; i++) {
 		struct pval_ring_stats st;
 

@@ -89,6 +89,7 @@ test_readv()
 	[ "$(cd_field "$T/readv" slots)" = 10 ] || check_err 1 "slots: $(cat "$T/readv")"
 	[ "$(cd_field "$T/readv" udp)" = 10 ] || check_err 1 "udp slots: $(cat "$T/readv")"
 	[ "$(cd_field "$T/readv" truncated)" = 0 ] || check_err 1 "truncated: $(cat "$T/readv")"
+	[ "$(cd_field "$T/readv" gso)" = 0 ] || check_err 1 "gso_segs in ordinary copies: $(cat "$T/readv")"
 	# 10 slots through 4 iovecs at a time (pval-read fails if one readv
 	# returns more slots than iovecs).
 	[ "$(cd_field "$T/readv" reads)" -ge 3 ] || check_err 1 "reads: $(cat "$T/readv")"
@@ -279,6 +280,42 @@ test_rename()
 	log_test "rename onto a /dev/pval name of another namespace is refused"
 }
 
+# RX copies come after GRO: with GRO on the lower device (veth0) and no TSO
+# on the sender (veth1, so it sends MSS-sized segments), a TCP stream from
+# the peer is merged, and each merged copy says how many segments it holds.
+test_gro()
+{
+	local o=$T/gro srv bytes=400000 out i
+	ip netns exec "$NS_A" "$FEATURES" veth0 gro on >/dev/null || check_err 1 "gro on veth0"
+	ip netns exec "$NS_B" "$FEATURES" veth1 tso off >/dev/null || check_err 1 "tso off on veth1"
+	ip netns exec "$NS_A" node -e '
+		require("net").createServer((s) => { let n = 0;
+			s.on("data", (d) => { n += d.length; }).on("end", () => { console.log(n); process.exit(0); });
+		}).listen(5201, process.argv[1], () => console.error("listening"));
+		setTimeout(() => process.exit(1), 60000);' "$PVAL_ADDR_A" >"$T/gro-srv" 2>"$T/gro-srv.err" &
+	srv=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q listening "$T/gro-srv.err" && break
+		sleep 0.1
+	done
+	cd_bg "$o" "$READ" -r -M epoll -w 2000 $(cd_devs "$L" rx) || check_err 1 "reader"
+	ip netns exec "$NS_B" node -e '
+		const c = require("net").connect(5201, process.argv[1], () => c.end(Buffer.alloc('"$bytes"', 0x61)));
+		c.on("error", (e) => { console.error(e.message); process.exit(1); });' "$PVAL_ADDR_A" ||
+		check_err 1 "TCP client"
+	wait $srv
+	out=$(cat "$T/gro-srv")
+	cd_wait "$CD_PID" 10
+	ip netns exec "$NS_A" "$FEATURES" veth0 gro off >/dev/null
+	ip netns exec "$NS_B" "$FEATURES" veth1 tso on >/dev/null
+	info "TCP $out of $bytes bytes; RX copies: $(grep '^slots' "$o")"
+	[ "$out" = $bytes ] || check_err 1 "server received $out"
+	[ "$(cd_field "$o" gso)" -ge 1 ] || check_err 1 "no merged copy: $(cat "$o")"
+	[ "$(cd_field "$o" gsosegs)" -ge $((2 * $(cd_field "$o" gso))) ] ||
+		check_err 1 "merged copies hold fewer than 2 segments each: $(cat "$o")"
+	log_test "GRO on the lower device: merged TCP copies report their segment count (gso_segs)"
+}
+
 cd_setup "$L" txcopy 1 rxcopy 1 swtstamp 1 || { echo "FAIL: setup"; exit 1; }
 test_nodes
 test_empty
@@ -293,6 +330,7 @@ test_wait_mode epoll
 test_flush
 test_stats
 test_rx
+test_gro
 test_netns_clash
 test_rename
 test_ring_size

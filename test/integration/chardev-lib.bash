@@ -6,6 +6,7 @@
 READ=$PVAL_CLIENTS/pval-read
 SEND=$PVAL_CLIENTS/pval-send
 NLPVAL=$PVAL_CLIENTS/nl-pval
+FEATURES=$PVAL_CLIENTS/features
 PORT=7777
 NCPU=$(nproc)
 

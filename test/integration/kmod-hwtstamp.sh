@@ -233,13 +233,15 @@ test_lost_one()
 	c0=$(counters)
 	tx_reader "$o" -w 4000 || { check_err 1 "reader did not start"; return; }
 	hw_param tx_drop_every 1
-	cd_send_a 1 >/dev/null		# P1: its stamp is lost
+	# P1 from CPU 0 and P3 from the last CPU: P3 gives up a copy that
+	# belongs to another CPU's ring.
+	nsa taskset -c 0 "$SEND" -n 1 "$PVAL_ADDR_B" $PORT >/dev/null	# P1: its stamp is lost
 	sleep 0.3
 	cd_send_a 1 >/dev/null		# P2: P1 outstanding, dropped
 	sleep 1.2
 	hw_param tx_drop_every 0
 	t0=$(date +%s)
-	cd_send_a 1 >/dev/null		# P3: gives P1 up, is stamped itself
+	nsa taskset -c $((NCPU - 1)) "$SEND" -n 1 "$PVAL_ADDR_B" $PORT >/dev/null	# P3: gives P1 up, is stamped itself
 	cd_wait "$CD_PID" 20 >/dev/null
 	rc=$?
 	secs=$(( $(date +%s) - t0 ))

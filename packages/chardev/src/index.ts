@@ -1,3 +1,4 @@
+export { AbiMismatchError, checkModuleAbi, MODULE_ABI_PATH, moduleAbiVersion, type SysfsReader } from "./abi.js";
 export {
   DEVICE_DIR,
   type DeviceName,

@@ -18,6 +18,7 @@
 
 import { Readable } from "node:stream";
 import { SlotBatch } from "@pval/decode";
+import { checkModuleAbi } from "./abi.js";
 import { type DeviceName, type Direction, parseDeviceName } from "./device-name.js";
 import { ReaderClosedError } from "./errors.js";
 import { PvalSlotLayout } from "./generated/abi.js";
@@ -104,6 +105,7 @@ export class SlotReader implements AsyncIterable<Batch> {
   /** Use {@link openDevice}. Throws ENOENT, EBUSY, EACCES... as Node-shaped errors naming the device. */
   constructor(path: string, options: ReaderOptions = {}, name: DeviceName | undefined = parseDeviceName(path)) {
     if (typeof path !== "string" || path === "") throw new TypeError("device path must be a non-empty string");
+    checkModuleAbi();
     const binding = native();
     this.#slotsPerRead = checkCount(options.slotsPerRead ?? binding.MAX_SLOTS_PER_READ, "slotsPerRead", 1024);
     this.#readsPerWakeup = checkCount(options.readsPerWakeup ?? DEFAULT_READS_PER_WAKEUP, "readsPerWakeup", 1 << 20);

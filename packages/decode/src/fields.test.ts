@@ -142,6 +142,19 @@ describe("readPvalFields", () => {
     }
   });
 
+  it("reads len apart from gso_segs, aligned or not: a merged packet's slot is valid", () => {
+    const frame = encodeFrame({ ethernet, ipv4: { src, dst } });
+    const batch = SlotBatch.allocate(1);
+    batch.write(0, { frame, pktlen: 20_000, gsoSegs: 14 });
+    const backing = new Uint8Array(SLOT_SIZE + 1);
+    backing.set(batch.bytes, 1);
+    const out = new PvalFields();
+    for (const b of [batch, new SlotBatch(backing.subarray(1))]) {
+      expect(readPvalFields(b, 0, out)).toBe(FieldStatus.IPV4);
+      expect(out).toMatchObject({ len: frame.length, pktlen: 20_000, src, dst });
+    }
+  });
+
   it("agrees with the full decoder on generated pval frames", () => {
     const out = new PvalFields();
     fc.assert(

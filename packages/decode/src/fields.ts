@@ -299,6 +299,8 @@ function scan(
   // Slot layout, as literals (PvalSlotAt is a const enum): u32 word indices
   // within a slot, and the word holding frame bytes 12..15.
   const W_LEN = PvalSlotAt.len >>> 2;
+  // len is a u16 in that word (gso_segs the other half): its shift in the native-order word.
+  const LEN_SHIFT = le ? (PvalSlotAt.len & 3) * 8 : (2 - (PvalSlotAt.len & 3)) * 8;
   const W_PKTLEN = PvalSlotAt.pktlen >>> 2;
   const W_TS_LO = (PvalSlotAt.tstamp >>> 2) + (le ? 0 : 1);
   const W_TS_HI = (PvalSlotAt.tstamp >>> 2) + (le ? 1 : 0);
@@ -346,7 +348,7 @@ function scan(
           // Aligned batch: a Uint32Array reads the native-order slot header,
           // and the word holding frame bytes 12..15 gives the ethertype.
           const w = base >>> 2;
-          len = words[w + W_LEN]!;
+          len = (words[w + W_LEN]! >>> LEN_SHIFT) & 0xffff;
           pktlen = words[w + W_PKTLEN]!;
           tsLo = words[w + W_TS_LO]!;
           tsHi = words[w + W_TS_HI]!;
@@ -378,7 +380,7 @@ function scan(
           }
         } else {
           const d = dv!;
-          len = d.getUint32(base + PvalSlotAt.len, le);
+          len = d.getUint16(base + PvalSlotAt.len, le);
           pktlen = d.getUint32(base + PvalSlotAt.pktlen, le);
           tsLo = d.getUint32(base + PvalSlotAt.tstamp + (le ? 0 : 4), le);
           tsHi = d.getUint32(base + PvalSlotAt.tstamp + (le ? 4 : 0), le);

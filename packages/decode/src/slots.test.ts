@@ -7,8 +7,9 @@ import { NATIVE_LITTLE_ENDIAN, SLOT_SIZE, SlotBatch, SlotStatus } from "./slots.
 const F = PvalSlotLayout.fields;
 
 /** Writes a slot header by hand, in native order, the way the kernel does. */
-function rawSlot(view: DataView, at: number, len: number, pktlen: number, tstamp: bigint): void {
-  view.setUint32(at + F.len.offset, len, NATIVE_LITTLE_ENDIAN);
+function rawSlot(view: DataView, at: number, len: number, pktlen: number, tstamp: bigint, gsoSegs = 0): void {
+  view.setUint16(at + F.len.offset, len, NATIVE_LITTLE_ENDIAN);
+  view.setUint16(at + F.gso_segs.offset, gsoSegs, NATIVE_LITTLE_ENDIAN);
   view.setUint32(at + F.pktlen.offset, pktlen, NATIVE_LITTLE_ENDIAN);
   view.setBigUint64(at + F.tstamp.offset, tstamp, NATIVE_LITTLE_ENDIAN);
 }
@@ -35,6 +36,25 @@ describe("SlotBatch", () => {
     expect(pkt.buffer).toBe(buf);
     new Uint8Array(buf)[SLOT_SIZE + F.pkt.offset] = 42;
     expect(pkt[0]).toBe(42);
+  });
+
+  it("reads gso_segs of a merged packet apart from len; 0 for an ordinary one", () => {
+    const batch = SlotBatch.allocate(2);
+    rawSlot(batch.view, 0, 256, 23_200, 1n, 16);
+    rawSlot(batch.view, SLOT_SIZE, 60, 60, 2n);
+    expect([batch.len(0), batch.gsoSegs(0), batch.pktlen(0)]).toEqual([256, 16, 23_200]);
+    expect([batch.len(1), batch.gsoSegs(1)]).toEqual([60, 0]);
+    expect(batch.check(0)).toBe(SlotStatus.OK);
+  });
+
+  it("lays an ordinary slot out as ABI 1 did: len as a u32 with gso_segs 0", () => {
+    const batch = SlotBatch.allocate(1);
+    batch.write(0, { frame: new Uint8Array(200), pktlen: 1514 });
+    expect(batch.view.getUint32(F.len.offset, NATIVE_LITTLE_ENDIAN)).toBe(200);
+    batch.write(0, { frame: new Uint8Array(200), pktlen: 30_000, gsoSegs: 21 });
+    expect(batch.gsoSegs(0)).toBe(21);
+    expect(batch.len(0)).toBe(200);
+    expect(() => batch.write(0, { frame: new Uint8Array(1), gsoSegs: 65_536 })).toThrow(/gsoSegs 65536/);
   });
 
   it("keeps 64-bit timestamps exact beyond 2^53", () => {

@@ -17,11 +17,13 @@ import { PVAL_SLOT_PKT_SIZE, PvalSlotLayout } from "./generated/abi.js";
 export const SLOT_SIZE: number = PvalSlotLayout.size;
 
 const OFF_LEN: number = PvalSlotLayout.fields.len.offset;
+const OFF_GSO_SEGS: number = PvalSlotLayout.fields.gso_segs.offset;
 const OFF_PKTLEN: number = PvalSlotLayout.fields.pktlen.offset;
 const OFF_TSTAMP: number = PvalSlotLayout.fields.tstamp.offset;
 const OFF_PKT: number = PvalSlotLayout.fields.pkt.offset;
 
-// The u32 fields sit on 4-byte boundaries of a slot whose size is a multiple of 4.
+// The header words sit on 4-byte boundaries of a slot whose size is a multiple of 4
+// (len and gso_segs share the first word).
 const WORD_ALIGNED_FIELDS =
   SLOT_SIZE % 4 === 0 && OFF_LEN % 4 === 0 && OFF_PKTLEN % 4 === 0 && OFF_TSTAMP % 4 === 0 && OFF_PKT % 4 === 0;
 
@@ -50,6 +52,8 @@ export interface SlotInit {
   pktlen?: number;
   /** Hardware timestamp in ns; defaults to 0. */
   tstamp?: bigint;
+  /** Wire packets a merged (GRO) or unsegmented (GSO) packet stands for; defaults to 0 (an ordinary packet). */
+  gsoSegs?: number;
 }
 
 /** A view over N consecutive slots. */
@@ -113,7 +117,16 @@ export class SlotBatch {
 
   /** Bytes of the packet stored in the slot (not validated, see {@link check}). */
   len(i: number): number {
-    return this.view.getUint32(this.offsetOf(i) + OFF_LEN, LE);
+    return this.view.getUint16(this.offsetOf(i) + OFF_LEN, LE);
+  }
+
+  /**
+   * Wire packets the slot's packet stands for when the lower device merged
+   * them (GRO) or received them unsegmented (GSO): its `pktlen` is then the
+   * merged length. 0 for an ordinary packet.
+   */
+  gsoSegs(i: number): number {
+    return this.view.getUint16(this.offsetOf(i) + OFF_GSO_SEGS, LE);
   }
 
   /** Length of the packet on the wire. */
@@ -139,7 +152,7 @@ export class SlotBatch {
   /** {@link SlotStatus.OK}, or why the slot is invalid; never throws for a valid index. */
   check(i: number): SlotStatus {
     const base = this.offsetOf(i);
-    const len = this.view.getUint32(base + OFF_LEN, LE);
+    const len = this.view.getUint16(base + OFF_LEN, LE);
     if (len > PVAL_SLOT_PKT_SIZE) return SlotStatus.LEN_TOO_LARGE;
     if (len > this.view.getUint32(base + OFF_PKTLEN, LE)) return SlotStatus.LEN_EXCEEDS_PKTLEN;
     return SlotStatus.OK;
@@ -173,7 +186,7 @@ export class SlotBatch {
     return this.bytes.subarray(start, start + this.len(i));
   }
 
-  /** Fills slot `i`: stores up to 256 bytes of `init.frame` and sets len, pktlen and tstamp. */
+  /** Fills slot `i`: stores up to 256 bytes of `init.frame` and sets len, gso_segs, pktlen and tstamp. */
   write(i: number, init: SlotInit): void {
     const base = this.offsetOf(i);
     const len = Math.min(init.frame.length, PVAL_SLOT_PKT_SIZE);
@@ -181,7 +194,12 @@ export class SlotBatch {
     if (!Number.isInteger(pktlen) || pktlen < len || pktlen > 0xffffffff) {
       throw new RangeError(`pktlen ${pktlen} must be an integer in ${len}..4294967295`);
     }
-    this.view.setUint32(base + OFF_LEN, len, LE);
+    const gsoSegs = init.gsoSegs ?? 0;
+    if (!Number.isInteger(gsoSegs) || gsoSegs < 0 || gsoSegs > 0xffff) {
+      throw new RangeError(`gsoSegs ${gsoSegs} must be an integer in 0..65535`);
+    }
+    this.view.setUint16(base + OFF_LEN, len, LE);
+    this.view.setUint16(base + OFF_GSO_SEGS, gsoSegs, LE);
     this.view.setUint32(base + OFF_PKTLEN, pktlen, LE);
     this.view.setBigUint64(base + OFF_TSTAMP, BigInt.asUintN(64, init.tstamp ?? 0n), LE);
     this.bytes.set(init.frame.subarray(0, len), base + OFF_PKT);

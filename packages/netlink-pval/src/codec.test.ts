@@ -23,7 +23,13 @@ import {
   parseNlmsgErr,
   RTM_NEWLINK,
 } from "./codec.js";
-import { IFLA_PVAL_IPOPT, IFLA_PVAL_LINK, IFLA_PVAL_RING_SLOTS, IFLA_PVAL_STATS } from "./generated/abi.js";
+import {
+  IFLA_PVAL_ABI_VERSION,
+  IFLA_PVAL_IPOPT,
+  IFLA_PVAL_LINK,
+  IFLA_PVAL_RING_SLOTS,
+  IFLA_PVAL_STATS,
+} from "./generated/abi.js";
 
 const le = (n: number, bytes: number): number[] =>
   Array.from({ length: bytes }, (_, i) => Number((BigInt.asUintN(64, BigInt(n)) >> BigInt(8 * i)) & 0xffn));
@@ -73,6 +79,11 @@ describe("attributes", () => {
     ]);
     const decoded = decodeAttrs(PVAL_ATTRS, encodeAttribute(IFLA_PVAL_STATS, stats, true));
     expect(decoded.stats).toEqual({ ipoptInserted: 46n, txtstampBusy: 2n ** 64n - 1n });
+  });
+
+  it("decodes the module's ABI version (IFLA_PVAL_ABI_VERSION, u32)", () => {
+    const decoded = decodeAttrs(PVAL_ATTRS, encodeAttribute(IFLA_PVAL_ABI_VERSION, Buffer.from(le(2, 4))));
+    expect(decoded).toEqual({ abiVersion: 2 });
   });
 
   it("keeps unknown attributes by number instead of dropping them", () => {

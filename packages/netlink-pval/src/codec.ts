@@ -13,6 +13,7 @@
 // once.
 import { endianness } from "node:os";
 import {
+  IFLA_PVAL_ABI_VERSION,
   IFLA_PVAL_IPOPT,
   IFLA_PVAL_LINK,
   IFLA_PVAL_PAD,
@@ -429,6 +430,7 @@ export const PVAL_ATTRS: readonly AttrSpec[] = [
   { type: IFLA_PVAL_RING_SLOTS, key: "ringSlots", kind: "u32" },
   { type: IFLA_PVAL_PAD, key: "pad", kind: "pad" },
   { type: IFLA_PVAL_STATS, key: "stats", kind: { nest: PVAL_STATS_ATTRS } },
+  { type: IFLA_PVAL_ABI_VERSION, key: "abiVersion", kind: "u32" },
 ];
 
 /** IFLA_INFO_*; IFLA_INFO_DATA stays raw because its table depends on the kind. */

@@ -92,3 +92,24 @@ function describeErrno(errno: number): string {
       return CODES[errno] ?? `errno ${errno}`;
   }
 }
+
+/**
+ * The pval.ko in the kernel speaks another ABI version (PVAL_ABI_VERSION of
+ * include/uapi/linux/pval.h) than this package; a module that does not
+ * report one speaks ABI 1.
+ */
+export class AbiMismatchError extends Error {
+  override name = "AbiMismatchError";
+  readonly code = "ERR_PVAL_ABI";
+  /** The version the module speaks. */
+  readonly moduleAbi: number;
+  /** The version this package speaks. */
+  readonly packageAbi: number;
+  constructor(operation: string, moduleAbi: number, packageAbi: number) {
+    super(
+      `${operation}: pval.ko speaks ABI ${moduleAbi}, @pval/netlink speaks ABI ${packageAbi}: load the pval.ko of the same release`,
+    );
+    this.moduleAbi = moduleAbi;
+    this.packageAbi = packageAbi;
+  }
+}

@@ -19,8 +19,9 @@ import {
   parseNlmsgErr,
   RTM_NEWLINK,
 } from "./codec.js";
-import { PVAL_RING_SLOTS_DEFAULT } from "./generated/abi.js";
-import { decodeLinkMessage, isPvalLink, resolvePeers } from "./link.js";
+import { AbiMismatchError } from "./errors.js";
+import { PVAL_ABI_VERSION, PVAL_RING_SLOTS_DEFAULT } from "./generated/abi.js";
+import { checkLinkAbi, decodeLinkMessage, isPvalLink, type PvalLink, resolvePeers } from "./link.js";
 
 const fixtureRoot = join(import.meta.dirname, "../test/fixtures");
 const releases = existsSync(fixtureRoot)
@@ -107,6 +108,24 @@ describe.each(releases)("captured from %s", (release) => {
       stats: { ipoptInserted: 0n, ipoptSkipped: 0n, txCopyDrops: 0n, rxCopyDrops: 0n, txtstampBusy: 0n },
     });
     expect(link.stats64?.txPackets).toBe(0n);
+  });
+
+  it("refuses the module of these captures: it reports no ABI version, so it speaks ABI 1", () => {
+    const { link } = linkOf("getlink-pval0-defaults");
+    expect(link.pval?.abiVersion).toBeUndefined();
+    expect(() => checkLinkAbi(link as PvalLink)).toThrow(AbiMismatchError);
+    expect(() => checkLinkAbi(link as PvalLink, "get link pval0")).toThrow(
+      `get link pval0: pval.ko speaks ABI 1, @pval/netlink speaks ABI ${PVAL_ABI_VERSION}: load the pval.ko of the same release`,
+    );
+  });
+
+  it("accepts a link whose module reports this package's ABI version", () => {
+    const { link } = linkOf("getlink-pval0-defaults");
+    const current = { ...link, pval: { ...link.pval!, abiVersion: PVAL_ABI_VERSION } } as PvalLink;
+    expect(() => checkLinkAbi(current)).not.toThrow();
+    expect(() => checkLinkAbi({ ...current, pval: { ...current.pval, abiVersion: PVAL_ABI_VERSION + 1 } })).toThrow(
+      `pval.ko speaks ABI ${PVAL_ABI_VERSION + 1}, @pval/netlink speaks ABI ${PVAL_ABI_VERSION}`,
+    );
   });
 
   it("decodes the switches after a change", () => {

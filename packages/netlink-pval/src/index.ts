@@ -1,5 +1,6 @@
 export * as codec from "./codec.js";
 export {
+  AbiMismatchError,
   ModuleNotLoadedError,
   NetlinkError,
   NoSuchLinkError,
@@ -8,6 +9,7 @@ export {
 } from "./errors.js";
 export {
   type CreateLinkOptions,
+  checkLinkAbi,
   createLink,
   decodeLinkMessage,
   deleteLink,

@@ -26,8 +26,8 @@ import {
   RTM_GETLINK,
   RTM_NEWLINK,
 } from "./codec.js";
-import { ModuleNotLoadedError, NetlinkError, NoSuchLinkError, NotPvalLinkError } from "./errors.js";
-import { PVAL_KIND } from "./generated/abi.js";
+import { AbiMismatchError, ModuleNotLoadedError, NetlinkError, NoSuchLinkError, NotPvalLinkError } from "./errors.js";
+import { PVAL_ABI_VERSION, PVAL_KIND } from "./generated/abi.js";
 import { type RtnlOptions, RtnlSocket } from "./socket.js";
 
 /** A link named by its interface name or its ifindex. */
@@ -112,6 +112,8 @@ export interface PvalInfo extends Partial<PvalSwitches> {
   link: LinkPeer;
   ringSlots?: number;
   stats?: Partial<PvalStats>;
+  /** IFLA_PVAL_ABI_VERSION: the ABI the module speaks; absent from a module of ABI 1. */
+  abiVersion?: number;
 }
 
 /** A network link as RTM_GETLINK reports it. */
@@ -175,6 +177,16 @@ export interface PvalChanges extends Partial<PvalSwitches> {
 
 export function isPvalLink(link: Link): link is PvalLink {
   return link.kind === PVAL_KIND && link.pval !== undefined;
+}
+
+/**
+ * Throws an AbiMismatchError when the module that reported `link` speaks
+ * another ABI than this package (a module without IFLA_PVAL_ABI_VERSION
+ * speaks ABI 1).
+ */
+export function checkLinkAbi(link: PvalLink, operation = `read link ${link.name}`): void {
+  const abi = link.pval.abiVersion ?? 1;
+  if (abi !== PVAL_ABI_VERSION) throw new AbiMismatchError(operation, abi, PVAL_ABI_VERSION);
 }
 
 const SAME_NAME_FIELDS = [
@@ -306,7 +318,9 @@ export class PvalNetlink {
 
   /** Every pval link of the namespace. */
   async listLinks(): Promise<PvalLink[]> {
-    return (await this.listAllLinks()).filter(isPvalLink);
+    const links = (await this.listAllLinks()).filter(isPvalLink);
+    for (const link of links) checkLinkAbi(link, "list links");
+    return links;
   }
 
   /** One link of any kind. Throws NoSuchLinkError when it does not exist. */
@@ -357,6 +371,7 @@ export class PvalNetlink {
       throw err;
     }
     if (!isPvalLink(link)) throw new NotPvalLinkError(operation, link.name, link.kind);
+    checkLinkAbi(link, operation);
     return link;
   }
 
@@ -387,12 +402,27 @@ export class PvalNetlink {
       }
       throw err;
     }
-    if (options.name !== undefined) return this.getLink(options.name);
-    const created = (await this.listLinks()).filter((l) => !before.has(l.index) && l.pval.link.index === lower.index);
-    const newest = created.sort((x, y) => y.index - x.index)[0];
-    if (newest === undefined)
-      throw new NoSuchLinkError(operation, PVAL_KIND, "the new link vanished before it could be read");
-    return newest;
+    const created =
+      options.name !== undefined
+        ? await this.getAnyLink(options.name)
+        : (await this.listAllLinks())
+            .filter((l) => isPvalLink(l) && !before.has(l.index) && l.pval.link.index === lower.index)
+            .sort((x, y) => y.index - x.index)[0];
+    if (created === undefined || !isPvalLink(created))
+      throw new NoSuchLinkError(operation, options.name ?? PVAL_KIND, "the new link vanished before it could be read");
+    try {
+      checkLinkAbi(created, operation);
+    } catch (err) {
+      // A module of another ABI: the link it made is not one this package can drive.
+      await this.#sock.request(
+        `delete link ${created.name}`,
+        RTM_DELLINK,
+        0,
+        encodeIfInfoMsg({ family: AF_UNSPEC, index: created.index }),
+      );
+      throw err;
+    }
+    return created;
   }
 
   /** Change switches of a pval link; only the given ones are sent. Returns the link after the change. */

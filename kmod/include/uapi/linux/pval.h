@@ -16,6 +16,19 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
+/*
+ * Version of this ABI, reported by pval.ko (IFLA_PVAL_ABI_VERSION, and the
+ * read-only module parameter /sys/module/pval/parameters/abi_version).
+ * User space refuses a module that speaks another version.
+ *
+ *   1  readv(2) of an empty ring sleeps (EAGAIN with O_NONBLOCK); a slot
+ *      starts with __u32 len.  A module without abi_version speaks 1.
+ *   2  readv(2) of an empty ring returns 0 at once; a slot starts with
+ *      __u16 len and __u16 gso_segs (0 for an ordinary packet, so such a
+ *      slot reads the same as in version 1 on a little-endian machine).
+ */
+#define PVAL_ABI_VERSION	2
+
 /* rtnetlink link kind (IFLA_INFO_KIND) and default interface name pattern. */
 #define PVAL_KIND		"pval"
 #define PVAL_IFNAME_PATTERN	"pval%d"
@@ -56,7 +69,10 @@ struct pval_ipopt {
 #define PVAL_RING_SLOTS_MAX	65536
 
 struct pval_slot {
-	__u32	len;		/* bytes of the frame stored in pkt, <= PVAL_SLOT_PKT_SIZE */
+	__u16	len;		/* bytes of the frame stored in pkt, <= PVAL_SLOT_PKT_SIZE */
+	__u16	gso_segs;	/* wire packets this one stands for when the lower
+				 * device merged them (GRO) or received them
+				 * unsegmented (GSO); 0 for an ordinary packet */
 	__u32	pktlen;		/* full length of the frame, L2 header included */
 	__u64	tstamp;		/* timestamp in ns, 0 when none */
 	__u8	pkt[PVAL_SLOT_PKT_SIZE]; /* the frame, from its Ethernet header */
@@ -96,6 +112,7 @@ enum {
 	IFLA_PVAL_RING_SLOTS,	/* u32: slots per ring, power of two, creation only */
 	IFLA_PVAL_PAD,
 	IFLA_PVAL_STATS,	/* nested IFLA_PVAL_STATS_*, reported only */
+	IFLA_PVAL_ABI_VERSION,	/* u32: PVAL_ABI_VERSION of the module, reported only */
 	__IFLA_PVAL_MAX,
 };
 

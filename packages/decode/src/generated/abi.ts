@@ -34,7 +34,8 @@ export const enum PvalIpoptAt {
 export const PvalSlotLayout = {
   size: 272,
   fields: {
-    len: { offset: 0, size: 4, order: "native" },
+    len: { offset: 0, size: 2, order: "native" },
+    gso_segs: { offset: 2, size: 2, order: "native" },
     pktlen: { offset: 4, size: 4, order: "native" },
     tstamp: { offset: 8, size: 8, order: "native" },
     pkt: { offset: 16, size: 256, order: "bytes" },
@@ -45,6 +46,7 @@ export const PvalSlotLayout = {
 export const enum PvalSlotAt {
   sizeof = 272,
   len = 0,
+  gso_segs = 2,
   pktlen = 4,
   tstamp = 8,
   pkt = 16,
