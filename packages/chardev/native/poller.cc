@@ -87,6 +87,7 @@ Napi::Function Device::Init(Napi::Env env) {
                          InstanceAccessor<&Device::GetPath>("path"),
                          InstanceAccessor<&Device::GetPolling>("polling"),
                          InstanceAccessor<&Device::GetBuffered>("buffered"),
+                         InstanceAccessor<&Device::GetScheduling>("scheduling"),
                      });
 }
 
@@ -392,6 +393,12 @@ Napi::Value Device::Halt(const Napi::CallbackInfo& info) {
 
 Napi::Value Device::GetBuffered(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), reader_ ? static_cast<double>(reader_->Buffered()) : 0);
+}
+
+// How the reader thread is scheduled; null without one.
+Napi::Value Device::GetScheduling(const Napi::CallbackInfo& info) {
+  if (!reader_) return info.Env().Null();
+  return Napi::String::New(info.Env(), reader_->Scheduling());
 }
 
 Napi::Value Device::GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }

@@ -2,8 +2,13 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,12 +34,45 @@ ReaderThread::~ReaderThread() {
 int ReaderThread::Start() {
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) return errno;
+  // The backlog's first chunks, allocated and faulted in now rather than by
+  // the thread while the ring fills.
+  size_t prepared = std::min(kPreparedChunks, (capacity_ + chunk_bytes_ - 1) / chunk_bytes_);
+  while (spares_.size() < prepared) spares_.push_back(AllocChunk());
   try {
     thread_ = std::thread(&ReaderThread::Run, this);
   } catch (const std::system_error& e) {
     return e.code().value() ? e.code().value() : EAGAIN;
   }
+  // Copies are only made while a reader holds the device: once this returns
+  // the thread reads them, so a consumer may start counting.
+  std::unique_lock<std::mutex> lock(mu_);
+  ran_.wait(lock, [this] { return running_ || stop_; });
   return 0;
+}
+
+void ReaderThread::RaisePriority() {
+  // PVAL_READER_SCHED=default keeps the process's scheduling (to measure
+  // what the priority is worth).
+  const char* want = getenv("PVAL_READER_SCHED");
+  if (want != nullptr && strcmp(want, "default") == 0) {
+    scheduling_ = "default (PVAL_READER_SCHED=default)";
+    return;
+  }
+  struct sched_param sp;
+  memset(&sp, 0, sizeof(sp));
+  sp.sched_priority = 1;
+  int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+  if (rc == 0) {
+    scheduling_ = "SCHED_FIFO 1";
+    return;
+  }
+  std::string why = std::string("SCHED_FIFO: ") + strerror(rc);
+  // Linux applies a thread id's nice value to that thread alone.
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), -10) == 0) {
+    scheduling_ = "nice -10";
+    return;
+  }
+  scheduling_ = "default (" + why + ", nice -10: " + strerror(errno) + ")";
 }
 
 void ReaderThread::Stop() {
@@ -51,15 +89,36 @@ void ReaderThread::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::unique_ptr<ReaderThread::Chunk> ReaderThread::AllocChunk() {
+  auto c = std::make_unique<Chunk>();
+  c->data.reset(new uint8_t[chunk_bytes_]);
+  memset(c->data.get(), 0, chunk_bytes_);
+  return c;
+}
+
+// Called with mu_ held.
 std::unique_ptr<ReaderThread::Chunk> ReaderThread::NewChunk() {
-  std::unique_ptr<Chunk> c = std::move(spare_);
-  if (!c) {
-    c = std::make_unique<Chunk>();
-    c->data.reset(new uint8_t[chunk_bytes_]);
+  std::unique_ptr<Chunk> c;
+  if (!spares_.empty()) {
+    c = std::move(spares_.back());
+    spares_.pop_back();
+  } else {
+    // A backlog beyond the prepared chunks: the one allocation of the hot path.
+    c = AllocChunk();
   }
   c->filled = 0;
   c->taken = 0;
   return c;
+}
+
+bool ReaderThread::Pause() {
+  struct pollfd fd = {wake_fd_, POLLIN, 0};
+  struct timespec ts = {0, kPauseNs};
+  int rc;
+  do {
+    rc = ppoll(&fd, 1, &ts, nullptr);
+  } while (rc < 0 && errno == EINTR);
+  return rc > 0;  // Stop() was called
 }
 
 ReaderThread::Wait ReaderThread::WaitReadable() {
@@ -76,6 +135,16 @@ ReaderThread::Wait ReaderThread::WaitReadable() {
 }
 
 void ReaderThread::Run() {
+  RaisePriority();
+  // PVAL_READER_PAUSE=0: read again at once after a short read (to measure
+  // what the pause is worth).
+  const char* pause = getenv("PVAL_READER_PAUSE");
+  pause_ = pause == nullptr || strcmp(pause, "0") != 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = true;
+  }
+  ran_.notify_all();
   int err = 0;
   bool hangup = false;  // poll() said the device is gone
   for (;;) {
@@ -130,6 +199,14 @@ void ReaderThread::Run() {
       buffered_ += bytes;
     }
     notify_();
+    // A short read emptied the ring while copies trickle in: reading again
+    // at once would return a few slots each time and, at a real-time
+    // priority, keep the consumer sharing this CPU from running. Let a
+    // batch gather first (poll() would return at once: the ring is not
+    // empty for long).
+    if (pause_ && !byte_stream_ && bytes / slot_size_ < kShortRead && bytes < len) {
+      if (Pause()) break;
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -140,19 +217,33 @@ void ReaderThread::Run() {
 
 size_t ReaderThread::Take(uint8_t* dst, size_t max_slots) {
   size_t n = 0;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    while (n < max_slots && !chunks_.empty()) {
-      Chunk* c = chunks_.front().get();
-      size_t k = std::min((c->filled - c->taken) / slot_size_, max_slots - n);
-      memcpy(dst + n * slot_size_, c->data.get() + c->taken, k * slot_size_);
+  for (;;) {
+    Chunk* c;
+    size_t from;
+    size_t k;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (n == max_slots || chunks_.empty()) break;
+      c = chunks_.front().get();
+      from = c->taken;
+      k = std::min((c->filled - c->taken) / slot_size_, max_slots - n);
+      if (k == 0) break;
+    }
+    // The filled part of a chunk: the thread no longer writes it, and only
+    // this function frees chunks, so the copy needs no lock.
+    memcpy(dst + n * slot_size_, c->data.get() + from, k * slot_size_);
+    n += k;
+    std::unique_ptr<Chunk> done;  // freed after the lock is released
+    {
+      std::lock_guard<std::mutex> lock(mu_);
       c->taken += k * slot_size_;
       buffered_ -= k * slot_size_;
-      n += k;
       // Only a full chunk is done with; the last one is still being filled.
-      if (c->taken < chunk_bytes_) break;
-      if (!spare_) spare_ = std::move(chunks_.front());
-      chunks_.pop_front();
+      if (c->taken == chunk_bytes_) {
+        done = std::move(chunks_.front());
+        chunks_.pop_front();
+        if (spares_.size() < kPreparedChunks) spares_.push_back(std::move(done));
+      }
     }
   }
   if (n > 0) room_.notify_one();

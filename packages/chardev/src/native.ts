@@ -28,6 +28,8 @@ export interface NativeDevice {
   readonly polling: boolean;
   /** Slots the reader thread holds (0 without a buffer). */
   readonly buffered: number;
+  /** How the reader thread is scheduled; null without one. */
+  readonly scheduling: string | null;
   read(buffer: ArrayBuffer, maxSlots: number): number;
   start(
     buffer: ArrayBuffer,

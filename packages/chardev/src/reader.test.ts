@@ -367,6 +367,41 @@ describe("reader thread (bufferSize)", () => {
     probe.close();
   });
 
+  it("says how its thread is scheduled, and nothing without a thread", () => {
+    const r = openDevice(fifo, { byteStream: true, bufferSize: 64 * SLOT });
+    // Root may take SCHED_FIFO; anyone else gets a reason for the fallback.
+    expect(r.scheduling).toMatch(
+      /^(SCHED_FIFO 1|nice -10|default \(SCHED_FIFO: .+, nice -10: .+\)|default \(PVAL_READER_SCHED=default\))$/,
+    );
+    if (process.env.PVAL_READER_SCHED !== "default") expect(r.scheduling).not.toMatch(/PVAL_READER_SCHED/);
+    r.close();
+    expect(r.scheduling).toBeNull();
+    const plain = openDevice(fifo, { byteStream: true });
+    expect(plain.scheduling).toBeNull();
+    plain.close();
+  });
+
+  it("keeps a backlog larger than its prepared chunks in order, and reuses chunks", async () => {
+    const r = openDevice(fifo, { byteStream: true, bufferSize: 1 << 24 });
+    // 6 chunks of 1024 slots (4 are prepared), written in pieces a pipe holds.
+    const total = 6 * 1024 + 100;
+    for (let at = 0; at < total; at += 200) {
+      const n = Math.min(200, total - at);
+      writeSync(writer, slots(n, at));
+      await until(() => r.buffered === at + n);
+    }
+    const seen: number[] = [];
+    for (let b = r.readBatch(); b; b = r.readBatch()) {
+      for (let i = 0; i < b.slots.count; i++) seen.push(firstIndex(b, i));
+    }
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => i & 0xffff));
+    // The drained chunks serve the next backlog.
+    writeSync(writer, slots(50, 7));
+    await until(() => r.buffered === 50);
+    expect(firstIndex(r.readBatch()!, 0)).toBe(7);
+    r.close();
+  });
+
   it("closes while the thread waits, and refuses a bad size", () => {
     const r = openDevice(fifo, { byteStream: true, bufferSize: 1 << 20 });
     r.close();

@@ -138,6 +138,15 @@ export class SlotReader implements AsyncIterable<Batch> {
   }
 
   /**
+   * How the reader thread is scheduled ("SCHED_FIFO 1", "nice -10", or
+   * "default (…why…)"): it asks for a real-time priority and falls back
+   * quietly. null without `bufferSize` (no thread).
+   */
+  get scheduling(): string | null {
+    return this.#closed ? null : this.#device.scheduling;
+  }
+
+  /**
    * With `bufferSize`: stops reading the device and keeps what the buffer
    * holds, for `readBatch()` to take until it returns null (stop() the
    * callback form first). The ring's counters are final from here on.

@@ -51,6 +51,18 @@ export interface StatsOptions {
   withTx?: boolean;
   /** Called for every matched packet, in seq order per stream, as the join settles it. */
   onMatch?: (row: MatchRow) => void;
+  /** Called for every TX copy settled as lost, in seq order per stream. */
+  onLost?: (row: LostRow) => void;
+}
+
+/** One lost packet: when it was sent, and when it would have arrived on the receiver's clock. */
+export interface LostRow {
+  src: string;
+  cpu: number;
+  seq: bigint;
+  txNs: bigint;
+  /** txNs plus the smallest rx − tx seen so far (txNs while nothing matched). */
+  rxEstimateNs: bigint;
 }
 
 /** One matched packet: absolute ns timestamps. */
@@ -178,6 +190,20 @@ export class StatsAnalyser {
               rxNs: this.#rxBase.abs(m.rxRel),
               ipdvNs: m.ipdv,
             })
+        : undefined,
+      onLost: options.onLost
+        ? (stream, rel, txRel) => {
+            const onLost = options.onLost!;
+            const txNs = this.#txBase.abs(txRel);
+            const offset = this.#matchedOffset;
+            onLost({
+              src: ipv4ToString(stream.src),
+              cpu: stream.cpu,
+              seq: stream.seqOf(rel),
+              txNs,
+              rxEstimateNs: Number.isFinite(offset) ? this.#rxBase.abs(txRel + offset) : txNs,
+            });
+          }
         : undefined,
       matched: (delta) => {
         if (delta < this.#matchedOffset) this.#matchedOffset = delta;

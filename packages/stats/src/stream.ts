@@ -45,6 +45,8 @@ export interface JoinContext {
   baseDiff: number;
   synced: boolean;
   onMatch: ((m: MatchEvent) => void) | undefined;
+  /** Called for every TX copy settled as lost (tx: its time relative to the TX base). */
+  onLost?: ((stream: StreamState, rel: number, tx: number) => void) | undefined;
   /** Called with (rxRel − txRel) of every match (clock offset estimate). */
   matched(delta: number): void;
 }
@@ -376,6 +378,7 @@ export class JoinTable {
       if (ctx.rxDsts.has(this.#dst[at]!)) {
         this.sent++;
         this.lost++;
+        ctx.onLost?.(stream, rel, tx);
       } else this.otherDst++;
     } else if (hasRx) {
       this.rxWithoutTx++;

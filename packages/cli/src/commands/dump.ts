@@ -18,6 +18,13 @@
 // --json lines carry it as "clock", a -w file in each interface's
 // if_description and comment (@pval/netlink's timestampClock()).
 //
+// Ring drops are reported as they happen: every second the rings' counters
+// are read, and a device whose ring dropped copies gets a line on stderr
+// (with --json, a {"ring_drops": …} JSON line on stderr too); -w records them
+// in the pcapng file as interface statistics blocks (isb_ifdrop), written at
+// the start, at each growth and at the end, for `pval stats -r`. -v says how
+// each reader thread is scheduled.
+//
 // Ctrl-C (or -c COUNT) stops cleanly; a summary of slots read and ring drops
 // per device goes to stderr. Ctrl-C stops reading the rings and prints what
 // the buffers hold first, so slots read + ring drops = copies made. Exit 0 on success, 1 when a device fails (ENOENT,
@@ -43,7 +50,11 @@ interface DumpOptions {
   cpu?: number[];
   status?: boolean;
   bufferSize?: number;
+  verbose?: boolean;
 }
+
+/** How often the rings' drop counters are read, ms. */
+const DROP_POLL_MS = 1000;
 
 /** -B default, KiB per device: about 60,000 slots. */
 export const DEFAULT_BUFFER_KIB = 16384;
@@ -91,6 +102,7 @@ function buildCommand(io: CliIo): Command {
       parseKib,
     )
     .option("--no-status", "no live status line on a terminal")
+    .option("-v, --verbose", "say how each reader thread is scheduled")
     .helpOption("-h, --help", "show this help")
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(`dump: ${s}`) });
@@ -250,7 +262,22 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     }
     tallies.set(r.path, { path: r.path, read: 0, dropsAtOpen: drops, drops });
   }
+  const { RingWatch, dropLine, dropRecord, nowNs } = await import("./ring-watch.js");
+  if (options.verbose) {
+    for (const r of reader.readers) io.err(`dump: ${r.path}: reader thread ${r.scheduling ?? "none (-B 0)"}\n`);
+  }
+  const watch = new RingWatch(reader.readers);
   const sink = options.write !== undefined ? await PcapngSink.open(options.write, reader, clocks) : null;
+  const json = !sink && chooseFormat(options, reader.readers.length) === "json";
+  const pollDrops = (): void => {
+    for (const e of watch.poll()) {
+      io.err(dropLine("dump", e));
+      if (json) io.err(dropRecord(e));
+      sink?.drops(e.device, e.endNs, e.total);
+    }
+  };
+  const dropTimer = setInterval(pollDrops, DROP_POLL_MS);
+  dropTimer.unref();
   const printer = sink
     ? null
     : new (await import("@pval/tcpdump-printer")).SlotPrinter(chooseFormat(options, reader.readers.length));
@@ -288,6 +315,8 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     reader.stop();
     reader.endCapture();
     refreshDrops(reader, tallies);
+    clearInterval(dropTimer);
+    pollDrops();
     const end = (): void => {
       if (drain) {
         drainBuffers(reader, (batch) => {
@@ -343,12 +372,13 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
     status?.end();
+    clearInterval(dropTimer);
     if (!stopping) {
       stopping = true;
       reader.close();
     }
     reader.close();
-    sink?.close();
+    sink?.close(nowNs(), (device) => watch.total(device));
   }
   if (failure !== undefined) {
     io.err(`dump: ${failure instanceof Error ? failure.message : String(failure)}\n`);
@@ -497,33 +527,59 @@ class StatusLine {
   }
 }
 
-/** Slots to a pcapng file: one interface per device, ns timestamps. */
+/**
+ * Slots to a pcapng file: one interface per device, ns timestamps; ring
+ * drops as interface statistics blocks (isb_ifdrop: drops since the start).
+ */
 class PcapngSink {
   readonly #fd: number;
   readonly #writer: import("@pval/tcpdump-printer").SlotPcapngWriter;
+  readonly #devices: string[];
+  readonly #isb: (id: number, tsNs: bigint, ifdrop: bigint) => Uint8Array;
 
-  private constructor(fd: number, writer: import("@pval/tcpdump-printer").SlotPcapngWriter) {
+  private constructor(
+    fd: number,
+    writer: import("@pval/tcpdump-printer").SlotPcapngWriter,
+    devices: string[],
+    isb: (id: number, tsNs: bigint, ifdrop: bigint) => Uint8Array,
+  ) {
     this.#fd = fd;
     this.#writer = writer;
+    this.#devices = devices;
+    this.#isb = isb;
   }
 
   static async open(path: string, reader: LinkReader, clocks: ReadonlyMap<string, SlotClock>): Promise<PcapngSink> {
     const { SlotPcapngWriter } = await import("@pval/tcpdump-printer");
-    const writer = new SlotPcapngWriter(
-      reader.readers.map((r) => r.path),
-      clocks,
-    );
+    const { ringDropStatisticsBlock } = await import("@pval/stats");
+    const { nowNs } = await import("./ring-watch.js");
+    const devices = reader.readers.map((r) => r.path);
+    const writer = new SlotPcapngWriter(devices, clocks);
     const fd = path === "-" ? 1 : openSync(path, "w");
-    const sink = new PcapngSink(fd, writer);
+    const sink = new PcapngSink(fd, writer, devices, ringDropStatisticsBlock);
     writeSync(fd, writer.header());
+    // The start of each device's capture: no drop yet.
+    const now = nowNs();
+    for (let id = 0; id < devices.length; id++) writeSync(fd, ringDropStatisticsBlock(id, now, 0n));
     return sink;
+  }
+
+  /** The device's ring dropped `total` copies since the start, as of `tsNs`. */
+  drops(device: string, tsNs: bigint, total: number): void {
+    const id = this.#devices.indexOf(device);
+    if (id >= 0) writeSync(this.#fd, this.#isb(id, tsNs, BigInt(total)));
   }
 
   write(batch: Batch, n: number): void {
     writeSync(this.#fd, this.#writer.records(batch.slots, n, batch.device));
   }
 
-  close(): void {
+  /** The end of the capture: every device's drops since the start (when known), then the file closes. */
+  close(tsNs: bigint, total: (device: string) => number | null): void {
+    for (const device of this.#devices) {
+      const n = total(device);
+      if (n !== null) this.drops(device, tsNs, n);
+    }
     if (this.#fd !== 1) closeSync(this.#fd);
   }
 }

@@ -89,7 +89,9 @@ describe("pval stats -r", () => {
     expect(r.err).toBe("");
     expect(r.code).toBe(EXIT_OK);
     const doc = JSON.parse(r.out);
-    expect(Object.keys(doc)).toEqual(["streams", "no_option", "not_ipv4", "clock"]);
+    expect(Object.keys(doc)).toEqual(["streams", "no_option", "not_ipv4", "clock", "ring_drops", "ring_drop_windows"]);
+    // A file without statistics blocks records no ring drops.
+    expect(doc.ring_drop_windows).toEqual([]);
     // A classic pcap file does not say what stamped its packets.
     expect(doc.clock).toEqual({ rx: "unknown", tx: null });
     expect(doc.no_option).toBe(1);

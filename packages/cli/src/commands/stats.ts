@@ -14,12 +14,19 @@
 // Every report names the clock that stamped each side ("clock"): live, from
 // the links' switches over rtnetlink; from files, from the "clock=<name>"
 // comment of their pcapng interfaces (pval dump -w), else "unknown".
+//
+// Ring drops (copies the kernel had no room for in a device's ring) are kept
+// apart from network loss: live, the rings' counters are read every second
+// and new drops get a line on stderr; a file written by `pval dump -w` holds
+// them as interface statistics blocks. The report gains `ring_drops` per
+// device, and while a receiver's ring dropped, `lost`/`missing` are flagged
+// as upper bounds (see @pval/stats' ring-drops.ts).
 // Exit 0 on success, 1 on a bad file or device (after the report of what was
 // read), 2 on a usage error.
 
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { Batch, LinkReader } from "@pval/chardev";
-import type { MatchRow, ReportClock, StatsAnalyser } from "@pval/stats";
+import type { MatchRow, ReportClock, RingDropTracker, StatsAnalyser } from "@pval/stats";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import type { CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
@@ -37,6 +44,7 @@ interface StatsOptions extends ListenOptions {
   records?: string;
   duration?: number;
   bufferSize?: number;
+  verbose?: boolean;
 }
 
 /** Reader-thread buffer per device, KiB, as `pval dump -B`. */
@@ -69,6 +77,7 @@ function buildCommand(io: CliIo): Command {
     .option("--plot <FILE.svg>", "draw the interval histograms (and IPDV over time with --tx) as SVG")
     .option("--records <FILE.csv>", "write one row per matched packet: src,cpu,seq,tx_ns,rx_ns,ipdv_ns")
     .option("--duration <SEC>", "live: stop after SEC seconds (else Ctrl-C)", parseSeconds)
+    .option("-v, --verbose", "live: say how each reader thread is scheduled")
     .helpOption("-h, --help", "show this help")
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(`stats: ${s}`) });
@@ -102,8 +111,10 @@ export async function main(args: string[], io: CliIo): Promise<number> {
   let records: CsvRecords | null = null;
   try {
     records = options.records !== undefined ? new CsvRecords(options.records) : null;
-    const { StatsAnalyser } = await import("@pval/stats");
+    const { StatsAnalyser, RingDropTracker } = await import("@pval/stats");
+    const drops = new RingDropTracker();
     const analyser = new StatsAnalyser({
+      onLost: drops.lost,
       withTx: options.tx !== undefined,
       maxStreams: options.maxStreams,
       syncedClocks: options.syncedClocks ?? false,
@@ -112,8 +123,8 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     });
     const code =
       options.read !== undefined
-        ? await statsFiles(analyser, options.read, options, io)
-        : await statsLive(analyser, targets, options, io);
+        ? await statsFiles(analyser, drops, options.read, options, io)
+        : await statsLive(analyser, drops, targets, options, io);
     return code;
   } catch (err) {
     io.err(`stats: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -157,13 +168,14 @@ class CsvRecords {
 /** The report at the end, and the --plot drawing of the same figures. */
 async function finalReport(
   analyser: StatsAnalyser,
+  drops: RingDropTracker,
   clock: ReportClock,
   options: StatsOptions,
   io: CliIo,
 ): Promise<void> {
-  const { formatText, plotSvg, toReport } = await import("@pval/stats");
+  const stats = await import("@pval/stats");
+  io.out(renderWith(stats, analyser, drops, clock, options.json ?? false));
   const snap = analyser.snapshot();
-  io.out(options.json ? `${JSON.stringify(toReport(snap, clock))}\n` : formatText(snap, clock));
   const timed = snap.streams.filter((s) => s.interval !== null);
   if (timed.length > 0 && timed.every((s) => s.interval!.max === 0)) {
     io.err("stats: every timestamp is the same (0 without timestamps): turn on swtstamp for intervals and delays\n");
@@ -171,22 +183,48 @@ async function finalReport(
   if (options.plot !== undefined) {
     const fd = openSync(options.plot, "w");
     try {
-      writeSync(fd, plotSvg(snap));
+      writeSync(fd, stats.plotSvg(snap));
     } finally {
       closeSync(fd);
     }
   }
 }
 
-/** Renders the analyser's figures as text or JSON. */
-async function render(analyser: StatsAnalyser, clock: ReportClock, json: boolean): Promise<string> {
-  const { formatText, toReport } = await import("@pval/stats");
-  const snap = analyser.snapshot();
-  return json ? `${JSON.stringify(toReport(snap, clock))}\n` : formatText(snap, clock);
+/** Renders the analyser's figures as text or JSON, with the rings' drops. */
+async function render(
+  analyser: StatsAnalyser,
+  drops: RingDropTracker,
+  clock: ReportClock,
+  json: boolean,
+): Promise<string> {
+  return renderWith(await import("@pval/stats"), analyser, drops, clock, json);
 }
 
-async function statsFiles(analyser: StatsAnalyser, rxPath: string, options: StatsOptions, io: CliIo): Promise<number> {
-  const { readCaptures, formatText, toReport } = await import("@pval/stats");
+function renderWith(
+  { formatText, toReport }: typeof import("@pval/stats"),
+  analyser: StatsAnalyser,
+  drops: RingDropTracker,
+  clock: ReportClock,
+  json: boolean,
+): string {
+  const snap = analyser.snapshot();
+  return json ? `${JSON.stringify(drops.annotate(toReport(snap, clock)))}\n` : formatText(snap, clock) + drops.remark();
+}
+
+async function statsFiles(
+  analyser: StatsAnalyser,
+  drops: RingDropTracker,
+  rxPath: string,
+  options: StatsOptions,
+  io: CliIo,
+): Promise<number> {
+  const stats = await import("@pval/stats");
+  const { readCaptures, readPcapngRingDrops } = stats;
+  // Ring drops first (pval dump -w's statistics blocks), so that lost
+  // packets meet their windows as they settle. A pipe is read once: none.
+  if (rxPath !== "-") readPcapngRingDrops(rxPath, drops, "rx");
+  const txPath = options.tx?.[0];
+  if (txPath !== undefined && txPath !== "-") readPcapngRingDrops(txPath, drops, "tx");
   const listener = await startListen(options, { snapshot: () => analyser.snapshot(), io });
   if (typeof listener === "number") return listener;
   const json = options.json ?? false;
@@ -203,13 +241,13 @@ async function statsFiles(analyser: StatsAnalyser, rxPath: string, options: Stat
             if (Number.isNaN(next)) next = t + every;
             if (t < next) return;
             next = t + every;
-            const snap = analyser.snapshot();
-            io.out(json ? `${JSON.stringify(toReport(snap, clock))}\n` : `${formatText(snap, clock)}\n`);
+            const text = renderWith(stats, analyser, drops, clock, json);
+            io.out(json ? text : `${text}\n`);
           },
         }
       : {}),
   });
-  await finalReport(analyser, { rx: results[0]!.clock, tx: results[1]?.clock ?? null }, options, io);
+  await finalReport(analyser, drops, { rx: results[0]!.clock, tx: results[1]?.clock ?? null }, options, io);
   let code = EXIT_OK;
   for (const r of results) {
     if (r.notEthernet > 0) io.err(`stats: ${r.path}: ${r.notEthernet} records are not Ethernet, not analysed\n`);
@@ -260,6 +298,7 @@ async function targetsClock(targets: string[], direction: "rx" | "tx"): Promise<
 
 async function statsLive(
   analyser: StatsAnalyser,
+  drops: RingDropTracker,
   targets: string[],
   options: StatsOptions,
   io: CliIo,
@@ -287,6 +326,19 @@ async function statsLive(
     reader.close();
     return listener;
   }
+  const { RingWatch, dropLine, dropRecord } = await import("./ring-watch.js");
+  if (options.verbose) {
+    for (const r of reader.readers) io.err(`stats: ${r.path}: reader thread ${r.scheduling ?? "none"}\n`);
+  }
+  const watch = new RingWatch(reader.readers, (r) => (txSet.has(r.path) ? "tx" : "rx"));
+  for (const r of reader.readers) drops.device(r.path, txSet.has(r.path) ? "tx" : "rx");
+  const pollDrops = (): void => {
+    for (const e of watch.poll()) {
+      drops.add(e.device, e.side, e.startNs, e.endNs, e.drops);
+      io.err(dropLine("stats", e));
+      if (options.json) io.err(dropRecord(e));
+    }
+  };
   const dropsAtOpen = ringDrops(reader);
   const json = options.json ?? false;
   const tty = io === stdio && process.stdout.isTTY === true;
@@ -310,12 +362,12 @@ async function statsLive(
   const onSignal = (): void => stop();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const timers: NodeJS.Timeout[] = [];
+  const timers: NodeJS.Timeout[] = [setInterval(pollDrops, 1000)];
   if (options.duration !== undefined) timers.push(setTimeout(stop, options.duration * 1000));
   if (every !== undefined) {
     timers.push(
       setInterval(async () => {
-        const text = await render(analyser, clock, json);
+        const text = await render(analyser, drops, clock, json);
         if (tty && !json) io.out(`\x1b[H\x1b[2J${new Date().toISOString()}  ${reader.readers.length} devices\n${text}`);
         else io.out(text);
       }, every * 1000),
@@ -338,6 +390,7 @@ async function statsLive(
   // Whatever the reader threads still hold is part of the measurement.
   reader.stop();
   reader.endCapture();
+  pollDrops();
   const dropsAtEnd = ringDrops(reader);
   for (const r of reader.readers) {
     try {
@@ -348,12 +401,12 @@ async function statsLive(
   }
   reader.close();
   analyser.finish();
-  await finalReport(analyser, clock, options, io);
+  await finalReport(analyser, drops, clock, options, io);
   await listener?.close();
-  const drops = dropsAtEnd === null || dropsAtOpen === null ? null : dropsAtEnd - dropsAtOpen;
-  if (drops !== 0) {
+  const dropped = dropsAtEnd === null || dropsAtOpen === null ? null : dropsAtEnd - dropsAtOpen;
+  if (dropped !== 0) {
     io.err(
-      `stats: ${drops ?? "unknown"} ring drops: copies the kernel could not hand over, counted above as missing (or lost)\n`,
+      `stats: ${dropped ?? "unknown"} ring drops: copies the kernel could not hand over (RX: counted above as missing or lost, flagged as upper bounds)\n`,
     );
   }
   if (failure !== undefined) {
