@@ -15,6 +15,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/chardev-lib.bash"
 . "$(dirname "$0")/dump-lib.bash"
+. "$(dirname "$0")/stats-lib.bash"
 
 require_root
 require_cmd "$NLPVAL" /usr/sbin/tc tcpdump
@@ -22,7 +23,6 @@ dump_require_built
 pval_load || { echo "SKIP: cannot load $PVAL_KO"; exit $ksft_skip; }
 modprobe sch_netem 2>/dev/null || { echo "SKIP: no sch_netem module"; exit $ksft_skip; }
 
-TC=/usr/sbin/tc
 COUNT=${STATS_RINGDROP_COUNT:-1200}
 GAP=0.005 # ping interval, s
 LOSS=5    # %
@@ -38,24 +38,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-setup()
-{
-	netns_add "$NS_A" && netns_add "$NS_B" || return 1
-	"$IP" -n "$NS_A" link add veth0 type veth peer name veth1 netns "$NS_B" || return 1
-	cd_quiet "$NS_A" veth0
-	cd_quiet "$NS_B" veth1
-	"$IP" -n "$NS_A" link set veth0 up && "$IP" -n "$NS_B" link set veth1 up || return 1
-	ip netns exec "$NS_A" "$NLPVAL" add pvs0 link veth0 ipopt 1 txcopy 1 swtstamp 1 slots 4096 >/dev/null || return 1
-	ip netns exec "$NS_B" "$NLPVAL" add pvr0 link veth1 rxcopy 1 swtstamp 1 slots "$SLOTS" >/dev/null || return 1
-	cd_quiet "$NS_A" pvs0
-	cd_quiet "$NS_B" pvr0
-	"$IP" -n "$NS_A" addr add "$PVAL_ADDR_A/24" dev pvs0 && "$IP" -n "$NS_A" link set pvs0 up || return 1
-	"$IP" -n "$NS_B" addr add "$PVAL_ADDR_B/24" dev pvr0 && "$IP" -n "$NS_B" link set pvr0 up || return 1
-	"$IP" -n "$NS_A" neigh replace "$PVAL_ADDR_B" lladdr "$(cd_mac "$NS_B" pvr0)" dev pvs0 nud permanent || return 1
-	"$IP" -n "$NS_B" neigh replace "$PVAL_ADDR_A" lladdr "$(cd_mac "$NS_A" pvs0)" dev pvr0 nud permanent || return 1
-	"$TC" -n "$NS_A" qdisc add dev veth0 root netem delay 2ms loss "$LOSS%" || return 1
-}
-setup || { echo "SKIP: cannot build the topology"; exit $ksft_skip; }
+stats_pair "slots 4096" "slots $SLOTS" delay 2ms loss "$LOSS%" || { echo "FAIL: cannot build the topology"; exit 1; }
 info "pvs0 $PVAL_ADDR_A -> netem (loss $LOSS%) -> pvr0 $PVAL_ADDR_B ($SLOTS-slot rings)"
 
 TXDEVS=(/dev/pval/pvs0-tx-cpu-*)
