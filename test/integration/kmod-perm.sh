@@ -16,6 +16,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 NLP=$PVAL_CLIENTS/nl-pval
+READ=$PVAL_CLIENTS/pval-read
 HWTS=$PVAL_CLIENTS/hwtstamp
 HWTS_KO=${HWTS_KO:-$PVAL_ROOT/test/kmod-hwts/pvalhwts.ko}
 UNSHARE=/usr/bin/unshare
@@ -113,6 +114,43 @@ test_open_needs_net_raw()
 	"$IP" -n "$NS_A" link del pvr0
 }
 
+# The slots of a ring are allocated by its first reader with
+# GFP_KERNEL_ACCOUNT: they are charged to the reader's memory cgroup, so a
+# container cannot pin kernel memory outside its limit. A reader in a cgroup
+# of its own opens one RX device of a link with 65536-slot rings; while it
+# holds it, the cgroup's memory.current must include the ring's slots
+# (65536 x 272 bytes, 17 MiB), far more than the reader itself uses.
+test_ring_memory_charged()
+{
+	local cg=/sys/fs/cgroup/pval-perm dev=/dev/pval/pvm0-rx-cpu-0 slots=65536 out pid cur i
+
+	if ! grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts; then
+		mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null ||
+			{ skip "ring memory charged to the reader's cgroup" "cannot mount cgroup2"; return; }
+	fi
+	grep -qw memory /sys/fs/cgroup/cgroup.controllers ||
+		{ skip "ring memory charged to the reader's cgroup" "no memory controller"; return; }
+	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p "$cg"
+	ip netns exec "$NS_A" "$NLP" add pvm0 link veth0 slots "$slots" >/dev/null
+	check_err $? "link with $slots-slot rings"
+	out=$(mktemp)
+	bash -c 'echo $$ > "$1/cgroup.procs" && exec "$2" -r -M none -B -T 10000 -D 3000 "$3"' _ "$cg" "$READ" "$dev" >"$out" 2>&1 &
+	pid=$!
+	for i in $(seq 50); do grep -q ready "$out" && break; sleep 0.1; done
+	grep -q ready "$out"
+	check_err $? "reader did not open $dev: $(cat "$out")"
+	cur=$(cat "$cg/memory.current")
+	wait "$pid"
+	[ "$cur" -ge $((slots * 272)) ]
+	check_err $? "memory.current $cur bytes while the reader held a $slots-slot ring ($((slots * 272)) bytes of slots)"
+	info "reader's cgroup: memory.current $cur bytes with the ring's $((slots * 272)) bytes of slots"
+	log_test "ring memory is charged to the memory cgroup of the reader that allocated it"
+	ip netns exec "$NS_A" "$IP" link del pvm0
+	rmdir "$cg" 2>/dev/null
+	rm -f "$out"
+}
+
 test_hwtstamp_from_userns()
 {
 	local out
@@ -165,6 +203,7 @@ log_test "setup: pval.ko, a netns owned by a new user namespace"
 test_create_refused
 test_rename_refused
 test_open_needs_net_raw
+test_ring_memory_charged
 if [ -f "$HWTS_KO" ]; then
 	test_hwtstamp_from_userns
 else
