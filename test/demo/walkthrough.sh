@@ -68,8 +68,8 @@ grep -q 'pval link enp0s9 ipopt on txtstamp off rxtstamp off txcopy off rxcopy o
 say "4. What happens: echo replies from pval0 carry the pval option"
 cap=$(mktemp)
 if have_sub print; then
-  printer="pval print -nvvv -i enp0s9"
-  "$IP" netns exec "$HOST" pval print -nvvv -c 4 -i enp0s9 >"$cap" 2>&1 &
+  printer="pval print -nvvv -i enp0s9 icmp"
+  "$IP" netns exec "$HOST" pval print -nvvv -c 4 -i enp0s9 icmp >"$cap" 2>&1 &
 else
   printer="tcpdump -nvvvi enp0s9"
   "$IP" netns exec "$HOST" "$TCPDUMP" --immediate-mode -nvvv -c 4 -i enp0s9 icmp >"$cap" 2>&1 &
