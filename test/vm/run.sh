@@ -73,6 +73,10 @@ if [ $build = 1 ]; then
     flock 9
     build_module kmod "$kbuild" pval
     if [ -d "$PVAL_ROOT/test/kmod-hwts" ]; then build_module test/kmod-hwts "$hbuild" pvalhwts; fi
+    # This run's modules, taken before the lock is released: a run from
+    # another tree may rebuild the shared build directory next.
+    cp "$kbuild/pval.ko" "$outdir/pval.ko"
+    if [ -f "$hbuild/pvalhwts.ko" ]; then cp "$hbuild/pvalhwts.ko" "$outdir/pvalhwts.ko"; fi
     if [ -f "$PVAL_ROOT/test/clients/Makefile" ]; then
       make -s -C "$PVAL_ROOT/test/clients" >"$outdir/clients.log" 2>&1 \
         || { cat "$outdir/clients.log" >&2; echo "run.sh: building test/clients failed" >&2; exit 1; }
@@ -108,13 +112,16 @@ mkdir -p "$stage/pval/.vm"
     cp -a "$f" "$stage/pval/$f" 2>/dev/null || true
   done
 )
-# Under the build lock: another run for this kernel may be rebuilding.
+# The modules this run built; with --no-build, the last ones built for this
+# kernel, taken under the build lock (another run may be rebuilding).
 (
   flock 9
-  if [ -f "$kbuild/pval.ko" ]; then cp "$kbuild/pval.ko" "$stage/pval/kmod/pval.ko"; fi
-  if [ -f "$hbuild/pvalhwts.ko" ]; then
+  kdir=$kbuild hdir=$hbuild
+  if [ -f "$outdir/pval.ko" ]; then kdir=$outdir hdir=$outdir; fi
+  if [ -f "$kdir/pval.ko" ]; then cp "$kdir/pval.ko" "$stage/pval/kmod/pval.ko"; fi
+  if [ -f "$hdir/pvalhwts.ko" ]; then
     mkdir -p "$stage/pval/test/kmod-hwts"
-    cp "$hbuild/pvalhwts.ko" "$stage/pval/test/kmod-hwts/pvalhwts.ko"
+    cp "$hdir/pvalhwts.ko" "$stage/pval/test/kmod-hwts/pvalhwts.ko"
   fi
 ) 9>"$lock"
 for prog in ${with[@]+"${with[@]}"}; do
