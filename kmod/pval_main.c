@@ -185,21 +185,58 @@ static int pval_tstamp_config(struct pval_dev *pval, const struct pval_cfg *cfg,
 
 /*
  * While swtstamp is on, the stack stamps every received frame (skb->tstamp,
- * as for a socket with SO_TIMESTAMP) and RX copies take that stamp.  One
- * reference per link, taken and put under RTNL: a link holds it from the
- * moment its swtstamp is on until it is off or the link is deleted
- * (dellink, also on module unload and namespace exit).
+ * as for a socket with SO_TIMESTAMP) and RX copies take that stamp.  A link
+ * counts as a user from the moment its swtstamp is on until it is off or the
+ * link is deleted (dellink, also on module unload and namespace exit); the
+ * module holds one net_enable_timestamp() reference while it has users.
+ *
+ * Each enable or disable of the stack's timestamps flips a static key,
+ * which rewrites kernel text on every CPU.  So that links created, deleted
+ * or toggled in a loop do not flip it each time, the reference is released
+ * PVAL_NETSTAMP_HOLD after the last user went, unless a new one came.
  */
+#define PVAL_NETSTAMP_HOLD	(2 * HZ)
+
+static unsigned int pval_netstamp_users;	/* RTNL */
+static bool pval_netstamp_held;			/* RTNL */
+
+static void pval_netstamp_release(struct work_struct *work)
+{
+	rtnl_lock();
+	if (!pval_netstamp_users && pval_netstamp_held) {
+		pval_netstamp_held = false;
+		net_disable_timestamp();
+	}
+	rtnl_unlock();
+}
+
+static DECLARE_DELAYED_WORK(pval_netstamp_work, pval_netstamp_release);
+
 static void pval_netstamp_set(struct pval_dev *pval, bool on)
 {
 	ASSERT_RTNL();
 	if (pval->netstamp == on)
 		return;
 	pval->netstamp = on;
-	if (on)
-		net_enable_timestamp();
-	else
+	if (on) {
+		pval_netstamp_users++;
+		if (!pval_netstamp_held) {
+			pval_netstamp_held = true;
+			net_enable_timestamp();
+		}
+	} else if (!--pval_netstamp_users) {
+		mod_delayed_work(system_wq, &pval_netstamp_work, PVAL_NETSTAMP_HOLD);
+	}
+}
+
+/* Module unload, after every link is gone: the reference goes at once. */
+static void pval_netstamp_exit(void)
+{
+	cancel_delayed_work_sync(&pval_netstamp_work);
+	if (pval_netstamp_held) {
+		pval_netstamp_held = false;
 		net_disable_timestamp();
+	}
 }
 
 /* Publish a new configuration to the lockless data path. */
@@ -828,6 +865,7 @@ out_rings_module_exit:
 static void __exit pval_cleanup_module(void)
 {
 	rtnl_link_unregister(&pval_link_ops);
+	pval_netstamp_exit();
 	unregister_netdevice_notifier(&pval_notifier_block);
 	pval_rings_module_exit();
 }
