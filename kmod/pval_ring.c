@@ -9,8 +9,9 @@
  * the consumer, both free-running u32 indexes masked by nslots - 1:
  *
  *   producer: tail = load_acquire(tail); fill slot[head]; store_release(head)
- *   consumer: head = load_acquire(head); copy slots [tail, head);
- *             store_release(tail)
+ *   consumer: head = load_acquire(head); copy slots [tail, head),
+ *             store_release(tail) after every PVAL_RING_RELEASE_BATCH
+ *             slots and at the end
  *
  * The acquire of head orders the consumer's reads of a slot after the
  * producer's writes to it; the acquire of tail orders the producer's reuse
@@ -94,6 +95,9 @@ module_param(max_devices, uint, 0444);
 MODULE_PARM_DESC(max_devices,
 		 "Character devices (minors) for all links, 2 per possible CPU and link (2..1048575, default "
 		 __stringify(PVAL_RING_MINORS) ")");
+
+/* Slots a read copies before it hands them back to the producer. */
+#define PVAL_RING_RELEASE_BATCH	32
 
 static unsigned int wake_batch = 256;
 module_param(wake_batch, uint, 0644);
@@ -505,6 +509,13 @@ static ssize_t pval_ring_copy_out(struct pval_ring *ring, struct iov_iter *to)
 			iov_iter_advance(to, skip);
 		tail++;
 		n++;
+		/* Slots are handed back to the producer as they are copied, a
+		 * batch at a time: a read of a nearly full ring would otherwise
+		 * keep it full, and drop what arrives, until the last slot is
+		 * copied.
+		 */
+		if (!(n % PVAL_RING_RELEASE_BATCH))
+			smp_store_release(&ring->tail, tail);
 	}
 	if (!n)
 		return head == tail ? 0 : -EFAULT;

@@ -88,6 +88,7 @@ Napi::Function Device::Init(Napi::Env env) {
                          InstanceAccessor<&Device::GetPolling>("polling"),
                          InstanceAccessor<&Device::GetBuffered>("buffered"),
                          InstanceAccessor<&Device::GetScheduling>("scheduling"),
+                         InstanceAccessor<&Device::GetReaderAllocations>("readerAllocations"),
                      });
 }
 
@@ -399,6 +400,13 @@ Napi::Value Device::GetBuffered(const Napi::CallbackInfo& info) {
 Napi::Value Device::GetScheduling(const Napi::CallbackInfo& info) {
   if (!reader_) return info.Env().Null();
   return Napi::String::New(info.Env(), reader_->Scheduling());
+}
+
+// Chunks the reader thread allocated itself, each a pause in reading; null
+// without one.
+Napi::Value Device::GetReaderAllocations(const Napi::CallbackInfo& info) {
+  if (!reader_) return info.Env().Null();
+  return Napi::Number::New(info.Env(), static_cast<double>(reader_->ReaderAllocations()));
 }
 
 Napi::Value Device::GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }

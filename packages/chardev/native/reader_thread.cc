@@ -24,7 +24,10 @@ ReaderThread::ReaderThread(int fd, size_t slot_size, size_t capacity_bytes, bool
       // At least one slot, so the thread always has room for something.
       capacity_(std::max(capacity_bytes, slot_size)),
       byte_stream_(byte_stream),
-      notify_(std::move(notify)) {}
+      notify_(std::move(notify)),
+      // One more than the capacity's worth: a chunk partly taken and one
+      // partly filled may hold it between them.
+      max_chunks_((capacity_ + chunk_bytes_ - 1) / chunk_bytes_ + 1) {}
 
 ReaderThread::~ReaderThread() {
   Stop();
@@ -36,11 +39,14 @@ int ReaderThread::Start() {
   if (wake_fd_ < 0) return errno;
   // The backlog's first chunks, allocated and faulted in now rather than by
   // the thread while the ring fills.
-  size_t prepared = std::min(kPreparedChunks, (capacity_ + chunk_bytes_ - 1) / chunk_bytes_);
+  size_t prepared = std::min(kPreparedChunks, max_chunks_);
   while (spares_.size() < prepared) spares_.push_back(AllocChunk());
+  allocated_ = spares_.size();
   try {
+    keeper_ = std::thread(&ReaderThread::Keep, this);
     thread_ = std::thread(&ReaderThread::Run, this);
   } catch (const std::system_error& e) {
+    Stop();
     return e.code().value() ? e.code().value() : EAGAIN;
   }
   // Copies are only made while a reader holds the device: once this returns
@@ -81,12 +87,14 @@ void ReaderThread::Stop() {
     stop_ = true;
   }
   room_.notify_all();
+  need_spares_.notify_all();
   if (wake_fd_ >= 0) {
     uint64_t one = 1;
     ssize_t rc = write(wake_fd_, &one, sizeof(one));
     (void)rc;  // an eventfd counter that is already set wakes poll() all the same
   }
   if (thread_.joinable()) thread_.join();
+  if (keeper_.joinable()) keeper_.join();
 }
 
 std::unique_ptr<ReaderThread::Chunk> ReaderThread::AllocChunk() {
@@ -96,19 +104,38 @@ std::unique_ptr<ReaderThread::Chunk> ReaderThread::AllocChunk() {
   return c;
 }
 
-// Called with mu_ held.
 std::unique_ptr<ReaderThread::Chunk> ReaderThread::NewChunk() {
   std::unique_ptr<Chunk> c;
   if (!spares_.empty()) {
     c = std::move(spares_.back());
     spares_.pop_back();
   } else {
-    // A backlog beyond the prepared chunks: the one allocation of the hot path.
+    // The keeper fell behind: the one allocation of the hot path.
     c = AllocChunk();
+    ++allocated_;
+    ++reader_allocs_;
   }
+  if (spares_.size() < kPreparedChunks) need_spares_.notify_one();
   c->filled = 0;
   c->taken = 0;
   return c;
+}
+
+void ReaderThread::Keep() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    need_spares_.wait(lock, [this] {
+      return stop_ || (spares_.size() < kPreparedChunks && allocated_ < max_chunks_);
+    });
+    if (stop_) return;
+    // Counted before the allocation, so the reader and the keeper together
+    // never exceed max_chunks_.
+    ++allocated_;
+    lock.unlock();
+    std::unique_ptr<Chunk> c = AllocChunk();
+    lock.lock();
+    spares_.push_back(std::move(c));
+  }
 }
 
 bool ReaderThread::Pause() {
@@ -242,12 +269,21 @@ size_t ReaderThread::Take(uint8_t* dst, size_t max_slots) {
       if (c->taken == chunk_bytes_) {
         done = std::move(chunks_.front());
         chunks_.pop_front();
-        if (spares_.size() < kPreparedChunks) spares_.push_back(std::move(done));
+        if (spares_.size() < kPreparedChunks) {
+          spares_.push_back(std::move(done));
+        } else {
+          --allocated_;
+        }
       }
     }
   }
   if (n > 0) room_.notify_one();
   return n;
+}
+
+size_t ReaderThread::ReaderAllocations() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reader_allocs_;
 }
 
 size_t ReaderThread::Buffered() {

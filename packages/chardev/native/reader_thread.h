@@ -18,9 +18,15 @@
 // soon as the ring wakes it, ahead of the JavaScript thread and V8's compiler
 // threads on its CPU; where that is not permitted it asks for nice -10, and
 // else runs at the process's priority (Scheduling() says which). Its hot path
-// neither allocates nor faults in memory while the backlog stays within the
-// chunks taken at start (kPreparedChunks); Start() returns once the thread
-// is waiting on the device, so no copy is made before it can read.
+// neither allocates nor faults in memory: it fills chunks that were allocated
+// and touched beforehand, kPreparedChunks of them at start, and a second
+// thread at the process's priority (the keeper) allocates the next ones while
+// a growing backlog uses up these spares. Allocating a chunk means page
+// faults and zeroing a quarter of a megabyte, which under an emulator takes
+// long enough for the kernel's ring to overflow meanwhile; the reader only
+// allocates itself when the keeper fell behind by kPreparedChunks chunks.
+// Start() returns once the thread is waiting on the device, so no copy is
+// made before it can read.
 #ifndef PVAL_CHARDEV_READER_THREAD_H
 #define PVAL_CHARDEV_READER_THREAD_H
 
@@ -41,8 +47,9 @@ class ReaderThread {
  public:
   // Slots per chunk: one readv's worth (IOV_MAX).
   static constexpr size_t kChunkSlots = 1024;
-  // Chunks allocated and touched before the thread starts, kept as spares
-  // afterwards: a backlog of this many chunks costs no allocation.
+  // Spare chunks, allocated and touched, that the reader can fill without
+  // allocating: made before the thread starts, and made again by the keeper
+  // as the reader uses them up, up to the capacity.
   static constexpr size_t kPreparedChunks = 4;
   // A read of fewer slots than this that emptied the ring is followed by a
   // pause of kPauseNs, so that the next read takes a batch (at 65,000 copies
@@ -72,6 +79,9 @@ class ReaderThread {
 
   // Whole slots waiting in the buffer.
   size_t Buffered();
+  // Chunks the reader thread had to allocate itself because no spare was
+  // ready (each one a pause in reading the device).
+  size_t ReaderAllocations();
   // The errno the thread ended on (ENODEV when the link was deleted), or 0
   // while it runs or when Stop() ended it.
   int Error();
@@ -89,11 +99,15 @@ class ReaderThread {
   enum class Wait { kReadable, kHangup, kStopped };
 
   void Run();
+  // The keeper's loop: tops the spares up to kPreparedChunks while the
+  // buffer may still grow.
+  void Keep();
   // Waits until the fd is readable (kHangup: POLLERR/POLLHUP) or Stop() is
   // called (kStopped).
   Wait WaitReadable();
   // Sleeps kPauseNs; true when Stop() interrupted it.
   bool Pause();
+  // The next chunk to fill, a spare if there is one. Called with mu_ held.
   std::unique_ptr<Chunk> NewChunk();
   std::unique_ptr<Chunk> AllocChunk();
   // Raises the calling thread's scheduling priority where permitted.
@@ -111,6 +125,10 @@ class ReaderThread {
   std::condition_variable room_;  // signalled when Take() frees space, or on Stop()
   std::deque<std::unique_ptr<Chunk>> chunks_;
   std::vector<std::unique_ptr<Chunk>> spares_;  // at most kPreparedChunks
+  size_t max_chunks_;                            // chunks the capacity can fill
+  size_t allocated_ = 0;                         // chunks in chunks_ and spares_
+  size_t reader_allocs_ = 0;                     // chunks the reader allocated itself
+  std::condition_variable need_spares_;          // wakes the keeper
   size_t buffered_ = 0;  // bytes filled and not yet taken
   bool stop_ = false;
   int error_ = 0;
@@ -119,6 +137,7 @@ class ReaderThread {
   std::string scheduling_;       // written by the thread before running_
   bool pause_ = true;            // pause after a short read (PVAL_READER_PAUSE)
   std::thread thread_;
+  std::thread keeper_;
 };
 
 }  // namespace pval

@@ -30,6 +30,8 @@ export interface NativeDevice {
   readonly buffered: number;
   /** How the reader thread is scheduled; null without one. */
   readonly scheduling: string | null;
+  /** Buffer chunks the reader thread had to allocate itself; null without one. */
+  readonly readerAllocations: number | null;
   read(buffer: ArrayBuffer, maxSlots: number): number;
   start(
     buffer: ArrayBuffer,

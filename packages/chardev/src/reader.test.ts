@@ -378,6 +378,7 @@ describe("reader thread (bufferSize)", () => {
     expect(r.scheduling).toBeNull();
     const plain = openDevice(fifo, { byteStream: true });
     expect(plain.scheduling).toBeNull();
+    expect(plain.readerAllocations).toBeNull();
     plain.close();
   });
 
@@ -395,6 +396,8 @@ describe("reader thread (bufferSize)", () => {
       for (let i = 0; i < b.slots.count; i++) seen.push(firstIndex(b, i));
     }
     expect(seen).toEqual(Array.from({ length: total }, (_, i) => i & 0xffff));
+    // Chunks beyond the prepared ones came from the keeper, not the reader.
+    expect(r.readerAllocations).toBe(0);
     // The drained chunks serve the next backlog.
     writeSync(writer, slots(50, 7));
     await until(() => r.buffered === 50);

@@ -147,6 +147,16 @@ export class SlotReader implements AsyncIterable<Batch> {
   }
 
   /**
+   * Buffer chunks the reader thread allocated itself because no spare was
+   * ready, each a pause in reading the device (a backlog that grew faster
+   * than the thread's helper could prepare memory). 0 in a consumer that
+   * keeps up; null without `bufferSize`.
+   */
+  get readerAllocations(): number | null {
+    return this.#closed ? null : this.#device.readerAllocations;
+  }
+
+  /**
    * With `bufferSize`: stops reading the device and keeps what the buffer
    * holds, for `readBatch()` to take until it returns null (stop() the
    * callback form first). The ring's counters are final from here on.
