@@ -41,10 +41,13 @@ describe("batchPackets", () => {
         ]),
       ),
     ];
-    expect(got.map((p) => [p.tsSec, p.tsNsec, [...p.data], p.origlen])).toEqual([
-      [2 ** 33 + 5, 999999999, [1, 2, 3], 60],
-      [7, 0, [4, 5, 6, 7, 8], 5],
+    expect(got.map((p) => [p.linktype, p.tsSec, p.tsNsec, [...p.data], p.origlen])).toEqual([
+      [1, 2 ** 33 + 5, 999999999, [1, 2, 3], 60],
+      [1, 7, 0, [4, 5, 6, 7, 8], 5],
     ]);
+    expect([...batchPackets(batch([{ sec: 1, nsec: 2, data: [9], origlen: 1 }]), DLT_LINUX_SLL2)][0]!.linktype).toBe(
+      DLT_LINUX_SLL2,
+    );
   });
 
   it("rejects a packet that overruns the batch", () => {
@@ -289,6 +292,7 @@ describe.runIf(isRoot)("live capture on lo and any", () => {
     clearTimeout(timer);
     expect(got).toHaveLength(2);
     for (const p of got) {
+      expect(p.linktype).toBe(DLT_LINUX_SLL2);
       const v = new DataView(p.data.buffer, p.data.byteOffset, p.data.byteLength);
       expect(v.getUint16(0)).toBe(0x0800); // protocol
       expect(v.getUint32(4)).toBe(1); // ifindex of lo

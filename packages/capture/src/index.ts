@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 
 /** One captured packet. `data` is a view into the batch: copy what you keep. */
 export interface LivePacket {
+  /** libpcap's DLT_ value of the capture (the packet's link-layer header). */
+  linktype: number;
   tsSec: number;
   /** Fraction of the second in nanoseconds (microsecond precision when the kernel gives no more). */
   tsNsec: number;
@@ -178,8 +180,8 @@ export function linktypeName(linktype: number): { name: string; description: str
 
 const LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** Splits one batch from the addon into packets. */
-export function* batchPackets(batch: Uint8Array): Generator<LivePacket> {
+/** Splits one batch from the addon into packets of link type `linktype`. */
+export function* batchPackets(batch: Uint8Array, linktype = DLT_EN10MB): Generator<LivePacket> {
   const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
   let at = 0;
   while (at + 20 <= batch.length) {
@@ -189,7 +191,13 @@ export function* batchPackets(batch: Uint8Array): Generator<LivePacket> {
     const caplen = view.getUint32(at + 12, LE);
     const origlen = view.getUint32(at + 16, LE);
     if (at + 20 + caplen > batch.length) throw new RangeError(`capture batch: packet at ${at} overruns the batch`);
-    yield { tsSec: secHi * 4294967296 + secLo, tsNsec: nsec, data: batch.subarray(at + 20, at + 20 + caplen), origlen };
+    yield {
+      linktype,
+      tsSec: secHi * 4294967296 + secLo,
+      tsNsec: nsec,
+      data: batch.subarray(at + 20, at + 20 + caplen),
+      origlen,
+    };
     at += 20 + ((caplen + 3) & ~3);
   }
 }
@@ -251,7 +259,7 @@ export class LiveCapture {
         onError(err);
         return;
       }
-      if (batch) onPackets([...batchPackets(batch)]);
+      if (batch) onPackets([...batchPackets(batch, this.linktype)]);
     });
   }
 
