@@ -13,7 +13,7 @@ import {
 } from "@pval/decode";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type CapturedRun, runCaptured } from "../../test/run-captured.js";
-import { startTcpdump } from "../../test/tcpdump-live.js";
+import { runListening, startTcpdump } from "../../test/tcpdump-live.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../command.js";
 import { main, parseArgs } from "./print.js";
 
@@ -222,10 +222,10 @@ describe.runIf(isRoot)("pval print -i", () => {
       execFileSync("ip", ["link", "set", B, "up"]);
       execFileSync("ip", ["addr", "add", "10.99.9.1/24", "dev", A]);
       const tcpdump = await startTcpdump(["-n", "-e", "-tt", "-v", "-c", "2", "-i", B, "arp"]);
-      const ours = run(["-nevtt", "-c", "2", "-i", B, "arp"]);
-      await new Promise((r) => setTimeout(r, 300));
+      const ours = runListening(main, ["-nevtt", "-c", "2", "-i", B, "arp"]);
+      await ours.listens;
       const ping = spawn("ping", ["-c", "30", "-i", "0.3", "-W", "1", "-I", A, "10.99.9.2"], { stdio: "ignore" });
-      const r = await ours;
+      const r = await ours.done;
       await tcpdump.exited;
       ping.kill();
       expect(r.code).toBe(EXIT_OK);

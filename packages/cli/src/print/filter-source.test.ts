@@ -18,7 +18,7 @@ import {
 } from "@pval/decode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCaptured } from "../../test/run-captured.js";
-import { startTcpdump, TCPDUMP } from "../../test/tcpdump-live.js";
+import { runListening, startTcpdump, TCPDUMP } from "../../test/tcpdump-live.js";
 import { EXIT_FAILURE, EXIT_OK } from "../command.js";
 import { main } from "../commands/print.js";
 import { captureStatsText } from "./filter-source.js";
@@ -208,10 +208,11 @@ describe.runIf(isRoot)("pval print -i any", () => {
   it("prints Linux cooked v2 lines equal to tcpdump's, and its figures", async () => {
     const filter = ["icmp", "and", "host", "127.0.0.95"];
     const tcpdump = await startTcpdump(["-n", "-e", "-tt", "-v", "-c", "4", "-i", "any", ...filter]);
-    const ours = run(["-nevtt", "-c", "4", "-i", "any", ...filter]);
-    await new Promise((r) => setTimeout(r, 300));
+    // The pings start once both listen.
+    const ours = runListening(main, ["-nevtt", "-c", "4", "-i", "any", ...filter]);
+    await ours.listens;
     const ping = spawn("ping", ["-c", "20", "-i", "0.2", "-W", "1", "127.0.0.95"], { stdio: "ignore" });
-    const r = await ours;
+    const r = await ours.done;
     await tcpdump.exited;
     ping.kill();
     expect(r.code).toBe(EXIT_OK);
