@@ -34,7 +34,7 @@ export const PRINTABLE_LINKTYPES: readonly number[] = [LINKTYPE_ETHERNET, LINKTY
 
 /** True when {@link PacketPrinter} prints packets of this link type (LINKTYPE_/DLT_ value). */
 export function isPrintableLinktype(linktype: number): boolean {
-  return PRINTABLE_LINKTYPES.includes(linktype);
+  return linktype === LINKTYPE_ETHERNET || linktype === LINKTYPE_LINUX_SLL || linktype === LINKTYPE_LINUX_SLL2;
 }
 
 /** A packet to print: a captured frame and its metadata. */
