@@ -7,10 +7,14 @@
 // event loop. Packets of one wakeup go to JavaScript as one Buffer:
 //   per packet: u32 sec_hi, u32 sec_lo, u32 nsec, u32 caplen, u32 origlen,
 //   then caplen bytes padded to 4 (native byte order).
+// Filter compiles an expression for a link type without a device and runs
+// it on packets read from files, as tcpdump -r does.
 
 #include <napi.h>
 #include <pcap/pcap.h>
 #include <uv.h>
+
+#include <net/if.h>
 
 #include <cerrno>
 #include <cstring>
@@ -39,14 +43,16 @@ class Capture : public Napi::ObjectWrap<Capture> {
     return exports;
   }
 
-  // new Capture(device, snaplen, promisc)
+  // new Capture(device, snaplen, promisc, datalink); datalink -1 keeps the device's default
   explicit Capture(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Capture>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean()) {
-      Napi::TypeError::New(env, "Capture(device: string, snaplen: number, promisc: boolean)")
+    if (info.Length() < 4 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsBoolean() ||
+        !info[3].IsNumber()) {
+      Napi::TypeError::New(env, "Capture(device: string, snaplen: number, promisc: boolean, datalink: number)")
           .ThrowAsJavaScriptException();
       return;
     }
+    int datalink = info[3].As<Napi::Number>().Int32Value();
     device_ = info[0].As<Napi::String>().Utf8Value();
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     pcap_ = pcap_create(device_.c_str(), errbuf);
@@ -58,21 +64,23 @@ class Capture : public Napi::ObjectWrap<Capture> {
     pcap_set_promisc(pcap_, info[2].As<Napi::Boolean>().Value() ? 1 : 0);
     pcap_set_immediate_mode(pcap_, 1);
     nano_ = pcap_set_tstamp_precision(pcap_, PCAP_TSTAMP_PRECISION_NANO) == 0;
+    // Each failure from here on closes the handle and names the device.
+    auto fail = [&](const std::string& why) {
+      std::string msg = device_ + ": " + why;
+      pcap_close(pcap_);
+      pcap_ = nullptr;
+      Napi::Error::New(env, msg).ThrowAsJavaScriptException();
+    };
     int rc = pcap_activate(pcap_);
     if (rc < 0) {
-      std::string msg = device_ + ": " + (rc == PCAP_ERROR ? pcap_geterr(pcap_) : pcap_statustostr(rc));
-      pcap_close(pcap_);
-      pcap_ = nullptr;
-      Napi::Error::New(env, msg).ThrowAsJavaScriptException();
+      fail(rc == PCAP_ERROR ? pcap_geterr(pcap_) : pcap_statustostr(rc));
       return;
     }
-    if (pcap_setnonblock(pcap_, 1, errbuf) < 0) {
-      std::string msg = device_ + ": " + errbuf;
-      pcap_close(pcap_);
-      pcap_ = nullptr;
-      Napi::Error::New(env, msg).ThrowAsJavaScriptException();
+    if (datalink >= 0 && pcap_set_datalink(pcap_, datalink) < 0) {
+      fail(pcap_geterr(pcap_));
       return;
     }
+    if (pcap_setnonblock(pcap_, 1, errbuf) < 0) fail(errbuf);
   }
 
   ~Capture() override { Release(); }
@@ -87,14 +95,15 @@ class Capture : public Napi::ObjectWrap<Capture> {
     }
     std::string expr = info[0].As<Napi::String>().Utf8Value();
     struct bpf_program prog;
-    if (pcap_compile(pcap_, &prog, expr.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0) {
-      Napi::Error::New(env, std::string("filter \"") + expr + "\": " + pcap_geterr(pcap_)).ThrowAsJavaScriptException();
+    // Netmask 0, as tcpdump without -f.
+    if (pcap_compile(pcap_, &prog, expr.c_str(), 1, 0) < 0) {
+      Napi::Error::New(env, pcap_geterr(pcap_)).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     int rc = pcap_setfilter(pcap_, &prog);
     pcap_freecode(&prog);
     if (rc < 0) {
-      Napi::Error::New(env, std::string("filter: ") + pcap_geterr(pcap_)).ThrowAsJavaScriptException();
+      Napi::Error::New(env, pcap_geterr(pcap_)).ThrowAsJavaScriptException();
     }
     return env.Undefined();
   }
@@ -273,8 +282,127 @@ class Capture : public Napi::ObjectWrap<Capture> {
   bool reset_pending_ = false;
 };
 
+// A filter program compiled for a link type without a live device
+// (pcap_open_dead), run on packets from anywhere with pcap_offline_filter:
+// what tcpdump does to the packets of a file it reads.
+class Filter : public Napi::ObjectWrap<Filter> {
+ public:
+  static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function ctor = DefineClass(env, "Filter", {InstanceMethod("matches", &Filter::Matches)});
+    exports.Set("Filter", ctor);
+    return exports;
+  }
+
+  // new Filter(expression, linktype, snaplen, netmask)
+  explicit Filter(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Filter>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber() ||
+        !info[3].IsNumber()) {
+      Napi::TypeError::New(env, "Filter(expression: string, linktype: number, snaplen: number, netmask: number)")
+          .ThrowAsJavaScriptException();
+      return;
+    }
+    std::string expr = info[0].As<Napi::String>().Utf8Value();
+    int linktype = info[1].As<Napi::Number>().Int32Value();
+    int snaplen = info[2].As<Napi::Number>().Int32Value();
+    bpf_u_int32 netmask = info[3].As<Napi::Number>().Uint32Value();
+    pcap_t* dead = pcap_open_dead(linktype, snaplen);
+    if (dead == nullptr) {
+      Napi::Error::New(env, "pcap_open_dead: out of memory").ThrowAsJavaScriptException();
+      return;
+    }
+    int rc = pcap_compile(dead, &prog_, expr.c_str(), 1, netmask);
+    std::string msg = rc < 0 ? pcap_geterr(dead) : "";
+    pcap_close(dead);
+    if (rc < 0) {
+      Napi::Error::New(env, msg).ThrowAsJavaScriptException();
+      return;
+    }
+    compiled_ = true;
+  }
+
+  ~Filter() override {
+    if (compiled_) pcap_freecode(&prog_);
+  }
+
+ private:
+  // matches(bytes: Uint8Array, offset, caplen, wireLength): the bytes are
+  // bytes[offset, offset + caplen).
+  Napi::Value Matches(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 4 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsNumber() ||
+        !info[3].IsNumber()) {
+      Napi::TypeError::New(env, "matches(bytes: Uint8Array, offset: number, caplen: number, wireLength: number)")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::TypedArray array = info[0].As<Napi::TypedArray>();
+    if (array.TypedArrayType() != napi_uint8_array) {
+      Napi::TypeError::New(env, "matches: bytes must be a Uint8Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Uint8Array bytes = array.As<Napi::Uint8Array>();
+    double offset = info[1].As<Napi::Number>().DoubleValue();
+    double caplen = info[2].As<Napi::Number>().DoubleValue();
+    double wirelen = info[3].As<Napi::Number>().DoubleValue();
+    if (!(offset >= 0 && caplen >= 0 && offset + caplen <= static_cast<double>(bytes.ElementLength()) &&
+          wirelen >= 0 && wirelen <= 4294967295.0)) {
+      Napi::RangeError::New(env, "matches: offset and caplen must lie inside bytes, wireLength in 0..2^32-1")
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    struct pcap_pkthdr h;
+    std::memset(&h, 0, sizeof h);
+    h.caplen = static_cast<bpf_u_int32>(caplen);
+    h.len = static_cast<bpf_u_int32>(wirelen);
+    const u_char* data = bytes.Data() + static_cast<size_t>(offset);
+    return Napi::Boolean::New(env, pcap_offline_filter(&prog_, &h, data) != 0);
+  }
+
+  struct bpf_program prog_ = {0, nullptr};
+  bool compiled_ = false;
+};
+
+// interfaceName(index): if_indextoname in the caller's network namespace, or null.
+Napi::Value InterfaceName(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "interfaceName(index: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  double index = info[0].As<Napi::Number>().DoubleValue();
+  char name[IF_NAMESIZE];
+  if (!(index >= 1 && index <= 4294967295.0) || if_indextoname(static_cast<unsigned>(index), name) == nullptr) {
+    return env.Null();
+  }
+  return Napi::String::New(env, name);
+}
+
+// linktypeName(dlt): libpcap's name and description of a link type, or null.
+Napi::Value LinktypeName(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "linktypeName(linktype: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int dlt = info[0].As<Napi::Number>().Int32Value();
+  const char* name = pcap_datalink_val_to_name(dlt);
+  if (name == nullptr) return env.Null();
+  const char* description = pcap_datalink_val_to_description(dlt);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", Napi::String::New(env, name));
+  o.Set("description", Napi::String::New(env, description != nullptr ? description : name));
+  return o;
+}
+
 }  // namespace
 
-Napi::Object Init(Napi::Env env, Napi::Object exports) { return Capture::Init(env, exports); }
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Capture::Init(env, exports);
+  Filter::Init(env, exports);
+  exports.Set("interfaceName", Napi::Function::New(env, InterfaceName, "interfaceName"));
+  exports.Set("linktypeName", Napi::Function::New(env, LinktypeName, "linktypeName"));
+  return exports;
+}
 
 NODE_API_MODULE(pval_capture, Init)

@@ -28,8 +28,18 @@ const ETHERTYPE_NAMES: Record<number, string> = {
   37376: "802.1Q-9200",
 };
 
+/** tcpdump's name of an ethertype (`IPv4`), `Unknown` when it has none. */
+export function etherTypeName(type: number): string {
+  return ETHERTYPE_NAMES[type] ?? "Unknown";
+}
+
 function etherTypeText(type: number): string {
-  return `ethertype ${ETHERTYPE_NAMES[type] ?? "Unknown"} (0x${type.toString(16).padStart(4, "0")})`;
+  return `ethertype ${etherTypeName(type)} (0x${type.toString(16).padStart(4, "0")})`;
+}
+
+/** An 802.1Q tag control word as tcpdump's ieee8021q_tci_string writes it. */
+export function vlanTagText(tci: number): string {
+  return `vlan ${tci & 0xfff}, p ${tci >> 13}${tci & 0x1000 ? ", DEI" : ""}`;
 }
 
 const etherTypeTexts = new Map<number, Text>();
@@ -84,7 +94,7 @@ export function printEther(c: Ctx, base: number, origlen: number): number {
       c.w(etherTypeText(type));
       c.w(printedLength ? ", " : `, length ${origlen}: `);
       printedLength = true;
-      c.w(`vlan ${tci & 0xfff}, p ${tci >> 13}${tci & 0x1000 ? ", DEI" : ""}, `);
+      c.w(`${vlanTagText(tci)}, `);
     }
     type = c.be16(pos + 2);
     pos += 4;
@@ -116,7 +126,7 @@ export function printEther(c: Ctx, base: number, origlen: number): number {
 }
 
 /** Prints the payload of one ethertype; false when the type has no printer here. */
-function printEtherType(c: Ctx, type: number, pos: number, length: number): boolean {
+export function printEtherType(c: Ctx, type: number, pos: number, length: number): boolean {
   if (type !== 0x0800 && type !== 0x86dd && type !== 0x0806 && type !== 0x8035) return false;
   try {
     if (type === 0x0800) printIp(c, pos, length);

@@ -3,6 +3,8 @@
 import { Ctx, type Text, TRUNCATED, text } from "./context.js";
 import { printEther } from "./ether.js";
 import { hexAsciiBytes, hexDump } from "./hex.js";
+import { sysfsInterfaceNames } from "./ifname.js";
+import { type InterfaceNameResolver, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, printSll, printSll2 } from "./sll.js";
 import { type Precision, TimestampFormatter, type TimestampMode } from "./timestamp.js";
 
 export type HexMode = "none" | "x" | "xx" | "X" | "XX";
@@ -18,14 +20,31 @@ export interface PrintOptions {
   timestamps?: TimestampMode;
   /** Fraction digits: microseconds (default) or nanoseconds (--nano). */
   precision?: Precision;
+  /**
+   * Names the interface index of Linux cooked v2 headers (tcpdump uses
+   * if_indextoname); default: /sys/class/net. Unknown indexes print `?`.
+   */
+  interfaceName?: InterfaceNameResolver;
 }
 
-/** A packet to print: a captured Ethernet frame and its metadata. */
+export const LINKTYPE_ETHERNET = 1;
+
+/** The link types the printer knows: Ethernet, Linux cooked (SLL) and Linux cooked v2 (SLL2). */
+export const PRINTABLE_LINKTYPES: readonly number[] = [LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2];
+
+/** True when {@link PacketPrinter} prints packets of this link type (LINKTYPE_/DLT_ value). */
+export function isPrintableLinktype(linktype: number): boolean {
+  return linktype === LINKTYPE_ETHERNET || linktype === LINKTYPE_LINUX_SLL || linktype === LINKTYPE_LINUX_SLL2;
+}
+
+/** A packet to print: a captured frame and its metadata. */
 export interface PrintablePacket {
+  /** The link type of `data` (LINKTYPE_ value): 1 Ethernet (default), 113 Linux cooked, 276 Linux cooked v2. */
+  linktype?: number;
   tsSec: number;
   /** Fraction of the second in nanoseconds. */
   tsNsec: number;
-  /** Captured bytes, starting at the Ethernet header. */
+  /** Captured bytes, starting at the link-layer header. */
   data: Uint8Array;
   /** Length on the wire (defaults to the captured length). */
   origlen?: number;
@@ -46,6 +65,7 @@ export class PacketPrinter {
   readonly #ctx = new Ctx();
   readonly #ts: TimestampFormatter;
   readonly #hex: HexMode;
+  readonly #interfaceName: InterfaceNameResolver;
   #prefixSec = Number.NaN;
   #prefix: Text = text("");
 
@@ -56,6 +76,7 @@ export class PacketPrinter {
     this.#hex = options.hex ?? "none";
     c.suppressDefault = this.#hex !== "none";
     this.#ts = new TimestampFormatter(options.timestamps ?? "time", options.precision ?? "micro");
+    this.#interfaceName = options.interfaceName ?? sysfsInterfaceNames();
   }
 
   #print(packet: PrintablePacket): void {
@@ -72,14 +93,21 @@ export class PacketPrinter {
       base = 0;
       caplen = data.length;
     }
+    const linktype = packet.linktype ?? LINKTYPE_ETHERNET;
+    if (!isPrintableLinktype(linktype)) {
+      throw new RangeError(`link type ${linktype} cannot be printed (Ethernet, Linux cooked v1 and v2 can)`);
+    }
     c.setData(data);
     c.end = base + caplen;
     this.#timestamp(packet.tsSec, packet.tsNsec);
     c.jumped = false;
     c.ipDepth = 0;
     let hdrlen = 0;
+    const origlen = packet.origlen ?? caplen;
     try {
-      hdrlen = printEther(c, base, packet.origlen ?? caplen);
+      if (linktype === LINKTYPE_ETHERNET) hdrlen = printEther(c, base, origlen);
+      else if (linktype === LINKTYPE_LINUX_SLL) hdrlen = printSll(c, base, origlen);
+      else hdrlen = printSll2(c, base, origlen, this.#interfaceName);
     } catch (err) {
       if (err !== TRUNCATED) throw err;
       c.w(` [|${c.proto}]`);

@@ -10,7 +10,7 @@ import {
   pcapngRecord,
   pcapRecord,
 } from "@pval/decode";
-import { PacketPrinter, type PrintOptions } from "@pval/tcpdump-printer";
+import { isPrintableLinktype, PacketPrinter, type PrintOptions } from "@pval/tcpdump-printer";
 import { describe, expect, it } from "vitest";
 import { corpus } from "./corpus.js";
 
@@ -89,6 +89,11 @@ describe("fuzz", () => {
         const chunk = 1 + Math.floor(rand() * file.length);
         for (let at = 0; at < file.length; at += chunk) {
           reader.feed(file.subarray(at, at + chunk), (r) => {
+            if (!isPrintableLinktype(r.linktype)) {
+              // A mutated link type the printer does not know is refused.
+              expect(() => printer.format(r)).toThrow(RangeError);
+              return;
+            }
             printed++;
             const t = printer.format(r);
             if (!t.endsWith("\n")) throw new Error("unterminated text");

@@ -5,25 +5,16 @@
 // says `pval cpu N, seq M` (the values read by @pval/decode, not by the
 // printer).
 
-import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  FieldStatus,
-  PvalFields,
-  pcapFileHeader,
-  pcapRecord,
-  readCaptureFile,
-  readPvalFieldsFromFrame,
-} from "@pval/decode";
+import { pcapFileHeader, pcapRecord, readCaptureFile } from "@pval/decode";
 import { PacketPrinter, type PrintOptions } from "@pval/tcpdump-printer";
 import { afterAll, describe, expect, it } from "vitest";
 import { corpus, SNAPLENS } from "./corpus.js";
+import { expectedBlock, haveTcpdump, splitPackets, tcpdump } from "./tcpdump-oracle.js";
 
-const TCPDUMP = process.env.TCPDUMP ?? "/usr/bin/tcpdump";
-const haveTcpdump = spawnSync(TCPDUMP, ["--version"]).status === 0;
 const dir = mkdtempSync(join(tmpdir(), "pval-oracle-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -47,30 +38,6 @@ function writePcap(name: string, c: Case): string {
   const path = join(dir, name);
   writeFileSync(path, Buffer.concat(parts));
   return path;
-}
-
-function tcpdump(path: string, flags: string[]): string {
-  return execFileSync(TCPDUMP, [...flags, "-r", path], {
-    env: { ...process.env, TZ: "UTC" },
-    encoding: "latin1",
-    stdio: ["ignore", "pipe", "ignore"],
-    maxBuffer: 1 << 26,
-  });
-}
-
-/** Splits tcpdump's output into one block per packet (each starts with its timestamp). */
-function splitPackets(text: string): string[] {
-  return text
-    .split(/\n(?=\d\d:\d\d:\d\d\.\d{6} |\d{4}-\d\d-\d\d |\d+\.\d{6} | \d\d:\d\d:\d\d\.)/)
-    .map((b) => `${b.replace(/\n$/, "")}\n`);
-}
-
-/** tcpdump's text with an intact option 222 in the outer IPv4 header named as pval names it. */
-function expectedBlock(block: string, frame: Uint8Array): string {
-  const fields = new PvalFields();
-  const status = readPvalFieldsFromFrame(frame, fields);
-  if ((status & FieldStatus.PVAL) === 0) return block;
-  return block.replace("unknown 222", `pval cpu ${fields.cpu}, seq ${fields.seq}`);
 }
 
 function ours(c: Case, options: PrintOptions): string[] {

@@ -13,6 +13,7 @@ import {
 } from "@pval/decode";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type CapturedRun, runCaptured } from "../../test/run-captured.js";
+import { runListening, startTcpdump } from "../../test/tcpdump-live.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../command.js";
 import { main, parseArgs } from "./print.js";
 
@@ -190,7 +191,7 @@ describe("parseArgs", () => {
     [["-q", "-r", "f"], /unknown option -q/],
     [["-r", "a", "-r", "b"], /-r given twice/],
     [["-c", "0", "-r", "f"], /invalid packet count "0"/],
-    [["-r", "f", "icmp"], /filter expressions need -i/],
+    [["--slots", "pval0", "icmp"], /filter expressions need -r or -i/],
     [["-r", "f", "--slots", "pval0"], /alternatives/],
     [[], /nothing to read/],
   ])("rejects %j", async (args, message) => {
@@ -220,30 +221,19 @@ describe.runIf(isRoot)("pval print -i", () => {
       execFileSync("ip", ["link", "set", A, "up"]);
       execFileSync("ip", ["link", "set", B, "up"]);
       execFileSync("ip", ["addr", "add", "10.99.9.1/24", "dev", A]);
-      const tcpdump = spawn(TCPDUMP, ["-n", "-e", "-tt", "-v", "-c", "2", "-i", B, "arp"], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let theirs = "";
-      tcpdump.stdout.on("data", (d: Buffer) => {
-        theirs += d.toString("latin1");
-      });
-      await new Promise<void>((resolve) => {
-        tcpdump.stderr.on("data", (d: Buffer) => {
-          if (d.toString().includes("listening on")) resolve();
-        });
-      });
-      const ours = run(["-nevtt", "-c", "2", "-i", B, "arp"]);
-      await new Promise((r) => setTimeout(r, 300));
+      const tcpdump = await startTcpdump(["-n", "-e", "-tt", "-v", "-c", "2", "-i", B, "arp"]);
+      const ours = runListening(main, ["-nevtt", "-c", "2", "-i", B, "arp"]);
+      await ours.listens;
       const ping = spawn("ping", ["-c", "30", "-i", "0.3", "-W", "1", "-I", A, "10.99.9.2"], { stdio: "ignore" });
-      const r = await ours;
-      await new Promise((resolve) => tcpdump.once("exit", resolve));
+      const r = await ours.done;
+      await tcpdump.exited;
       ping.kill();
       expect(r.code).toBe(EXIT_OK);
       expect(r.err).toMatch(new RegExp(`^print: listening on ${B}, link-type EN10MB \\(Ethernet\\)`));
       expect(r.out).toMatch(
         /ARP \(0x0806\), length 42: Ethernet \(len 6\), IPv4 \(len 4\), Request who-has 10\.99\.9\.2 tell 10\.99\.9\.1, length 28\n/,
       );
-      expect(r.out).toBe(theirs);
+      expect(r.out).toBe(tcpdump.output());
     } finally {
       spawnSync("ip", ["link", "del", A]);
     }

@@ -12,10 +12,11 @@
 // printing every packet before the fault), 2 on a usage error.
 
 import { closeSync, openSync, writeSync } from "node:fs";
-import type { CaptureRecord, PacketToWrite, SlotBatch } from "@pval/decode";
+import type { CaptureInfo, CaptureRecord, PacketToWrite, SlotBatch } from "@pval/decode";
 import type { HexMode, PrintOptions } from "@pval/tcpdump-printer";
 import type { CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
+import { captureStatsText, openLiveSource, recordGate } from "../print/filter-source.js";
 
 export const USAGE = `Usage: pval print -r FILE [options]
        pval print --slots DEVICE|LINK [options]
@@ -159,8 +160,8 @@ export function parseArgs(args: string[]): PrintArgs {
   const sources = [out.read, out.slots, out.iface].filter((s) => s !== undefined).length;
   if (sources === 0) throw new UsageError("nothing to read: give -r FILE, --slots DEVICE|LINK or -i DEVICE");
   if (sources > 1) throw new UsageError("-r, --slots and -i are alternatives: give one");
-  if (out.filter.length > 0 && out.iface === undefined) {
-    throw new UsageError(`unexpected argument "${out.filter[0]}" (filter expressions need -i)`);
+  if (out.filter.length > 0 && out.slots !== undefined) {
+    throw new UsageError(`unexpected argument "${out.filter[0]}" (filter expressions need -r or -i)`);
   }
   if (t > 5) throw new UsageError("at most five -t");
   let hex: HexMode = "none";
@@ -322,10 +323,9 @@ async function printFile(args: PrintArgs, out: Output, io: CliIo): Promise<numbe
   const writer = args.write !== undefined ? new PcapngFile(args.write, decode) : null;
   const printer = writer ? null : new PacketPrinter(args.options);
   let left = args.count;
-  const onRecord = (r: CaptureRecord): boolean => {
-    if (r.linktype !== decode.LINKTYPE_ETHERNET) {
-      throw new Error(`${path}: link type ${r.linktype} is not Ethernet; only Ethernet captures can be printed`);
-    }
+  const accept = await recordGate(path, args.filter, writer !== null);
+  const onRecord = (r: CaptureRecord, info: CaptureInfo): boolean => {
+    if (!accept(r, info)) return true;
     if (writer) writer.add({ tsSec: r.tsSec, tsNsec: r.tsNsec, data: r.data, origlen: r.origlen });
     else if (printer!.append(r) >= 1 << 16) out.writeBytes(printer!.drain());
     return --left > 0;
@@ -439,29 +439,16 @@ function slotPacket(
 /** `-i DEV [filter]`: live capture through libpcap (@pval/capture), until -c or a signal. */
 async function printLive(args: PrintArgs, out: Output, io: CliIo): Promise<number> {
   const decode = await import("@pval/decode");
-  const { openCapture } = await import("@pval/capture");
   const { PacketPrinter } = await import("@pval/tcpdump-printer");
   const snaplen = 262144;
-  const capture = openCapture(args.iface!, { snaplen, filter: args.filter.join(" ") });
-  if (capture.linktype !== decode.LINKTYPE_ETHERNET) {
-    capture.close();
-    io.err(`print: ${args.iface}: link type ${capture.linktype} is not Ethernet; only Ethernet can be printed\n`);
-    return EXIT_FAILURE;
-  }
+  const live = await openLiveSource(args.iface!, args.filter, snaplen, args.options, args.write !== undefined);
+  const capture = live.capture;
   const writer = args.write !== undefined ? new PcapngFile(args.write, decode) : null;
-  const printer = writer ? null : new PacketPrinter(args.options);
-  io.err(`print: listening on ${args.iface}, link-type EN10MB (Ethernet), snapshot length ${snaplen} bytes\n`);
+  const printer = writer ? null : new PacketPrinter(live.printOptions);
+  io.err(`print: ${live.listening}\n`);
   let left = args.count;
   let captured = 0;
-  let stats = { received: 0, dropped: 0, ifDropped: 0 };
-  const stop = (): void => {
-    try {
-      stats = capture.stats();
-    } catch {
-      // Already closed.
-    }
-    capture.close();
-  };
+  const stop = (): void => capture.close();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   let failure: unknown;
@@ -486,9 +473,7 @@ async function printLive(args: PrintArgs, out: Output, io: CliIo): Promise<numbe
     writer?.close();
     out.flush();
   }
-  io.err(
-    `${captured} packets captured\n${stats.received} packets received by filter\n${stats.dropped} packets dropped by kernel\n`,
-  );
+  io.err(captureStatsText(captured, capture.stats()));
   if (failure !== undefined) {
     io.err(`print: ${failure instanceof Error ? failure.message : String(failure)}\n`);
     return EXIT_FAILURE;

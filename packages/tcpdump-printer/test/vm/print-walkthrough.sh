@@ -6,6 +6,8 @@
 # `length 96, options (pval cpu 0, seq N)`, and its lines equal stock
 # tcpdump's, captured at the same time, but for `unknown 222`.  Meanwhile
 # `pval print --slots pval0` prints the copies on pval0's character devices.
+# Then `pval print -i any` (Linux cooked v2) against `tcpdump -i any`, and
+# tcpdump's capture of `any` read back with `pval print -r FILE EXPRESSION`.
 #
 # Run in the guest: test/vm/run.sh -- bash packages/tcpdump-printer/test/vm/print-walkthrough.sh
 ROOT=$(cd "$(dirname "$0")/../../../.." && pwd)
@@ -83,23 +85,82 @@ else
 	rc=1
 fi
 
-# Stock tcpdump's lines, with its unknown-option form replaced by ours.
-i=0
-while IFS= read -r line; do
-	i=$((i + 1))
-	ourline=$(sed -n "${i}p" "$T/ours")
-	want=$(printf '%s\n' "$line" | sed -E "s/unknown 222/$(printf '%s\n' "$ourline" | grep -oE 'pval cpu [0-9]+, seq [0-9]+' || echo 'unknown 222')/")
-	if [ "$ourline" != "$want" ]; then
-		echo "FAIL: line $i differs from tcpdump's"
-		echo "    tcpdump:    $want"
-		echo "    pval print: $ourline"
+# same_lines NAME OURS THEIRS MIN: stock tcpdump's lines, with its
+# unknown-option form replaced by ours, equal ours; at least MIN of them.
+same_lines()
+{
+	local name=$1 ours_file=$2 theirs_file=$3 min=$4 i=0 ok=0 line ourline want
+	while IFS= read -r line; do
+		i=$((i + 1))
+		ourline=$(sed -n "${i}p" "$ours_file")
+		want=$(printf '%s\n' "$line" | sed -E "s/unknown 222/$(printf '%s\n' "$ourline" | grep -oE 'pval cpu [0-9]+, seq [0-9]+' || echo 'unknown 222')/")
+		if [ "$ourline" != "$want" ]; then
+			echo "FAIL: $name: line $i differs from tcpdump's"
+			echo "    tcpdump:    $want"
+			echo "    pval print: $ourline"
+			ok=1
+		fi
+	done <"$theirs_file"
+	if [ "$ok" = 0 ] && [ "$i" -ge "$min" ]; then
+		echo "PASS: $name: $i lines equal tcpdump's (option 222 aside)"
+	else
+		[ "$i" -lt "$min" ] && echo "FAIL: $name: tcpdump printed only $i lines"
 		rc=1
 	fi
-done <"$T/theirs"
-if [ "$rc" = 0 ] && [ "$i" -ge 8 ]; then
-	echo "PASS: $i lines equal tcpdump's (option 222 aside)"
-elif [ "$i" -lt 8 ]; then
-	echo "FAIL: tcpdump printed only $i lines"
+}
+same_lines "pval print -nvvv -i veth0" "$T/ours" "$T/theirs" 8
+
+# wait_listening FILE...: until every file says "listening on".
+wait_listening()
+{
+	local f all
+	for _ in $(seq 200); do
+		all=1
+		for f in "$@"; do grep -q "listening on" "$f" 2>/dev/null || all=0; done
+		[ "$all" = 1 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# -i any: Linux cooked v2 (tcpdump's default there), every interface of
+# the namespace, so each packet shows on veth0 and on pval0.
+timeout 30 ip netns exec "$NS_A" node "$CLI" print -nv -e -i any -c 8 icmp >"$T/any" 2>"$T/any.err" &
+ours=$!
+timeout 30 ip netns exec "$NS_A" tcpdump -nv -e -i any -c 8 --immediate-mode icmp >"$T/any.theirs" 2>"$T/any.theirs.err" &
+theirs=$!
+timeout 30 ip netns exec "$NS_A" tcpdump -i any -c 8 --immediate-mode -w "$T/any.pcap" icmp 2>"$T/any.w.err" &
+writer=$!
+wait_listening "$T/any.err" "$T/any.theirs.err" "$T/any.w.err"
+ip netns exec "$NS_B" taskset -c 0 "$PING" -q -c 2 -i 0.3 "$PVAL_ADDR_A" >/dev/null
+wait "$ours"
+rc_any=$?
+wait "$theirs" "$writer"
+if [ "$rc_any" = 0 ] && grep -q "^print: listening on any, link-type LINUX_SLL2 (Linux cooked v2)" "$T/any.err" &&
+	grep -q "^8 packets captured$" "$T/any.err"; then
+	echo "PASS: pval print -i any exits 0 after -c 8, on LINUX_SLL2"
+else
+	echo "FAIL: pval print -i any exited $rc_any: $(cat "$T/any.err")"
 	rc=1
 fi
+grep -q " pval0 In  ifindex " "$T/any" && grep -q " veth0 In  ifindex " "$T/any" ||
+	{ echo "FAIL: pval print -i any shows no packet on pval0 and veth0:"; sed 's/^/    /' "$T/any"; rc=1; }
+same_lines "pval print -nv -e -i any" "$T/any" "$T/any.theirs" 8
+
+# -r FILE EXPRESSION: tcpdump's capture of any read back through
+# libpcap's offline filter, with and without a match.
+for expr in "icmp[icmptype] = icmp-echoreply" "outbound and ip[20] = 222" "udp"; do
+	node "$CLI" print -nv -r "$T/any.pcap" $expr >"$T/r.ours" 2>"$T/r.err"
+	rc_r=$?
+	tcpdump -nv -r "$T/any.pcap" $expr >"$T/r.theirs" 2>/dev/null
+	if [ "$rc_r" != 0 ] || [ -s "$T/r.err" ]; then
+		echo "FAIL: pval print -r any.pcap $expr exited $rc_r: $(cat "$T/r.err")"
+		rc=1
+	elif [ "$expr" = udp ]; then
+		[ ! -s "$T/r.ours" ] && [ ! -s "$T/r.theirs" ] && echo "PASS: pval print -r any.pcap udp prints nothing, as tcpdump" ||
+			{ echo "FAIL: pval print -r any.pcap udp printed something"; rc=1; }
+	else
+		same_lines "pval print -nv -r any.pcap $expr" "$T/r.ours" "$T/r.theirs" 2
+	fi
+done
 exit $rc
