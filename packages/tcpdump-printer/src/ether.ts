@@ -141,7 +141,15 @@ const ARP_OPS: Record<number, string> = {
   10: "NACK Reply",
 };
 
-const ARP_HRD: Record<number, string> = { 1: "Ethernet", 6: "IEEE 802", 15: "Frame Relay", 24: "FireWire" };
+const ARP_HRD: Record<number, string> = {
+  1: "Ethernet",
+  6: "TokenRing",
+  7: "ArcNet",
+  15: "FrameRelay",
+  23: "Strip",
+  24: "IEEE 1394",
+  32: "InfiniBand",
+};
 
 const T_ARP = text("ARP, ");
 const T_ARP_ETHER_IPV4 = text("Ethernet (len 6), IPv4 (len 4), ");

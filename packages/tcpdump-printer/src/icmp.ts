@@ -81,6 +81,13 @@ export function printIcmp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     case 13:
       str = `time stamp query id ${c.be16(p + 4)} seq ${c.be16(p + 6)}`;
       break;
+    case 14:
+      if (!c.has(p + 16, 4)) {
+        c.w(" [|icmp]");
+        return;
+      }
+      str = `time stamp reply id ${c.be16(p + 4)} seq ${c.be16(p + 6)}: org ${msTime(c.be32(p + 8))}, recv ${msTime(c.be32(p + 12))}, xmit ${msTime(c.be32(p + 16))}`;
+      break;
     case 18:
       str = `address mask is 0x${c
         .be32(p + 8)
@@ -107,6 +114,13 @@ export function printIcmp(c: Ctx, p: number, length: number, ip: IpInfo): void {
       c.end = saved;
     }
   }
+}
+
+/** Milliseconds since midnight UTC as HH:MM:SS.mmm (hours may pass 23). */
+function msTime(ms: number): string {
+  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+  const sec = Math.floor(ms / 1000);
+  return `${pad(Math.floor(sec / 3600))}:${pad(Math.floor(sec / 60) % 60)}:${pad(sec % 60)}.${pad(ms % 1000, 3)}`;
 }
 
 function unreachText(c: Ctx, code: number, oip: number, p: number): string {

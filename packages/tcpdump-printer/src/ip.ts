@@ -114,11 +114,16 @@ export function printIp(c: Ctx, p: number, length: number): void {
   c.proto = "ip";
   const vhl = c.u8(p);
   if (vhl >> 4 !== 4) {
-    c.w(`IP${vhl >> 4} (invalid)`);
+    c.w(vhl >> 4 === 6 ? "IP6, wrong link-layer encapsulation (invalid)" : `IP${vhl >> 4} (invalid)`);
     return;
   }
   if (!c.eflag) c.t(T_IP);
-  c.check(p, 20);
+  // A short header ends the line here; tcpdump returns rather than jumps,
+  // so -x still starts after the link header.
+  if (!c.has(p, 20)) {
+    c.w(" [|ip]");
+    return;
+  }
   if (length < 20) {
     c.w(`truncated-ip ${length}`);
     return;
@@ -348,7 +353,8 @@ function printTimestamps(c: Ctx, cp: number, length: number): void {
     let type = " ";
     for (len = 4; len < length; len += hoplen) {
       if (ptr === len) type = " ^ ";
-      c.w(`${type}${c.be32(cp + len)}@${hoplen !== 8 ? "" : c.ip4(cp + len + 4)}`);
+      // With addresses (flags 1 and 3) each entry is the address, then the timestamp.
+      c.w(`${type}${c.be32(cp + len + hoplen - 4)}@${hoplen !== 8 ? "" : c.ip4(cp + len)}`);
       type = " ";
     }
   }

@@ -70,8 +70,32 @@ export function transportSum(c: Ctx, ip: IpInfo, proto: number, p: number, lengt
   let s: number;
   if (ip.v6) {
     s = c.sum(ip.hdr + 8, 16) + c.sum(ip.dst6, 16) + (length >>> 16) + (length & 0xffff) + proto;
-  } else s = c.sum(ip.hdr + 12, 8) + proto + length;
+  } else s = c.sum(ip.hdr + 12, 4) + c.sum(finalDst4(c, ip.hdr), 4) + proto + length;
   return finishSum(c.sum(p, length, s));
+}
+
+/**
+ * Where the IPv4 pseudo-header's destination is: the last address of a
+ * loose or strict source route option, else the header's destination
+ * (tcpdump's ip_finddst).
+ */
+function finalDst4(c: Ctx, hdr: number): number {
+  let cp = hdr + 20;
+  let left = (c.u8(hdr) & 0x0f) * 4 - 20;
+  while (left > 0) {
+    const code = c.u8(cp);
+    if (code === 0) break;
+    let len = 1;
+    if (code !== 1) {
+      len = c.u8(cp + 1);
+      if (len < 2) break;
+    }
+    if (left < len || !c.has(cp, len)) break;
+    if ((code === 131 || code === 137) && len >= 7) return cp + len - 4;
+    cp += len;
+    left -= len;
+  }
+  return hdr + 16;
 }
 
 /** Four address bytes as one number (for conversation keys). */
