@@ -10,6 +10,7 @@
 //
 //   pnpm --filter @pval/tcpdump-printer fuzz                      CI: fixed seed and budget
 //   pnpm --filter @pval/tcpdump-printer fuzz -- --seed S --frames N [--report K] [--keep DIR]
+//   pnpm --filter @pval/tcpdump-printer fuzz -- --seed S --frames N --show I   (frame I: bytes, both outputs)
 //
 // Exit status 0 when there is no difference, 1 otherwise; the report shows
 // the first differences of each kind with the frame's bytes, cut to the
@@ -48,7 +49,7 @@ export const FLAG_SETS = [
 ];
 
 function parseArgs(argv) {
-  const o = { seed: CI_SEED, frames: CI_FRAMES, report: 3, keep: undefined };
+  const o = { seed: CI_SEED, frames: CI_FRAMES, report: 3, keep: undefined, show: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -60,8 +61,12 @@ function parseArgs(argv) {
     else if (a === "--frames") o.frames = Number(value());
     else if (a === "--report") o.report = Number(value());
     else if (a === "--keep") o.keep = value();
+    else if (a === "--show") o.show = Number(value());
     else if (a === "--") continue;
     else throw new Error(`unknown argument ${a} (use --seed S --frames N --report K --keep DIR)`);
+  }
+  if (o.show !== undefined && !(Number.isInteger(o.show) && o.show >= 0 && o.show < o.frames)) {
+    throw new Error(`--show wants a frame number below --frames (${o.frames}), not ${o.show}`);
   }
   for (const k of ["seed", "frames", "report"]) {
     if (!Number.isInteger(o[k]) || o[k] < 0) throw new Error(`--${k} wants a whole number, not ${o[k]}`);
@@ -125,8 +130,9 @@ const PVAL_NAME = /pval cpu \d+, seq \d+/g;
 
 /**
  * Whether our line is what tcpdump's line says. The printer names an intact
- * option 222 `pval cpu N, seq M` where tcpdump says `unknown 222`; the outer
- * header's values must be those @pval/decode reads (`pval`).
+ * option 222 `pval cpu N, seq M` where tcpdump says `unknown 222`; on the
+ * outer header's line the first one must read the values @pval/decode
+ * reads (`pval`).
  */
 function sameLine(theirs, mine, pval) {
   if (theirs === mine) return true;
@@ -145,7 +151,10 @@ function pvalText(frame) {
 function firstDifference(theirs, mine, pval) {
   const n = Math.max(theirs.length, mine.length);
   for (let k = 0; k < n; k++) {
-    if (theirs[k] === undefined || mine[k] === undefined || !sameLine(theirs[k], mine[k], pval)) return k;
+    // The outer header's options are on the first line; later lines hold inner headers.
+    if (theirs[k] === undefined || mine[k] === undefined || !sameLine(theirs[k], mine[k], k === 0 ? pval : undefined)) {
+      return k;
+    }
   }
   return -1;
 }
@@ -205,6 +214,21 @@ function hex(bytes) {
   return lines.join("\n");
 }
 
+/** One frame's bytes and both outputs under every flag set. */
+function show(frame, o) {
+  const dir = mkdtempSync(join(tmpdir(), "pval-fuzz-"));
+  const path = join(dir, "one.pcap");
+  writePcap(path, [frame], [0]);
+  console.log(`frame ${o.show} (seed ${o.seed}), ${frame.data.length} bytes captured, origlen ${frame.origlen}:`);
+  console.log(hex(frame.data));
+  for (const [flags, options] of FLAG_SETS) {
+    console.log(`\n${flags.join(" ")}\n  tcpdump: ${tcpdump(path, flags).trimEnd().split("\n").join("\n           ")}`);
+    console.log(`  printer: ${ours(path, options).trimEnd().split("\n").join("\n           ")}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return 0;
+}
+
 function main() {
   const o = parseArgs(process.argv.slice(2));
   if (spawnSync(TCPDUMP, ["--version"]).status !== 0) {
@@ -214,6 +238,7 @@ function main() {
   const version = spawnSync(TCPDUMP, ["--version"], { encoding: "utf8" }).stdout.split("\n")[0];
   const started = Date.now();
   const frames = generate(o.seed, o.frames);
+  if (o.show !== undefined) return show(frames[o.show], o);
   const dir = o.keep ?? mkdtempSync(join(tmpdir(), "pval-fuzz-"));
   mkdirSync(dir, { recursive: true });
   const all = join(dir, `seed-${o.seed}.pcap`);

@@ -320,11 +320,12 @@ function tcpOptions(r) {
         break;
       case 9: {
         const len = r.range(2, 8);
-        opts.push(r.pick([6, 7, 19, 29, 30, 34, 99, 253, 254]), len, ...r.bytes(len - 2));
+        // Not 30: MPTCP is outside the printer's scope.
+        opts.push(r.pick([6, 7, 11, 19, 20, 29, 34, 99, 253, 254]), len, ...r.bytes(len - 2));
         break;
       }
       default:
-        opts.push(r.pick([2, 3, 5, 8, 28]), r.pick([0, 1, 3, 9, 40]));
+        opts.push(r.pick([2, 3, 5, 8, 19, 28, 29, 34, 254]), r.pick([0, 1, 3, 9, 18, 40]));
     }
   }
   while (opts.length % 4) opts.push(r.chance(0.8) ? 1 : 0);
@@ -377,7 +378,7 @@ function udpDatagram(r, net) {
 
 const ECHO_DATA = Array.from({ length: 56 }, (_, i) => (i + 0x10) & 0xff);
 
-function icmpMessage(r, net, depth) {
+function icmpMessage(r, depth) {
   let type;
   let code = 0;
   let rest;
@@ -431,7 +432,7 @@ function quoted4(r, depth) {
   const inner = { v6: false, pseudo: (p, len) => pseudo4(src, dst, p, len) };
   const proto = r.pick([1, 6, 17, 17, 253]);
   let body;
-  if (proto === 1) body = icmpMessage(r, inner, depth + 1);
+  if (proto === 1) body = icmpMessage(r, depth + 1);
   else if (proto === 6) body = tcpSegment(r, inner);
   else if (proto === 17) body = udpDatagram(r, inner);
   else body = r.bytes(12);
@@ -494,6 +495,8 @@ function icmp6Message(r, net, depth) {
       break;
     default:
       type = r.int(256);
+      // Router renumbering, node information and RPL: outside the printer's scope.
+      if (type === 138 || type === 139 || type === 140 || type === 155) type = 200;
       code = r.int(4);
       rest = r.bytes(r.int(24));
   }
@@ -627,7 +630,7 @@ function v4Datagram(r, depth = 0) {
     [1, r.pick([253, 254, 0, 114, 255])],
   ]);
   let payload;
-  if (proto === 1) payload = icmpMessage(r, net, 0);
+  if (proto === 1) payload = icmpMessage(r, 0);
   else if (proto === 6) payload = tcpSegment(r, net);
   else if (proto === 17) payload = udpDatagram(r, net);
   else if (proto === 4) payload = v4Datagram(r, depth + 1);
@@ -748,8 +751,9 @@ function arpPacket(r) {
   const hln = r.pick([0, 6, 8, 2]);
   const pln = r.pick([4, 4, 16, 0]);
   const pro = r.pick([0x0800, 0x86dd, 0x1000, r.int(65536)]);
-  let hrd = r.pick([1, 6, 7, 15, 23, 24, 32, 40, r.int(65536)]);
-  if (hrd === 19) hrd = 1; // ATM ARP (RFC 2225), not decoded
+  // Not 15 (Frame Relay: Q.922 addresses) or 19 (ATM ARP): outside the printer's scope.
+  let hrd = r.pick([1, 6, 7, 23, 24, 32, 40, r.int(65536)]);
+  if (hrd === 15 || hrd === 19) hrd = 1;
   return [...u16(hrd), ...u16(pro), hln, pln, ...u16(op), ...r.bytes(2 * (hln + pln))];
 }
 
@@ -809,17 +813,79 @@ function baseFrame(r) {
   }
 }
 
+// ---------------------------------------------------------------- scope
+
+/** IP protocols the generator makes; a mutation that lands elsewhere is undone. */
+const SCOPE_PROTOS = new Set([0, 1, 4, 6, 17, 41, 58, 59, 114, 253, 254, 255]);
+const SCOPE_PORTS = new Set([...TCP_PORTS, ...UDP_PORTS, 53]);
+
+const be16 = (d, at) => (d[at] << 8) | d[at + 1];
+
+/**
+ * Whether every protocol and port tcpdump would decode in `d` is one the
+ * printer decodes too (mutations can turn a port into a well-known one, a
+ * next header into a mobility header, a quoted datagram into GRE …).
+ */
+function inScope(d) {
+  let at = 12;
+  while (at + 2 <= d.length && [0x8100, 0x88a8, 0x9100].includes(be16(d, at))) at += 4;
+  if (at + 2 > d.length) return true;
+  const type = be16(d, at);
+  if (type < 0x600) return false;
+  return type === 0x0800 || type === 0x86dd ? ipInScope(d, at + 2, 0) : true;
+}
+
+function ipInScope(d, p, depth) {
+  if (p >= d.length || depth > 3) return true;
+  const version = d[p] >> 4;
+  if (version === 4) {
+    if (p + 20 > d.length) return true;
+    if ((be16(d, p + 6) & 0x1fff) !== 0) return true;
+    return l4InScope(d, p + (d[p] & 0xf) * 4, d[p + 9], depth);
+  }
+  if (version !== 6 || p + 40 > d.length) return true;
+  let nh = d[p + 6];
+  let q = p + 40;
+  while (nh === 0 || nh === 60 || nh === 43 || nh === 44) {
+    if (q + 4 > d.length) return true;
+    if (nh === 44 && (be16(d, q + 2) & 0xfff8) !== 0) return true;
+    const len = nh === 44 ? 8 : (d[q + 1] + 1) * 8;
+    nh = d[q];
+    q += len;
+  }
+  return l4InScope(d, q, nh, depth);
+}
+
+function l4InScope(d, q, proto, depth) {
+  if (!SCOPE_PROTOS.has(proto)) return false;
+  if (proto === 6 || proto === 17) {
+    return q + 4 > d.length || (SCOPE_PORTS.has(be16(d, q)) && SCOPE_PORTS.has(be16(d, q + 2)));
+  }
+  if (proto === 4 || proto === 41) return ipInScope(d, q, depth + 1);
+  // ICMP errors quote a datagram that tcpdump prints at -v.
+  if (proto === 1 && q < d.length && [3, 4, 5, 11, 12].includes(d[q])) return ipInScope(d, q + 8, depth + 1);
+  return true;
+}
+
 /**
  * One frame: { data, origlen }. Mutations: a byte changed in the first 80
  * bytes (headers), a cut anywhere (a short snap length), a longer origlen.
  */
 function frame(r) {
-  const data = baseFrame(r);
-  if (r.chance(0.12)) {
+  let data = baseFrame(r);
+  while (!inScope(data)) data = baseFrame(r);
+  const built = data.slice();
+  // Mutations stay after the link header: an ethertype below 0x600 would
+  // make an 802.3 frame, which is out of scope.
+  let l2 = 14;
+  while (l2 + 4 <= data.length && [0x8100, 0x88a8, 0x9100].includes((data[l2 - 2] << 8) | data[l2 - 1])) l2 += 4;
+  if (r.chance(0.12) && data.length > l2) {
     const n = r.range(1, 3);
-    for (let i = 0; i < n && data.length > 0; i++) {
-      data[r.int(Math.min(data.length, 90))] = r.chance(0.5) ? r.int(256) : r.pick([0, 0xff, 0x80, 0x7f, 1]);
+    for (let i = 0; i < n; i++) {
+      const at = l2 + r.int(Math.min(data.length, 90) - l2);
+      data[at] = r.chance(0.5) ? r.int(256) : r.pick([0, 0xff, 0x80, 0x7f, 1]);
     }
+    if (!inScope(data)) data = built;
   }
   let origlen = data.length;
   let bytes = data;

@@ -152,13 +152,13 @@ function labelLen(c: Ctx, p: number): number {
     case 0:
       return i;
     default:
-      c.w(`<BAD LABEL TYPE ${i & 0xc0}>`);
+      c.w("<BAD LABEL TYPE>");
       return -1;
   }
 }
 
 /** fqdn_print: prints the name at `cp` (compression relative to `bp`); returns the end or -1. */
-function printName(c: Ctx, start: number, bp: number): number {
+export function printName(c: Ctx, start: number, bp: number): number {
   let cp = start;
   let l = labelLen(c, cp);
   if (l < 0) return -1;
@@ -405,7 +405,12 @@ export function printDns(c: Ctx, start: number, length: number, overTcp: boolean
       c.w(`domain [length ${len} < 12] (invalid)`);
       return;
     }
-    c.check(bp, 12);
+    if (!c.has(bp, 12)) {
+      // A short header ends the line without abandoning the packet (-x starts after the link header).
+      c.w(" [|domain]");
+      c.proto = saved;
+      return;
+    }
     printDnsMessage(c, bp, len);
   } catch (err) {
     if (err !== TRUNCATED) throw err;

@@ -144,7 +144,10 @@ function walkHeaders(
         fragmented = true;
         break;
       case 43: {
-        c.u8(cp);
+        if (!c.has(cp, 1)) {
+          c.w(" [|ip6]");
+          return;
+        }
         advance = printRouting(c, cp);
         if (advance < 0) return;
         // The pseudo-header's destination: the first routing header's final hop.
@@ -213,12 +216,8 @@ function printIp6Options(c: Ctx, bp: number, len: number, hbh: boolean): boolean
   let seenJumbo = false;
   for (let i = 0; i < len; i += optlen) {
     const type = c.u8(bp + i);
-    if (type === 0) optlen = 1;
-    else {
-      if (i + 1 >= len) return false;
-      optlen = c.u8(bp + i + 1) + 2;
-    }
-    if (i + optlen > len) return false;
+    optlen = optionLength(c, bp, i, len);
+    if (optlen < 0) return false;
     switch (type) {
       case 0:
         if (v) c.w("(pad1)");
@@ -299,17 +298,21 @@ function printIp6Options(c: Ctx, bp: number, len: number, hbh: boolean): boolean
   return true;
 }
 
+/** The length of the option at `bp + i` (type, length, data), or -1 when it runs past `len`. */
+function optionLength(c: Ctx, bp: number, i: number, len: number): number {
+  if (c.u8(bp + i) === 0) return 1;
+  if (i + 1 >= len) return -1;
+  const optlen = c.u8(bp + i + 1) + 2;
+  return i + optlen > len ? -1 : optlen;
+}
+
 /** ip6_sopt_print: the sub-options of a home address option. */
 function printSubOptions(c: Ctx, bp: number, len: number): boolean {
   let optlen = 0;
   for (let i = 0; i < len; i += optlen) {
     const type = c.u8(bp + i);
-    if (type === 0) optlen = 1;
-    else {
-      if (i + 1 >= len) return false;
-      optlen = c.u8(bp + i + 1) + 2;
-    }
-    if (i + optlen > len) return false;
+    optlen = optionLength(c, bp, i, len);
+    if (optlen < 0) return false;
     if (type === 0) c.w(", pad1");
     else if (type === 1) {
       if (len - i < 2) {
