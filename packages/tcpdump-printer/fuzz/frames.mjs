@@ -832,6 +832,8 @@ function inScope(d) {
   if (at + 2 > d.length) return true;
   const type = be16(d, at);
   if (type < 0x600) return false;
+  // ARP over Frame Relay (Q.922 addresses) and ATM ARP are outside the scope.
+  if ((type === 0x0806 || type === 0x8035) && at + 4 <= d.length) return ![15, 19].includes(be16(d, at + 2));
   return type === 0x0800 || type === 0x86dd ? ipInScope(d, at + 2, 0) : true;
 }
 
