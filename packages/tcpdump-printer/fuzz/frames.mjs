@@ -809,7 +809,7 @@ function baseFrame(r) {
     case "ethertype":
       return etherFrame(r, r.pick(OTHER_ETHERTYPES), r.bytes(r.range(0, 60)));
     default:
-      return r.bytes(r.int(20));
+      return r.bytes(r.int(14));
   }
 }
 
@@ -831,7 +831,7 @@ function inScope(d) {
   while (at + 2 <= d.length && [0x8100, 0x88a8, 0x9100].includes(be16(d, at))) at += 4;
   if (at + 2 > d.length) return true;
   const type = be16(d, at);
-  if (type < 0x600) return false;
+  if (![0x0800, 0x86dd, 0x0806, 0x8035, ...OTHER_ETHERTYPES].includes(type)) return false;
   // ARP over Frame Relay (Q.922 addresses) and ATM ARP are outside the scope.
   if ((type === 0x0806 || type === 0x8035) && at + 4 <= d.length) return ![15, 19].includes(be16(d, at + 2));
   return type === 0x0800 || type === 0x86dd ? ipInScope(d, at + 2, 0) : true;
@@ -858,10 +858,25 @@ function ipInScope(d, p, depth) {
   return l4InScope(d, q, nh, depth);
 }
 
+/** No MPTCP option (its contents are not decoded). */
+function tcpOptionsInScope(d, q) {
+  if (q + 13 > d.length) return true;
+  const end = Math.min(d.length, q + (d[q + 12] >> 4) * 4);
+  for (let i = q + 20; i < end; ) {
+    if (d[i] === 0) break;
+    if (d[i] === 30) return false;
+    if (d[i] === 1) i++;
+    else if (i + 1 >= end || d[i + 1] < 2) break;
+    else i += d[i + 1];
+  }
+  return true;
+}
+
 function l4InScope(d, q, proto, depth) {
   if (!SCOPE_PROTOS.has(proto)) return false;
   if (proto === 6 || proto === 17) {
-    return q + 4 > d.length || (SCOPE_PORTS.has(be16(d, q)) && SCOPE_PORTS.has(be16(d, q + 2)));
+    if (q + 4 <= d.length && !(SCOPE_PORTS.has(be16(d, q)) && SCOPE_PORTS.has(be16(d, q + 2)))) return false;
+    return proto === 17 || tcpOptionsInScope(d, q);
   }
   if (proto === 4 || proto === 41) return ipInScope(d, q, depth + 1);
   // ICMP errors quote a datagram that tcpdump prints at -v.

@@ -356,6 +356,54 @@ function printRecord(c: Ctx, start: number, bp: number): number {
       if (!c.has(cp, 16)) return -1;
       c.w(` ${formatIp6(c.data, cp)}`);
       break;
+    case 38: {
+      // A6: prefix length, the address bits after it, the prefix name.
+      if (!c.has(cp, 1)) return -1;
+      const pbit = c.u8(cp);
+      const pbyte = (pbit & ~7) / 8;
+      if (pbit > 128) {
+        c.w(` ${pbit}(bad plen)`);
+        break;
+      }
+      if (pbit < 128) {
+        c.check(cp + 1, 16 - pbyte);
+        const a = new Uint8Array(16);
+        a.set(c.data.subarray(cp + 1, cp + 1 + 16 - pbyte), pbyte);
+        c.w(` ${pbit} ${formatIp6(a, 0)}`);
+      }
+      if (pbit > 0) {
+        c.w(" ");
+        if (printName(c, cp + 1 + 16 - pbyte, bp) < 0) return -1;
+      }
+      break;
+    }
+    case 104:
+      if (!c.has(cp, len) || !printn(c, cp, len)) return -1;
+      break;
+    case 256:
+      if (!c.has(cp, len)) return -1;
+      c.w(` ${c.be16(cp)} ${c.be16(cp + 2)} `);
+      // Unsigned in tcpdump: a length below 4 prints to the end of the capture.
+      if (!printn(c, cp + 4, (len - 4) >>> 0)) return -1;
+      break;
+    case 250: {
+      if (cp + len > c.end) return -1;
+      if (!c.verbose) break;
+      c.w(" ");
+      let q = printName(c, cp, bp);
+      if (q < 0) return -1;
+      q += 6;
+      const field = (name: string, skip: number): boolean => {
+        if (!c.has(q, 2)) return false;
+        const v = c.be16(q);
+        c.w(` ${name}=${v}`);
+        q += 2 + (skip ? v : 0);
+        return true;
+      };
+      if (!field("fudge", 0) || !field("maclen", 1) || !field("origid", 0) || !field("error", 0)) return -1;
+      if (!field("otherlen", 0)) return -1;
+      break;
+    }
     case 41:
       c.w(` UDPsize=${cls}`);
       if (optFlags & 0x8000) c.w(" DO");

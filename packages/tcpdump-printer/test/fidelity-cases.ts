@@ -398,4 +398,24 @@ export const cases: FidelityCase[] = [
     options: V,
     want: "00:00:00.000000 IP6 (hlim 64, next-header ICMPv6 (58) payload length: 24) 2001:db8::1 > 2001:db8::2: [icmp6 sum ok] ICMP6, ha discovery reply, length 24, id 0xabcd, 2001:db8::2\n",
   },
+  {
+    name: "DNS answers of types URI, A6 and UNSPEC",
+    frame: v4(
+      17,
+      udp(
+        53,
+        40000,
+        [
+          ...[0, 1, 0x81, 0x80, 0, 0, 0, 3, 0, 0, 0, 0],
+          ...[0, 1, 0, 0, 1, 0, 0, 0, 60, 0, 8, 0, 1, 0, 2, 0x61, 0x62, 1, 0x63],
+          ...[0, 0, 38, 0, 1, 0, 0, 0, 60, 0, 10, 120, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+          ...[0, 0, 103, 0, 1, 0, 0, 0, 60, 0, 3, 0x78, 0x79, 0x7a],
+        ],
+        { src: A, dst: B },
+      ),
+    ),
+    flags: [],
+    options: {},
+    want: "00:00:00.000000 IP 10.0.0.2.53 > 10.0.0.3.40000: 1 [0q] 3/0/0 URI 1 2 ab^Ac, A6 120 :: ., UNSPEC (66)\n",
+  },
 ];
