@@ -46,6 +46,7 @@ export const FLAG_SETS = [
   [["-nv", "-xx"], { verbose: 1, hex: "xx" }],
   [["-n", "-X"], { hex: "X" }],
   [["-nvv", "-e", "-XX"], { verbose: 2, link: true, hex: "XX" }],
+  [["-nvvv", "-e", "-tt"], { verbose: 3, link: true, timestamps: "epoch" }],
 ];
 
 function parseArgs(argv) {
@@ -109,7 +110,7 @@ function ours(path, options) {
   return Buffer.concat(chunks).toString("latin1");
 }
 
-const START = /^(\d\d:\d\d:\d\d\.\d{6} |\[Invalid header)/;
+const START = /^(\d\d:\d\d:\d\d\.\d{6} |\d{10}\.\d{6} |\[Invalid header)/;
 
 /** One block of lines per packet (each starts with its timestamp). */
 function blocks(text) {

@@ -858,16 +858,20 @@ function ipInScope(d, p, depth) {
   return l4InScope(d, q, nh, depth);
 }
 
-/** No MPTCP option (its contents are not decoded). */
+/** The data length tcpdump assumes for the TCP options of a fixed size. */
+const TCP_OPTION_DATA = { 2: 2, 3: 1, 6: 4, 7: 4, 8: 8, 11: 4, 12: 4, 13: 4, 19: 16, 20: 2, 28: 2 };
+
+/** No MPTCP option (its contents are not decoded), walking the options as tcpdump does. */
 function tcpOptionsInScope(d, q) {
   if (q + 13 > d.length) return true;
   const end = Math.min(d.length, q + (d[q + 12] >> 4) * 4);
   for (let i = q + 20; i < end; ) {
-    if (d[i] === 0) break;
-    if (d[i] === 30) return false;
-    if (d[i] === 1) i++;
+    const kind = d[i];
+    if (kind === 0) break;
+    if (kind === 30) return false;
+    if (kind === 1) i++;
     else if (i + 1 >= end || d[i + 1] < 2) break;
-    else i += d[i + 1];
+    else i += 2 + (TCP_OPTION_DATA[kind] ?? d[i + 1] - 2);
   }
   return true;
 }
@@ -879,6 +883,8 @@ function l4InScope(d, q, proto, depth) {
     return proto === 17 || tcpOptionsInScope(d, q);
   }
   if (proto === 4 || proto === 41) return ipInScope(d, q, depth + 1);
+  // Router renumbering, node information and RPL: not decoded.
+  if (proto === 58 && q < d.length && [138, 139, 140, 155].includes(d[q])) return false;
   // ICMP errors quote a datagram that tcpdump prints at -v.
   if (proto === 1 && q < d.length && [3, 4, 5, 11, 12].includes(d[q])) return ipInScope(d, q + 8, depth + 1);
   return true;

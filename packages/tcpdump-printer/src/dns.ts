@@ -112,7 +112,8 @@ function rcodeText(r: number): string {
   return ` ${RCODES[r] ?? `Resp${r}`}`;
 }
 
-const MAXDNAME = 1025;
+/** MAXCDNAME: the longest name tcpdump prints whole. */
+const MAXCDNAME = 255;
 
 /** Prints `n` bytes at `p` escaping as tcpdump's nd_printn; false when cut short. */
 function printn(c: Ctx, p: number, n: number): boolean {
@@ -174,38 +175,47 @@ export function printName(c: Ctx, start: number, bp: number): number {
     return rp;
   }
   while (i && cp < c.end) {
-    if ((i & 0xc0) === 0xc0) {
-      if (!compress) {
-        rp = cp + 1;
-        compress = true;
+    switch (i & 0xc0) {
+      case 0xc0: {
+        if (!compress) {
+          rp = cp + 1;
+          compress = true;
+        }
+        if (cp >= c.end) return -1;
+        const offset = ((i << 8) | c.data[cp]!) & 0x3fff;
+        if (offset >= maxOffset) {
+          c.w("<BAD PTR>");
+          return -1;
+        }
+        maxOffset = offset;
+        cp = bp + offset;
+        if (cp >= c.end) return -1;
+        i = c.data[cp]!;
+        l = labelLen(c, cp);
+        if (l < 0) return -1;
+        cp++;
+        continue;
       }
-      if (cp >= c.end) return -1;
-      const offset = ((i << 8) | c.data[cp]!) & 0x3fff;
-      if (offset >= maxOffset) {
-        c.w("<BAD PTR>");
+      case 0x40:
+        if ((i & 0x3f) !== 0x01) {
+          c.w(`<ELT ${i & 0x3f}>`);
+          return -1;
+        }
+        if (!printBitLabel(c, cp)) return -1;
+        break;
+      case 0x80:
+        c.w("<BAD LABEL TYPE>");
         return -1;
-      }
-      maxOffset = offset;
-      cp = bp + offset;
-      if (cp >= c.end) return -1;
-      i = c.data[cp]!;
-      l = labelLen(c, cp);
-      if (l < 0) return -1;
-      cp++;
-      continue;
+      default:
+        if (chars + l <= MAXCDNAME) {
+          if (!printn(c, cp, l)) return -1;
+        } else if (chars < MAXCDNAME) {
+          if (!printn(c, cp, MAXCDNAME - chars)) return -1;
+        }
+        chars += l;
     }
-    if ((i & 0xc0) === 0x40) {
-      c.w(`<ELT ${i & 0x3f}>`);
-      return -1;
-    }
-    if (chars + l <= MAXDNAME) {
-      if (!printn(c, cp, l)) return -1;
-    } else if (chars < MAXDNAME) {
-      if (!printn(c, cp, MAXDNAME - chars)) return -1;
-    }
-    chars += l;
     cp += l;
-    if (chars <= MAXDNAME) c.w(".");
+    if (chars <= MAXCDNAME) c.w(".");
     chars++;
     if (cp >= c.end) return -1;
     i = c.data[cp]!;
@@ -214,8 +224,28 @@ export function printName(c: Ctx, start: number, bp: number): number {
     cp++;
     if (!compress) rp += l + 1;
   }
-  if (chars > MAXDNAME) c.w("..");
+  if (chars > MAXCDNAME) c.w("<DOMAIN NAME TOO LONG>");
   return rp;
+}
+
+/** blabel_print: an EDNS0 bit-string label as `\[x<hex>/<bits>]`; false when cut short. */
+function printBitLabel(c: Ctx, cp: number): boolean {
+  if (cp >= c.end) return false;
+  let bitlen = c.data[cp]!;
+  if (bitlen === 0) bitlen = 256;
+  const lim = cp + 1 + Math.floor((bitlen + 3) / 4);
+  c.w("\\[x");
+  let bitp = cp + 1;
+  let b = bitlen;
+  for (; bitp < lim && b > 7; b -= 8, bitp++) c.w(hex2(c.u8(bitp)));
+  if (b > 4) c.w(hex2(c.u8(bitp) & ((0xff << (8 - b)) & 0xff)));
+  else if (b > 0) c.w(((c.u8(bitp) >> 4) & 0x0f & (0x0f << (4 - b))).toString(16));
+  c.w(`/${bitlen}]`);
+  return true;
+}
+
+function hex2(v: number): string {
+  return v.toString(16).padStart(2, "0");
 }
 
 /** ns_nskip: the offset after the name at `p`, or -1. */

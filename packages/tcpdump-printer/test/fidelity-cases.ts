@@ -418,4 +418,24 @@ export const cases: FidelityCase[] = [
     options: {},
     want: "00:00:00.000000 IP 10.0.0.2.53 > 10.0.0.3.40000: 1 [0q] 3/0/0 URI 1 2 ab^Ac, A6 120 :: ., UNSPEC (66)\n",
   },
+  {
+    name: "DNS names: a bit-string label, and a name past 255 characters",
+    frame: v4(
+      17,
+      udp(
+        40000,
+        53,
+        [
+          ...[0, 1, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0],
+          ...[0x41, 12, 0xab, 0xcd, 0, 0, 1, 0, 1],
+          ...Array.from({ length: 5 }, () => [63, ...Array(63).fill(0x61)]).flat(),
+          ...[0, 0, 1, 0, 1],
+        ],
+        { src: A, dst: B },
+      ),
+    ),
+    flags: [],
+    options: {},
+    want: "00:00:00.000000 IP 10.0.0.2.40000 > 10.0.0.3.53: 1+ [2q] A? \\[xabc/12]. A? aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.<DOMAIN NAME TOO LONG> (346)\n",
+  },
 ];
