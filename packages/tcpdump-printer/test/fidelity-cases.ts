@@ -62,10 +62,10 @@ export const cases: FidelityCase[] = [
   },
   {
     name: "route option running past the capture: [truncated-option]",
-    frame: cut(v4(1, echo, { options: [137, 19, 4, ...ip4(A), ...ip4(B), ...ip4(A), ...ip4(B), 0] }), 48),
+    frame: cut(v4(1, echo, { options: [137, 20, 4, ...ip4(A), ...ip4(B), ...ip4(A), ...ip4(B), 0, 1, 1, 1, 1] }), 54),
     flags: ["-v"],
     options: V,
-    want: "00:00:00.000000 IP truncated-ip - 18 bytes missing! (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto ICMP (1), length 52, options (SSRR [truncated-option]))\n    10.0.0.2 > 10.0.0.3:  [|ip]\n",
+    want: "00:00:00.000000 IP truncated-ip - 16 bytes missing! (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto ICMP (1), length 56, options (SSRR [bad length 20] 10.0.0.2 10.0.0.3 10.0.0.2 10.0.0.3 [truncated-option]))\n    10.0.0.2 > 10.0.0.3:  [|ip]\n",
   },
   {
     name: "IPv6 in an IPv4 frame",
@@ -212,9 +212,9 @@ export const cases: FidelityCase[] = [
   {
     name: "ICMP time exceeded cut before the quoted destination",
     frame: cut(v4(1, icmp(11, 1, [0, 0, 0, 0, ...ipv4(17, A, B, [1, 2, 3, 4, 0, 12, 0, 0])])), 50),
-    flags: [],
-    options: {},
-    want: "00:00:00.000000 IP truncated-ip - 20 bytes missing! 10.0.0.2 > 10.0.0.3:  [|icmp]\n",
+    flags: ["-x"],
+    options: { hex: "x" },
+    want: "00:00:00.000000 IP truncated-ip - 20 bytes missing! 10.0.0.2 > 10.0.0.3:  [|icmp]\n\t0x0000:  4500 0038 0001 0000 4001 66c0 0a00 0002\n\t0x0010:  0a00 0003 0b01 f0ec 0000 0000 4500 001c\n\t0x0020:  0001 0000\n",
   },
   {
     name: "ICMP error quoting a datagram whose length field is below 4",
@@ -231,11 +231,11 @@ export const cases: FidelityCase[] = [
     want: "00:00:00.000000 IP truncated-ip - 142 bytes missing! (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto ICMP (1), length 228)\n    10.0.0.2 > 10.0.0.3: ICMP time exceeded in-transit, length 208\n\tIP (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto UDP (17), length 200)\n    10.0.0.2.0 > 10.0.0.3.0: truncated-udplength 0 [|icmp]\n",
   },
   {
-    name: "ICMPv6 time exceeded in transit",
-    frame: v6(58, icmp6(3, 0, [0, 0, 0, 0, ...ipv6(17, B6, A6, [])], { src: A6, dst: B6 })),
+    name: "ICMPv6 time exceeded in transit: reassembly",
+    frame: v6(58, icmp6(3, 1, [0, 0, 0, 0, ...ipv6(17, B6, A6, [])], { src: A6, dst: B6 })),
     flags: [],
     options: {},
-    want: "00:00:00.000000 IP6 2001:db8::1 > 2001:db8::2: ICMP6, time exceeded in-transit for 2001:db8::1, length 48\n",
+    want: "00:00:00.000000 IP6 2001:db8::1 > 2001:db8::2: ICMP6, time exceeded in-transit (reassembly), length 48\n",
   },
   {
     name: "ICMPv6 parameter problem: incomplete header chain",
@@ -305,9 +305,9 @@ export const cases: FidelityCase[] = [
   {
     name: "ICMPv6 port unreachable quoting a cut datagram",
     frame: cut(v6(58, icmp6(1, 4, [0, 0, 0, 0, ...ipv6(17, B6, A6, udp(1, 2, []))], { src: A6, dst: B6 })), 100),
-    flags: [],
-    options: {},
-    want: "00:00:00.000000 IP6 truncated-ip6 - 10 bytes missing!2001:db8::1 > 2001:db8::2: ICMP6, destination unreachable, unreachable port [|icmp6]\n",
+    flags: ["-x"],
+    options: { hex: "x" },
+    want: "00:00:00.000000 IP6 truncated-ip6 - 10 bytes missing!2001:db8::1 > 2001:db8::2: ICMP6, destination unreachable, unreachable port [|icmp6]\n\t0x0000:  6000 0000 0038 3a40 2001 0db8 0000 0000\n\t0x0010:  0000 0000 0000 0001 2001 0db8 0000 0000\n\t0x0020:  0000 0000 0000 0002 0104 d64b 0000 0000\n\t0x0030:  6000 0000 0008 1140 2001 0db8 0000 0000\n\t0x0040:  0000 0000 0000 0002 2001 0db8 0000 0000\n\t0x0050:  0000 0000 0000\n",
   },
   {
     name: "TCP flags byte only (the reserved bit is not a flag)",
@@ -378,11 +378,17 @@ export const cases: FidelityCase[] = [
     want: "00:00:00.000000 IP truncated-ip - 8 bytes missing! 10.0.0.2.40000 > 10.0.0.3.53:  [|domain]\n\t0x0000:  4500 0028 0001 0000 4011 66c0 0a00 0002\n\t0x0010:  0a00 0003 9c40 0035 0014 4f4a 0001 0000\n",
   },
   {
-    name: "DNS name with a label of a reserved type",
-    frame: v4(17, udp(40000, 53, [0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 1, 0, 1], { src: A, dst: B })),
-    flags: [],
-    options: {},
-    want: "00:00:00.000000 IP 10.0.0.2.40000 > 10.0.0.3.53: 1+ [|domain]\n",
+    name: "DNS name (DNSSL option) with a label of a reserved type",
+    frame: v6(
+      58,
+      icmp6(133, 0, [0, 0, 0, 0, 31, 2, 0, 0, 0, 0, 2, 88, 0x80, 1, 0, 0, 0, 0, 0, 0], { src: A6, dst: B6 }),
+      {
+        hlim: 255,
+      },
+    ),
+    flags: ["-v"],
+    options: V,
+    want: "00:00:00.000000 IP6 (hlim 255, next-header ICMPv6 (58) payload length: 24) 2001:db8::1 > 2001:db8::2: [icmp6 sum ok] ICMP6, router solicitation, length 24\n\t  dnssl option (31), length 16 (2):  lifetime 600s, domain(s): <BAD LABEL TYPE> [|icmp6]\n",
   },
   {
     name: "ICMPv6 redirect: destination, then target",
