@@ -421,7 +421,33 @@ function icmpMessage(r, depth) {
       code = r.int(4);
       rest = r.bytes(r.int(24));
   }
+  if ((type === 3 || type === 11 || type === 12) && r.chance(0.2)) rest = withExtensions(r, rest);
   return fillSum(r, [type, code, 0, 0, ...rest], 2, 0);
+}
+
+/**
+ * RFC 4884: the quoted datagram padded to 128 bytes, its length in words
+ * in the second byte, then an extension structure (version 2, checksum,
+ * objects such as MPLS label stack entries).
+ */
+function withExtensions(r, rest) {
+  const head = rest.slice(0, 4);
+  const quoted = rest.slice(4, 132);
+  while (quoted.length < 128) quoted.push(0);
+  head[1] = r.chance(0.7) ? 32 : 0;
+  const objects = [];
+  const n = r.range(0, 3);
+  for (let i = 0; i < n; i++) {
+    const cls = r.pick([1, 1, 2, 0, r.int(256)]);
+    const body = cls === 1 ? r.bytes(4 * r.range(1, 2)) : r.bytes(r.int(12));
+    const len = r.chance(0.9) ? 4 + body.length : r.int(24);
+    objects.push(...u16(len), cls, r.pick([1, 1, 2, r.int(256)]), ...body);
+  }
+  const ext = [r.chance(0.9) ? 0x20 : r.int(256), 0, 0, 0, ...objects];
+  const sum = r.chance(0.85) ? cksum(ext) : r.int(65536);
+  ext[2] = sum >> 8;
+  ext[3] = sum & 0xff;
+  return [...head, ...quoted, ...ext];
 }
 
 /** The start of a datagram quoted by an ICMP error (at most one level deep). */
@@ -597,7 +623,29 @@ function dnsMessage(r) {
       ...data,
     );
   }
-  const edns = r.chance(0.2) ? [0, ...u16(41), ...u16(1232), 0, 0, 0, 0, ...u16(0)] : [];
+  const authority = [];
+  const ns = response && r.chance(0.3) ? r.range(1, 2) : 0;
+  for (let i = 0; i < ns; i++) {
+    const type = r.pick([2, 6, 1, 28, 99]);
+    const data = rdata(r, type);
+    authority.push(...dnsName(r), ...u16(type), ...u16(r.chance(0.9) ? 1 : r.int(300)), ...u32(r.int(86400)));
+    authority.push(...u16(data.length), ...data);
+  }
+  const ednsOptions = [];
+  for (let i = r.int(3); i > 0; i--) {
+    // Not 13 (CHAIN): tcpdump reads its name relative to the option's end.
+    const code = r.pick([1, 2, 3, 5, 6, 7, 8, 8, 9, 10, 10, 11, 12, 14, 15, 16, 17]);
+    let data = r.bytes(r.pick([0, 2, 4, 8, 16, 7]));
+    if (code === 8 && r.chance(0.7)) {
+      const v6 = r.chance(0.5);
+      const src = r.int(v6 ? 129 : 33);
+      data = [0, v6 ? 2 : 1, src, r.int(src + 1), ...r.bytes(Math.ceil(src / 8))];
+    }
+    ednsOptions.push(...u16(code), ...u16(data.length), ...data);
+  }
+  const edns = r.chance(0.2)
+    ? [0, ...u16(41), ...u16(1232), 0, 0, r.chance(0.5) ? 0x80 : 0, 0, ...u16(ednsOptions.length), ...ednsOptions]
+    : [];
   const qd = r.chance(0.95) ? 1 : r.int(3);
   return [
     ...u16(id),
@@ -605,11 +653,11 @@ function dnsMessage(r) {
     flags2,
     ...u16(qd),
     ...u16(an),
-    0,
-    0,
+    ...u16(ns),
     ...u16(edns.length ? 1 : 0),
     ...question,
     ...answers,
+    ...authority,
     ...edns,
   ];
 }
@@ -702,6 +750,8 @@ function v6Datagram(r, depth = 0) {
   else if (nh === 17) payload = udpDatagram(r, tnet);
   else if (nh === 4) payload = v4Datagram(r, depth + 1);
   else payload = r.bytes(r.int(32));
+  // A Jumbo Payload option (RFC 2675) in a hop-by-hop header, payload length 0.
+  const jumbo = chain.length === 0 && r.chance(0.04);
   for (const ext of chain.reverse()) {
     let hdr;
     if (ext === 0 || ext === 60) hdr = extHeader(r, nh);
@@ -723,6 +773,12 @@ function v6Datagram(r, depth = 0) {
     hlim: r.pick([64, 255, 1, 0]),
     flow: r.chance(0.8) ? 0 : r.int(2 ** 28),
   };
+  if (jumbo) {
+    const length = r.pick([payload.length + 8, 65536 + r.int(100), 70000, r.int(2 ** 32)]);
+    payload = [nh, 0, 0xc2, r.chance(0.9) ? 4 : r.int(8), ...u32(length), ...payload];
+    nh = 0;
+    o.plen = 0;
+  }
   if (r.chance(0.05)) o.plen = r.pick([0, 8, payload.length + 8, r.int(65536)]);
   return ipv6(nh, src, dst, payload, o);
 }

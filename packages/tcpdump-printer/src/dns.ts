@@ -266,6 +266,8 @@ function skipName(c: Ctx, start: number): number {
         cp += (bitlen + 7) >> 3;
         break;
       }
+      case 0x80:
+        return -1;
       default:
         cp += i;
     }
@@ -438,24 +440,150 @@ function printRecord(c: Ctx, start: number, bp: number): number {
       c.w(` UDPsize=${cls}`);
       if (optFlags & 0x8000) c.w(" DO");
       if (cp < rp) {
-        // EDNS options are not decoded here; tcpdump lists them in brackets.
         c.w(" [");
         let q = cp;
-        let first = true;
         while (q < rp) {
-          if (!c.has(q, 4)) return -1;
-          const code = c.be16(q);
-          const olen = c.be16(q + 2);
-          if (!first) c.w(",");
-          first = false;
-          c.w(`opt${code}/${olen}`);
-          q += 4 + olen;
+          q = printEdnsOption(c, q);
+          if (q < 0) return -1;
+          if (q < rp) c.w(",");
         }
         c.w("]");
       }
       break;
   }
   return rp;
+}
+
+const EDNS_OPTIONS: Record<number, string> = {
+  1: "LLQ",
+  2: "UL",
+  3: "NSID",
+  5: "DAU",
+  6: "DHU",
+  7: "N3U",
+  8: "ECS",
+  9: "EXPIRE",
+  10: "COOKIE",
+  11: "KEEPALIVE",
+  12: "PADDING",
+  13: "CHAIN",
+  14: "KEY-TAG",
+  16: "CLIENT-TAG",
+  17: "SERVER-TAG",
+};
+
+const DNSSEC_ALGORITHMS: Record<number, string> = {
+  0: "DELETE",
+  1: "RSAMD5",
+  2: "DH",
+  3: "DS",
+  5: "RSASHA1",
+  6: "DSA-NSEC3-SHA1",
+  7: "RSASHA1-NSEC3-SHA1",
+  8: "RSASHA256",
+  10: "RSASHA512",
+  12: "ECC-GOST",
+  13: "ECDSAP256SHA256",
+  14: "ECDSAP384SHA384",
+  15: "ED25519",
+  16: "ED448",
+  252: "INDIRECT",
+  253: "PRIVATEDNS",
+  254: "PRIVATEOID",
+};
+const DS_HASHES: Record<number, string> = { 1: "SHA-1", 2: "SHA-256", 3: "GOST_R_34.11-94", 4: "SHA-384" };
+const NSEC3_HASHES: Record<number, string> = { 1: "SHA-1" };
+
+/** eopt_print: one EDNS option of an OPT record; its end, or -1 when cut short. */
+function printEdnsOption(c: Ctx, start: number): number {
+  let cp = start;
+  if (!c.has(cp, 2)) return -1;
+  const opt = c.be16(cp);
+  cp += 2;
+  c.w(EDNS_OPTIONS[opt] ?? `Opt${opt}`);
+  if (!c.has(cp, 2)) return -1;
+  const len = c.be16(cp);
+  cp += 2;
+  if (!c.has(cp, len)) return -1;
+  if (len === 0) return cp;
+  c.w(" ");
+  const bytes = (from: number, n: number) => {
+    let t = "";
+    for (let i = 0; i < n; i++) t += hex2(c.u8(from + i));
+    return t;
+  };
+  const names = (table: Record<number, string>) => {
+    const out: string[] = [];
+    for (let i = 0; i < len; i++) out.push(table[c.u8(cp + i)] ?? `Alg_${c.u8(cp + i)}`);
+    c.w(out.join(" "));
+  };
+  switch (opt) {
+    case 8:
+      printClientSubnet(c, cp, len);
+      break;
+    case 10:
+      if (len < 8 || (len > 8 && len < 16) || len > 40) c.w(" (invalid)");
+      else c.w(len > 8 ? `${bytes(cp, 8)} ${bytes(cp + 8, len - 8)}` : bytes(cp, 8));
+      break;
+    case 11:
+      c.w(len !== 2 ? " (invalid)" : `${(c.be16(cp) / 10).toFixed(1)} sec`);
+      break;
+    case 9:
+      c.w(len !== 4 ? " (invalid)" : `${c.be32(cp)} sec`);
+      break;
+    case 12:
+      c.w(`(${len})`);
+      break;
+    case 14:
+      if (len % 2 !== 0) c.w(" (invalid)");
+      else {
+        const tags: number[] = [];
+        for (let i = 0; i < len; i += 2) tags.push(c.be16(cp + i));
+        c.w(tags.join(" "));
+      }
+      break;
+    case 5:
+      names(DNSSEC_ALGORITHMS);
+      break;
+    case 6:
+      names(DS_HASHES);
+      break;
+    case 7:
+      names(NSEC3_HASHES);
+      break;
+    case 13:
+      printName(c, cp, cp + len);
+      break;
+    default:
+      c.w(bytes(cp, len));
+  }
+  return cp + len;
+}
+
+/** print_eopt_ecs: family, source and scope prefix lengths, the address. */
+function printClientSubnet(c: Ctx, cp: number, len: number): void {
+  if (len < 4) {
+    c.w(" (invalid)");
+    return;
+  }
+  const family = c.be16(cp);
+  const srcLen = c.u8(cp + 2);
+  const scopeLen = c.u8(cp + 3);
+  const bits = family === 1 ? 32 : family === 2 ? 128 : 0;
+  if (
+    bits === 0 ||
+    len - 4 > bits / 8 ||
+    srcLen > bits ||
+    scopeLen > bits ||
+    Math.floor((srcLen + 7) / 8) !== len - 4
+  ) {
+    c.w(" (invalid)");
+    return;
+  }
+  const padded = new Uint8Array(16);
+  padded.set(c.data.subarray(cp + 4, cp + len));
+  const addr = family === 1 ? Array.from(padded.subarray(0, 4)).join(".") : formatIp6(padded, 0);
+  c.w(`${addr}/${srcLen}/${scopeLen}`);
 }
 
 /** domain_print. `overTcp` messages start with a two-byte length. */

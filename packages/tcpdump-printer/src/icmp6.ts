@@ -350,7 +350,8 @@ function mldv2Report(c: Ctx, p: number, len: number): void {
 /** icmp6_opt_print; false when an option runs past the capture (after ` [|icmp6]`). */
 function ndOptions(c: Ctx, start: number, resid: number): boolean {
   let cp = start;
-  let left = resid;
+  // An int in tcpdump: a Jumbo Payload length past 2^31 makes it negative.
+  let left = resid | 0;
   const trunc = () => {
     c.w(` [|${c.proto}]`);
     return false;

@@ -444,4 +444,57 @@ export const cases: FidelityCase[] = [
     options: {},
     want: "00:00:00.000000 IP 10.0.0.2.40000 > 10.0.0.3.53: 1+ [2q] A? \\[xabc/12]. A? aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.<DOMAIN NAME TOO LONG> (346)\n",
   },
+  {
+    name: "EDNS options: client subnet, cookie, keepalive, padding, unknown",
+    frame: v4(
+      17,
+      udp(
+        40000,
+        53,
+        [
+          ...[0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1],
+          ...[0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 41],
+          ...[0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2],
+          ...[0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8],
+          ...[0, 11, 0, 2, 0, 25],
+          ...[0, 12, 0, 3, 0, 0, 0],
+          ...[0, 15, 0, 1, 0xee],
+        ],
+        { src: A, dst: B },
+      ),
+    ),
+    flags: ["-vv"],
+    options: { verbose: 2 },
+    want: "00:00:00.000000 IP (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto UDP (17), length 97)\n    10.0.0.2.40000 > 10.0.0.3.53: [udp sum ok] 1+ [1au] A? . ar: . OPT UDPsize=1232 DO [ECS 192.0.2.0/24/0,COOKIE 0102030405060708,KEEPALIVE 2.5 sec,PADDING (3),Opt15 ee] (69)\n",
+  },
+  {
+    name: "DNS question whose name has a label of a reserved type",
+    frame: v4(17, udp(53, 40000, [0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 1, 0, 1], { src: B, dst: A })),
+    flags: [],
+    options: {},
+    want: "00:00:00.000000 IP 10.0.0.2.53 > 10.0.0.3.40000: 1- [|domain]\n",
+  },
+  {
+    name: "Jumbo Payload length past 2^31: neighbour discovery options are not read",
+    frame: v6(
+      0,
+      [
+        58,
+        0,
+        0xc2,
+        4,
+        0x90,
+        0,
+        0,
+        0,
+        ...icmp6(135, 0, [0, 0, 0, 0, ...ip6(B6), 1, 1, 1, 2, 3, 4, 5, 6], { src: A6, dst: B6 }),
+      ],
+      {
+        payloadLength: 0,
+      },
+    ),
+    flags: ["-v"],
+    options: V,
+    want: "00:00:00.000000 IP6 (hlim 64, next-header Options (0) payload length: 0) 2001:db8::1 > 2001:db8::2: HBH (jumbo: 2415919104)  truncated-ip6 - 2415919064 bytes missing!ICMP6, neighbor solicitation, length 2415919096, who has 2001:db8::2\n",
+  },
 ];
