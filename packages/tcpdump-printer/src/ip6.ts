@@ -182,7 +182,7 @@ function walkHeaders(
           len = 40 - totalAdvance;
         }
         const hdrNh = c.u8(p + 6);
-        demux(c, cp, len, c.ipInfo().set(true, p, nh, hdrNh, hdrNh === nh ? p + 24 : dst6, fragmented));
+        demux(c, cp, len, c.ipInfo().set(true, p, nh, hdrNh, dst6, fragmented));
         return;
       }
     }
