@@ -295,4 +295,9 @@ function main() {
   return differences === 0 ? 0 : 1;
 }
 
-process.exitCode = main();
+try {
+  process.exitCode = main();
+} catch (err) {
+  console.error(`fuzz: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 2;
+}
