@@ -58,19 +58,22 @@ function parseArgs(argv) {
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
     };
-    if (a === "--seed") o.seed = Number(value());
-    else if (a === "--frames") o.frames = Number(value());
-    else if (a === "--report") o.report = Number(value());
+    const whole = () => {
+      const v = value();
+      const n = Number(v);
+      if (v.trim() === "" || !Number.isSafeInteger(n) || n < 0) throw new Error(`${a} wants a whole number, not ${v}`);
+      return n;
+    };
+    if (a === "--seed") o.seed = whole();
+    else if (a === "--frames") o.frames = whole();
+    else if (a === "--report") o.report = whole();
     else if (a === "--keep") o.keep = value();
-    else if (a === "--show") o.show = Number(value());
+    else if (a === "--show") o.show = whole();
     else if (a === "--") continue;
-    else throw new Error(`unknown argument ${a} (use --seed S --frames N --report K --keep DIR)`);
+    else throw new Error(`unknown argument ${a} (use --seed S --frames N --report K --keep DIR --show I)`);
   }
-  if (o.show !== undefined && !(Number.isInteger(o.show) && o.show >= 0 && o.show < o.frames)) {
+  if (o.show !== undefined && o.show >= o.frames) {
     throw new Error(`--show wants a frame number below --frames (${o.frames}), not ${o.show}`);
-  }
-  for (const k of ["seed", "frames", "report"]) {
-    if (!Number.isInteger(o[k]) || o[k] < 0) throw new Error(`--${k} wants a whole number, not ${o[k]}`);
   }
   return o;
 }
