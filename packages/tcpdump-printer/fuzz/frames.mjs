@@ -596,6 +596,18 @@ function rdata(r, type) {
       return [...u16(1), ...u16(5), ...u16(5060), ...dnsName(r)];
     case 6:
       return [...dnsName(r), ...dnsName(r), ...r.bytes(20)];
+    case 39:
+      return dnsName(r);
+    case 38: {
+      const plen = r.pick([0, 64, 120, 128, 129]);
+      return [plen, ...r.bytes(plen >= 128 ? 0 : 16 - Math.floor(plen / 8)), ...(plen > 0 ? dnsName(r) : [])];
+    }
+    case 256:
+      return [...u16(r.int(100)), ...u16(r.int(100)), ...Array.from("https://x", (ch) => ch.charCodeAt(0))];
+    case 250:
+      return [...dnsName(r), ...r.bytes(6), ...u16(300), ...u16(4), ...r.bytes(4), ...u16(r.int(65536)), 0, 0, 0, 0];
+    case 104:
+      return r.bytes(r.int(10)).map((b) => 32 + (b % 90));
     default:
       return r.bytes(r.int(10));
   }
@@ -606,7 +618,7 @@ function dnsMessage(r) {
   const response = r.chance(0.5);
   const flags1 = (response ? 0x80 : 0) | (r.chance(0.9) ? 0 : r.int(16) << 3) | (r.chance(0.5) ? 1 : 0);
   const flags2 = (response && r.chance(0.5) ? 0x80 : 0) | (r.chance(0.85) ? 0 : r.int(16));
-  const types = [1, 28, 5, 2, 12, 15, 16, 33, 6, 99];
+  const types = [1, 28, 5, 2, 12, 15, 16, 33, 6, 99, 39, 38, 256, 250, 104, 103, r.int(300)];
   const qtype = r.pick(types);
   const question = [...dnsName(r), ...u16(qtype), ...u16(1)];
   const answers = [];
@@ -617,7 +629,7 @@ function dnsMessage(r) {
     answers.push(
       ...(r.chance(0.6) ? [0xc0, 12] : dnsName(r)),
       ...u16(type),
-      ...u16(1),
+      ...u16(r.chance(0.9) ? 1 : r.pick([3, 4, 254, 255, r.int(65536)])),
       ...u32(r.int(86400)),
       ...u16(data.length),
       ...data,
