@@ -469,10 +469,16 @@ export const cases: FidelityCase[] = [
   },
   {
     name: "DNS question whose name has a label of a reserved type",
-    frame: v4(17, udp(53, 40000, [0, 1, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x80, 0, 0, 1, 0, 1], { src: B, dst: A })),
-    flags: [],
-    options: {},
-    want: "00:00:00.000000 IP 10.0.0.2.53 > 10.0.0.3.40000: 1- [|domain]\n",
+    frame: v4(
+      17,
+      udp(53, 40000, [0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, 0x80, ...Array(140).fill(1), 0, 0, 1, 0, 1], {
+        src: B,
+        dst: A,
+      }),
+    ),
+    flags: ["-vv"],
+    options: { verbose: 2 },
+    want: "00:00:00.000000 IP (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto UDP (17), length 186)\n    10.0.0.2.53 > 10.0.0.3.40000: [udp sum ok] 1 q: [|domain]\n",
   },
   {
     name: "Jumbo Payload length past 2^31: neighbour discovery options are not read",
