@@ -53,6 +53,7 @@ step "build, typecheck, package lint, unit tests (turbo)"
 check "build, typecheck, package lint, unit tests (turbo)" \
   pnpm exec turbo run build typecheck lint:pkg test --output-logs=errors-only --continue
 
+check "differential fuzzer against tcpdump (pnpm --filter @pval/tcpdump-printer fuzz)" pnpm --filter @pval/tcpdump-printer fuzz
 step "kernel module: W=1 and sparse on both kernels"
 check "kernel module W=1 and sparse (scripts/kmod-check.sh)" bash scripts/kmod-check.sh
 

@@ -479,7 +479,7 @@ export function bitNames(
   let s = "";
   let any = false;
   for (const [bit, name] of table) {
-    if ((value & bit) === bit && bit !== 0) {
+    if ((value & bit) >>> 0 === bit >>> 0 && bit !== 0) {
       s += any ? sep + name : name;
       any = true;
     }

@@ -112,7 +112,8 @@ function rcodeText(r: number): string {
   return ` ${RCODES[r] ?? `Resp${r}`}`;
 }
 
-const MAXDNAME = 1025;
+/** MAXCDNAME: the longest name tcpdump prints whole. */
+const MAXCDNAME = 255;
 
 /** Prints `n` bytes at `p` escaping as tcpdump's nd_printn; false when cut short. */
 function printn(c: Ctx, p: number, n: number): boolean {
@@ -152,13 +153,13 @@ function labelLen(c: Ctx, p: number): number {
     case 0:
       return i;
     default:
-      c.w(`<BAD LABEL TYPE ${i & 0xc0}>`);
+      c.w("<BAD LABEL TYPE>");
       return -1;
   }
 }
 
 /** fqdn_print: prints the name at `cp` (compression relative to `bp`); returns the end or -1. */
-function printName(c: Ctx, start: number, bp: number): number {
+export function printName(c: Ctx, start: number, bp: number): number {
   let cp = start;
   let l = labelLen(c, cp);
   if (l < 0) return -1;
@@ -174,38 +175,47 @@ function printName(c: Ctx, start: number, bp: number): number {
     return rp;
   }
   while (i && cp < c.end) {
-    if ((i & 0xc0) === 0xc0) {
-      if (!compress) {
-        rp = cp + 1;
-        compress = true;
+    switch (i & 0xc0) {
+      case 0xc0: {
+        if (!compress) {
+          rp = cp + 1;
+          compress = true;
+        }
+        if (cp >= c.end) return -1;
+        const offset = ((i << 8) | c.data[cp]!) & 0x3fff;
+        if (offset >= maxOffset) {
+          c.w("<BAD PTR>");
+          return -1;
+        }
+        maxOffset = offset;
+        cp = bp + offset;
+        if (cp >= c.end) return -1;
+        i = c.data[cp]!;
+        l = labelLen(c, cp);
+        if (l < 0) return -1;
+        cp++;
+        continue;
       }
-      if (cp >= c.end) return -1;
-      const offset = ((i << 8) | c.data[cp]!) & 0x3fff;
-      if (offset >= maxOffset) {
-        c.w("<BAD PTR>");
+      case 0x40:
+        if ((i & 0x3f) !== 0x01) {
+          c.w(`<ELT ${i & 0x3f}>`);
+          return -1;
+        }
+        if (!printBitLabel(c, cp)) return -1;
+        break;
+      case 0x80:
+        c.w("<BAD LABEL TYPE>");
         return -1;
-      }
-      maxOffset = offset;
-      cp = bp + offset;
-      if (cp >= c.end) return -1;
-      i = c.data[cp]!;
-      l = labelLen(c, cp);
-      if (l < 0) return -1;
-      cp++;
-      continue;
+      default:
+        if (chars + l <= MAXCDNAME) {
+          if (!printn(c, cp, l)) return -1;
+        } else if (chars < MAXCDNAME) {
+          if (!printn(c, cp, MAXCDNAME - chars)) return -1;
+        }
+        chars += l;
     }
-    if ((i & 0xc0) === 0x40) {
-      c.w(`<ELT ${i & 0x3f}>`);
-      return -1;
-    }
-    if (chars + l <= MAXDNAME) {
-      if (!printn(c, cp, l)) return -1;
-    } else if (chars < MAXDNAME) {
-      if (!printn(c, cp, MAXDNAME - chars)) return -1;
-    }
-    chars += l;
     cp += l;
-    if (chars <= MAXDNAME) c.w(".");
+    if (chars <= MAXCDNAME) c.w(".");
     chars++;
     if (cp >= c.end) return -1;
     i = c.data[cp]!;
@@ -214,8 +224,28 @@ function printName(c: Ctx, start: number, bp: number): number {
     cp++;
     if (!compress) rp += l + 1;
   }
-  if (chars > MAXDNAME) c.w("..");
+  if (chars > MAXCDNAME) c.w("<DOMAIN NAME TOO LONG>");
   return rp;
+}
+
+/** blabel_print: an EDNS0 bit-string label as `\[x<hex>/<bits>]`; false when cut short. */
+function printBitLabel(c: Ctx, cp: number): boolean {
+  if (cp >= c.end) return false;
+  let bitlen = c.data[cp]!;
+  if (bitlen === 0) bitlen = 256;
+  const lim = cp + 1 + Math.floor((bitlen + 3) / 4);
+  c.w("\\[x");
+  let bitp = cp + 1;
+  let b = bitlen;
+  for (; bitp < lim && b > 7; b -= 8, bitp++) c.w(hex2(c.u8(bitp)));
+  if (b > 4) c.w(hex2(c.u8(bitp) & ((0xff << (8 - b)) & 0xff)));
+  else if (b > 0) c.w(((c.u8(bitp) >> 4) & 0x0f & (0x0f << (4 - b))).toString(16));
+  c.w(`/${bitlen}]`);
+  return true;
+}
+
+function hex2(v: number): string {
+  return v.toString(16).padStart(2, "0");
 }
 
 /** ns_nskip: the offset after the name at `p`, or -1. */
@@ -236,6 +266,8 @@ function skipName(c: Ctx, start: number): number {
         cp += (bitlen + 7) >> 3;
         break;
       }
+      case 0x80:
+        return -1;
       default:
         cp += i;
     }
@@ -356,28 +388,202 @@ function printRecord(c: Ctx, start: number, bp: number): number {
       if (!c.has(cp, 16)) return -1;
       c.w(` ${formatIp6(c.data, cp)}`);
       break;
+    case 38: {
+      // A6: prefix length, the address bits after it, the prefix name.
+      if (!c.has(cp, 1)) return -1;
+      const pbit = c.u8(cp);
+      const pbyte = (pbit & ~7) / 8;
+      if (pbit > 128) {
+        c.w(` ${pbit}(bad plen)`);
+        break;
+      }
+      if (pbit < 128) {
+        c.check(cp + 1, 16 - pbyte);
+        const a = new Uint8Array(16);
+        a.set(c.data.subarray(cp + 1, cp + 1 + 16 - pbyte), pbyte);
+        c.w(` ${pbit} ${formatIp6(a, 0)}`);
+      }
+      if (pbit > 0) {
+        c.w(" ");
+        if (printName(c, cp + 1 + 16 - pbyte, bp) < 0) return -1;
+      }
+      break;
+    }
+    case 104:
+      if (!c.has(cp, len) || !printn(c, cp, len)) return -1;
+      break;
+    case 256:
+      if (!c.has(cp, len)) return -1;
+      c.w(` ${c.be16(cp)} ${c.be16(cp + 2)} `);
+      // Unsigned in tcpdump: a length below 4 prints to the end of the capture.
+      if (!printn(c, cp + 4, (len - 4) >>> 0)) return -1;
+      break;
+    case 250: {
+      if (cp + len > c.end) return -1;
+      if (!c.verbose) break;
+      c.w(" ");
+      let q = printName(c, cp, bp);
+      if (q < 0) return -1;
+      q += 6;
+      const field = (name: string, skip: number): boolean => {
+        if (!c.has(q, 2)) return false;
+        const v = c.be16(q);
+        c.w(` ${name}=${v}`);
+        q += 2 + (skip ? v : 0);
+        return true;
+      };
+      if (!field("fudge", 0) || !field("maclen", 1) || !field("origid", 0) || !field("error", 0)) return -1;
+      if (!field("otherlen", 0)) return -1;
+      break;
+    }
     case 41:
       c.w(` UDPsize=${cls}`);
       if (optFlags & 0x8000) c.w(" DO");
       if (cp < rp) {
-        // EDNS options are not decoded here; tcpdump lists them in brackets.
         c.w(" [");
         let q = cp;
-        let first = true;
         while (q < rp) {
-          if (!c.has(q, 4)) return -1;
-          const code = c.be16(q);
-          const olen = c.be16(q + 2);
-          if (!first) c.w(",");
-          first = false;
-          c.w(`opt${code}/${olen}`);
-          q += 4 + olen;
+          q = printEdnsOption(c, q);
+          if (q < 0) return -1;
+          if (q < rp) c.w(",");
         }
         c.w("]");
       }
       break;
   }
   return rp;
+}
+
+const EDNS_OPTIONS: Record<number, string> = {
+  1: "LLQ",
+  2: "UL",
+  3: "NSID",
+  5: "DAU",
+  6: "DHU",
+  7: "N3U",
+  8: "ECS",
+  9: "EXPIRE",
+  10: "COOKIE",
+  11: "KEEPALIVE",
+  12: "PADDING",
+  13: "CHAIN",
+  14: "KEY-TAG",
+  16: "CLIENT-TAG",
+  17: "SERVER-TAG",
+};
+
+const DNSSEC_ALGORITHMS: Record<number, string> = {
+  0: "DELETE",
+  1: "RSAMD5",
+  2: "DH",
+  3: "DS",
+  5: "RSASHA1",
+  6: "DSA-NSEC3-SHA1",
+  7: "RSASHA1-NSEC3-SHA1",
+  8: "RSASHA256",
+  10: "RSASHA512",
+  12: "ECC-GOST",
+  13: "ECDSAP256SHA256",
+  14: "ECDSAP384SHA384",
+  15: "ED25519",
+  16: "ED448",
+  252: "INDIRECT",
+  253: "PRIVATEDNS",
+  254: "PRIVATEOID",
+};
+const DS_HASHES: Record<number, string> = { 1: "SHA-1", 2: "SHA-256", 3: "GOST_R_34.11-94", 4: "SHA-384" };
+const NSEC3_HASHES: Record<number, string> = { 1: "SHA-1" };
+
+/** eopt_print: one EDNS option of an OPT record; its end, or -1 when cut short. */
+function printEdnsOption(c: Ctx, start: number): number {
+  let cp = start;
+  if (!c.has(cp, 2)) return -1;
+  const opt = c.be16(cp);
+  cp += 2;
+  c.w(EDNS_OPTIONS[opt] ?? `Opt${opt}`);
+  if (!c.has(cp, 2)) return -1;
+  const len = c.be16(cp);
+  cp += 2;
+  if (!c.has(cp, len)) return -1;
+  if (len === 0) return cp;
+  c.w(" ");
+  const bytes = (from: number, n: number) => {
+    let t = "";
+    for (let i = 0; i < n; i++) t += hex2(c.u8(from + i));
+    return t;
+  };
+  const names = (table: Record<number, string>) => {
+    const out: string[] = [];
+    for (let i = 0; i < len; i++) out.push(table[c.u8(cp + i)] ?? `Alg_${c.u8(cp + i)}`);
+    c.w(out.join(" "));
+  };
+  switch (opt) {
+    case 8:
+      printClientSubnet(c, cp, len);
+      break;
+    case 10:
+      if (len < 8 || (len > 8 && len < 16) || len > 40) c.w(" (invalid)");
+      else c.w(len > 8 ? `${bytes(cp, 8)} ${bytes(cp + 8, len - 8)}` : bytes(cp, 8));
+      break;
+    case 11:
+      c.w(len !== 2 ? " (invalid)" : `${(c.be16(cp) / 10).toFixed(1)} sec`);
+      break;
+    case 9:
+      c.w(len !== 4 ? " (invalid)" : `${c.be32(cp)} sec`);
+      break;
+    case 12:
+      c.w(`(${len})`);
+      break;
+    case 14:
+      if (len % 2 !== 0) c.w(" (invalid)");
+      else {
+        const tags: number[] = [];
+        for (let i = 0; i < len; i += 2) tags.push(c.be16(cp + i));
+        c.w(tags.join(" "));
+      }
+      break;
+    case 5:
+      names(DNSSEC_ALGORITHMS);
+      break;
+    case 6:
+      names(DS_HASHES);
+      break;
+    case 7:
+      names(NSEC3_HASHES);
+      break;
+    case 13:
+      printName(c, cp, cp + len);
+      break;
+    default:
+      c.w(bytes(cp, len));
+  }
+  return cp + len;
+}
+
+/** print_eopt_ecs: family, source and scope prefix lengths, the address. */
+function printClientSubnet(c: Ctx, cp: number, len: number): void {
+  if (len < 4) {
+    c.w(" (invalid)");
+    return;
+  }
+  const family = c.be16(cp);
+  const srcLen = c.u8(cp + 2);
+  const scopeLen = c.u8(cp + 3);
+  const bits = family === 1 ? 32 : family === 2 ? 128 : 0;
+  if (
+    bits === 0 ||
+    len - 4 > bits / 8 ||
+    srcLen > bits ||
+    scopeLen > bits ||
+    Math.floor((srcLen + 7) / 8) !== len - 4
+  ) {
+    c.w(" (invalid)");
+    return;
+  }
+  const padded = new Uint8Array(16);
+  padded.set(c.data.subarray(cp + 4, cp + len));
+  const addr = family === 1 ? Array.from(padded.subarray(0, 4)).join(".") : formatIp6(padded, 0);
+  c.w(`${addr}/${srcLen}/${scopeLen}`);
 }
 
 /** domain_print. `overTcp` messages start with a two-byte length. */
@@ -405,7 +611,12 @@ export function printDns(c: Ctx, start: number, length: number, overTcp: boolean
       c.w(`domain [length ${len} < 12] (invalid)`);
       return;
     }
-    c.check(bp, 12);
+    if (!c.has(bp, 12)) {
+      // A short header ends the line without abandoning the packet (-x starts after the link header).
+      c.w(" [|domain]");
+      c.proto = saved;
+      return;
+    }
     printDnsMessage(c, bp, len);
   } catch (err) {
     if (err !== TRUNCATED) throw err;

@@ -7,25 +7,59 @@ import { printIp } from "./ip.js";
 import { printIp6 } from "./ip6.js";
 
 const ETHERTYPE_NAMES: Record<number, string> = {
+  254: "GRE-OSI",
+  512: "PUP",
+  1280: "Sprite",
   1536: "NS",
+  1799: "GeoNet (old)",
   2048: "IPv4",
   2054: "ARP",
+  4096: "Trail",
+  4369: "CALM FAST",
+  24577: "MOP DL",
+  24578: "MOP RC",
+  24579: "DN",
+  24580: "LAT",
+  24583: "SCA",
+  25944: "TEB",
   32821: "Reverse ARP",
+  32824: "Lanbridge",
+  32828: "DEC DNS",
+  32830: "DEC DTS",
+  32859: "VEXP",
+  32860: "VPROD",
+  32923: "Appletalk",
+  33011: "Appletalk ARP",
   33024: "802.1Q",
+  33079: "IPX",
   34525: "IPv6",
+  34824: "MPCP",
   34825: "Slow Protocols",
+  34827: "PPP",
   34887: "MPLS unicast",
   34888: "MPLS multicast",
   34915: "PPPoE D",
   34916: "PPPoE S",
+  34927: "MS NLB heartbeat",
+  34928: "Jumbo",
   34958: "EAPOL",
+  34969: "Realtek protocols",
+  34978: "AoE",
   34984: "802.1Q-QinQ",
+  35018: "TIPC",
   35020: "LLDP",
   35045: "802.1AE MACsec",
   35063: "PTP",
+  35074: "CFM",
+  35130: "IEEE1905.1",
+  35143: "GeoNet",
+  35151: "NSH",
   36864: "Loopback",
   37120: "802.1Q-9100",
   37376: "802.1Q-9200",
+  43981: "CFM (old)",
+  53899: "Arista Vendor Specific Protocol",
+  65278: "OSI",
 };
 
 /** tcpdump's name of an ethertype (`IPv4`), `Unknown` when it has none. */
@@ -151,7 +185,15 @@ const ARP_OPS: Record<number, string> = {
   10: "NACK Reply",
 };
 
-const ARP_HRD: Record<number, string> = { 1: "Ethernet", 6: "IEEE 802", 15: "Frame Relay", 24: "FireWire" };
+const ARP_HRD: Record<number, string> = {
+  1: "Ethernet",
+  6: "TokenRing",
+  7: "ArcNet",
+  15: "FrameRelay",
+  23: "Strip",
+  24: "IEEE 1394",
+  32: "InfiniBand",
+};
 
 const T_ARP = text("ARP, ");
 const T_ARP_ETHER_IPV4 = text("Ethernet (len 6), IPv4 (len 4), ");
@@ -175,7 +217,6 @@ function printArp(c: Ctx, p: number, length: number): void {
   const tpa = tha + hln;
   c.check(tpa, pln);
   if (!c.eflag) c.t(T_ARP);
-  const ipv4 = (pro === 0x0800 || pro === 0x1000) && pln === 4;
   if (pro === 0x0800 && pln === 4 && hln === 6 && hrd === 1 && (op === 1 || op === 2)) {
     // Ethernet and IPv4, the common case; every address was checked above.
     if (c.verbose > 0) c.t(T_ARP_ETHER_IPV4);
@@ -201,41 +242,46 @@ function printArp(c: Ctx, p: number, length: number): void {
     c.num(length);
     return;
   }
-  if (!ipv4 || hln === 0 || c.verbose > 0) {
+  const wrong = pro !== 0x0800 && pro !== 0x1000;
+  if (wrong || pln !== 4 || hln === 0 || c.verbose > 0) {
     const hw = ARP_HRD[hrd] ?? `Unknown Hardware (${hrd})`;
     const pr = ETHERTYPE_NAMES[pro] ?? `Unknown Protocol (0x${pro.toString(16).padStart(4, "0")})`;
     c.w(`${hw} (len ${hln}), ${pr} (len ${pln})`);
-    if (!ipv4 || hln === 0) {
+    if (c.verbose === 0) {
       c.w(`, length ${length}`);
       return;
     }
   }
   c.w(`${c.verbose > 0 ? ", " : ""}${ARP_OPS[op] ?? `Unknown (${op})`} `);
-  const hw = (off: number) => (hln === 0 ? "<No address>" : c.mac(off, hln));
+  // tpaddr_print_ip / spaddr_print_ip
+  const ip = (off: number) => (wrong ? "<wrong proto type>" : pln !== 4 ? "<wrong len>" : c.ip4(off));
+  const hw = (off: number) => (hln === 0 ? "<empty>" : c.mac(off, hln));
   switch (op) {
     case 1: {
-      c.w(`who-has ${c.ip4(tpa)}`);
+      c.w(`who-has ${ip(tpa)}`);
       let nonzero = false;
       for (let i = 0; i < hln; i++) if (c.u8(tha + i) !== 0) nonzero = true;
       if (nonzero) c.w(` (${hw(tha)})`);
-      c.w(` tell ${c.ip4(spa)}`);
+      c.w(` tell ${ip(spa)}`);
       break;
     }
     case 2:
-      c.w(`${c.ip4(spa)} is-at ${hw(sha)}`);
+      c.w(`${ip(spa)} is-at ${hw(sha)}`);
       break;
     case 3:
     case 8:
-      c.w(`who-is ${hw(tha)} tell ${hw(sha)}`);
+      c.w(`who-is ${hw(tha)}`);
+      c.w(` tell ${hw(sha)}`);
       break;
     case 4:
-      c.w(`${hw(tha)} at ${c.ip4(tpa)}`);
+      c.w(`${hw(tha)} at ${ip(tpa)}`);
       break;
     case 9:
-      c.w(`${hw(sha)} at ${c.ip4(spa)}`);
+      c.w(`${hw(sha)} at ${ip(spa)}`);
       break;
     default:
-      if (!c.suppressDefault) c.w(hexAsciiDump(c, p, c.end - p, "\n\t"));
+      // ND_DEFAULTPRINT: printed even with -x.
+      c.w(hexAsciiDump(c, p, c.end - p, "\n\t"));
       return;
   }
   c.w(`, length ${length}`);

@@ -3,6 +3,7 @@
 // they quote at -v.
 
 import { type Ctx, finishSum, type IpInfo, shouldBe, T_LENGTH, T_SEQ, text } from "./context.js";
+import { unknownData } from "./hex.js";
 import { printIp } from "./ip.js";
 
 const UNREACH: Record<number, string> = {
@@ -62,6 +63,10 @@ export function printIcmp(c: Ctx, p: number, length: number, ip: IpInfo): void {
       break;
     }
     case 3:
+      if (code === 3 && !c.has(oip + 9, 1)) {
+        c.w(" [|icmp]");
+        return;
+      }
       str = unreachText(c, code, oip, p);
       break;
     case 5: {
@@ -70,8 +75,20 @@ export function printIcmp(c: Ctx, p: number, length: number, ip: IpInfo): void {
       str = fmt.replace("%s", dst).replace("%s", c.ip4(p + 4));
       break;
     }
+    case 9: {
+      const adv = routerAdvert(c, p);
+      if (adv === undefined) {
+        c.w(" [|icmp]");
+        return;
+      }
+      str = adv;
+      break;
+    }
     case 11:
-      c.u8(oip + 16);
+      if (!c.has(oip + 16, 4)) {
+        c.w(" [|icmp]");
+        return;
+      }
       str =
         code === 0 ? "time exceeded in-transit" : code === 1 ? "ip reassembly time exceeded" : `time exceeded-#${code}`;
       break;
@@ -80,6 +97,13 @@ export function printIcmp(c: Ctx, p: number, length: number, ip: IpInfo): void {
       break;
     case 13:
       str = `time stamp query id ${c.be16(p + 4)} seq ${c.be16(p + 6)}`;
+      break;
+    case 14:
+      if (!c.has(p + 16, 4)) {
+        c.w(" [|icmp]");
+        return;
+      }
+      str = `time stamp reply id ${c.be16(p + 4)} seq ${c.be16(p + 6)}: org ${msTime(c.be32(p + 8))}, recv ${msTime(c.be32(p + 12))}, xmit ${msTime(c.be32(p + 16))}`;
       break;
     case 18:
       str = `address mask is 0x${c
@@ -101,12 +125,97 @@ export function printIcmp(c: Ctx, p: number, length: number, ip: IpInfo): void {
   if (c.verbose > 0 && isError(type)) {
     c.w("\n\t");
     const saved = c.end;
+    // The quoted datagram's length cuts the capture before it is read again:
+    // a length below 4 cuts off its own field (tcpdump then stops at [|icmp]).
+    const quotedLen = c.be16(oip + 2);
+    if (oip + quotedLen < c.end) c.end = oip + quotedLen;
     try {
       printIp(c, oip, c.be16(oip + 2));
     } finally {
       c.end = saved;
     }
   }
+  c.proto = "icmp";
+  if (c.verbose > 0 && length > 136 && (type === 3 || type === 11 || type === 12)) multipart(c, p, length);
+}
+
+const EXT_OBJECTS: Record<number, string> = { 1: "MPLS Stack Entry", 2: "Interface Identification" };
+
+/** RFC 4884 multi-part extensions after the 128 bytes of the quoted datagram. */
+function multipart(c: Ctx, p: number, length: number): void {
+  if (!c.has(p, 141)) {
+    c.w(" [|icmp]");
+    return;
+  }
+  const ext = p + 136;
+  // Without a length field an extension is there only if its checksum holds.
+  if (c.u8(p + 5) === 0 && c.has(ext, length - 136) && finishSum(c.sum(ext, length - 136)) !== 0) return;
+  const version = c.u8(ext) >> 4;
+  c.w(`\n\tICMP Multi-Part extension v${version}`);
+  if (version !== 2) {
+    c.w(" packet not supported");
+    return;
+  }
+  let hlen = length - 136;
+  if (c.has(ext, hlen)) {
+    const bad = finishSum(c.sum(ext, hlen)) !== 0;
+    c.w(
+      `, checksum 0x${c
+        .be16(ext + 2)
+        .toString(16)
+        .padStart(4, "0")} (${bad ? "in" : ""}correct), length ${hlen}`,
+    );
+  }
+  hlen = (hlen - 4) >>> 0;
+  let obj = ext + 4;
+  while (hlen > 4) {
+    if (!c.has(obj, 4)) {
+      c.w(" [|icmp]");
+      return;
+    }
+    const objLen = c.be16(obj);
+    const cls = c.u8(obj + 2);
+    const ctype = c.u8(obj + 3);
+    obj += 4;
+    c.w(`\n\t  ${EXT_OBJECTS[cls] ?? "unknown"} Object (${cls}), Class-Type: ${ctype}, length ${objLen}`);
+    hlen -= 4;
+    if (cls === 0 || objLen < 4) return;
+    const tlen = objLen - 4;
+    if (cls === 1 && ctype === 1) {
+      const raw = c.be32(obj);
+      c.w(`\n\t    label ${raw >>> 12}, tc ${(raw >>> 9) & 7}${raw & 0x100 ? ", [S]" : ""}, ttl ${raw & 0xff}`);
+    } else c.w(unknownData(c, obj, tlen, "\n\t    "));
+    if (hlen < tlen) break;
+    hlen -= tlen;
+    obj += tlen;
+  }
+}
+
+/** Router advertisement (RFC 1256): lifetime and addresses; undefined when cut short. */
+function routerAdvert(c: Ctx, p: number): string | undefined {
+  if (!c.has(p + 4, 4)) return undefined;
+  const life = c.be16(p + 6);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  let s = "router advertisement lifetime ";
+  if (life < 60) s += `${life}`;
+  else if (life < 3600) s += `${Math.floor(life / 60)}:${pad(life % 60)}`;
+  else s += `${Math.floor(life / 3600)}:${pad(Math.floor((life % 3600) / 60))}:${pad(life % 60)}`;
+  const num = c.u8(p + 4);
+  s += ` ${num}:`;
+  const size = c.u8(p + 5);
+  if (size !== 2) return `${s} [size ${size}]`;
+  for (let i = 0, a = p + 8; i < num; i++, a += 8) {
+    if (!c.has(a, 8)) return undefined;
+    s += ` {${c.ip4(a)} ${c.be32(a + 4)}}`;
+  }
+  return s;
+}
+
+/** Milliseconds since midnight UTC as HH:MM:SS.mmm (hours may pass 23). */
+function msTime(ms: number): string {
+  const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+  const sec = Math.floor(ms / 1000);
+  return `${pad(Math.floor(sec / 3600))}:${pad(Math.floor(sec / 60) % 60)}:${pad(sec % 60)}.${pad(ms % 1000, 3)}`;
 }
 
 function unreachText(c: Ctx, code: number, oip: number, p: number): string {

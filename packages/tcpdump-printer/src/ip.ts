@@ -114,11 +114,16 @@ export function printIp(c: Ctx, p: number, length: number): void {
   c.proto = "ip";
   const vhl = c.u8(p);
   if (vhl >> 4 !== 4) {
-    c.w(`IP${vhl >> 4} (invalid)`);
+    c.w(vhl >> 4 === 6 ? "IP6, wrong link-layer encapsulation (invalid)" : `IP${vhl >> 4} (invalid)`);
     return;
   }
   if (!c.eflag) c.t(T_IP);
-  c.check(p, 20);
+  // A short header ends the line here; tcpdump returns rather than jumps,
+  // so -x still starts after the link header.
+  if (!c.has(p, 20)) {
+    c.w(" [|ip]");
+    return;
+  }
   if (length < 20) {
     c.w(`truncated-ip ${length}`);
     return;
@@ -130,9 +135,8 @@ export function printIp(c: Ctx, p: number, length: number): void {
   }
   const totalLength = c.be16(p + 2);
   const len = totalLength;
-  if (len > length) {
-    c.w(`truncated-ip - ${len - length} bytes missing! `);
-  } else if (len < hlen) {
+  if (len > length) c.w(`truncated-ip - ${len - length} bytes missing! `);
+  if (len < hlen) {
     c.w(`bad-len ${len}`);
     return;
   }
@@ -205,7 +209,8 @@ function printIpBody(c: Ctx, p: number, hlen: number, len: number, totalLength: 
 export function demux(c: Ctx, p: number, length: number, ip: IpInfo): void {
   switch (ip.nh) {
     case 1:
-      printIcmp(c, p, length, ip);
+      if (ip.v6) c.w("[ICMP requires IPv4] (invalid)");
+      else printIcmp(c, p, length, ip);
       return;
     case 6:
       printTcp(c, p, length, ip);
@@ -214,7 +219,8 @@ export function demux(c: Ctx, p: number, length: number, ip: IpInfo): void {
       printUdp(c, p, length, ip);
       return;
     case 58:
-      printIcmp6(c, p, length, ip);
+      if (ip.v6) printIcmp6(c, p, length, ip);
+      else c.w("[ICMPv6 requires IPv6] (invalid)");
       return;
     case 4:
       printIp(c, p, length);
@@ -269,12 +275,12 @@ function printOptions(c: Ctx, start: number, length: number): boolean {
       case 0:
         return true;
       case 68:
-        printTimestamps(c, cp, optLen);
+        if (!printTimestamps(c, cp, optLen)) return false;
         break;
       case 7:
       case 131:
       case 137:
-        printRoute(c, cp, optLen);
+        if (!printRoute(c, cp, optLen)) return false;
         break;
       case 148:
         if (optLen < 4) {
@@ -303,30 +309,35 @@ function printPvalOption(c: Ctx, cp: number): void {
   else c.w(seq);
 }
 
-function printRoute(c: Ctx, cp: number, length: number): void {
+/** ip_printroute; false when an address runs past the capture. */
+function printRoute(c: Ctx, cp: number, length: number): boolean {
   if (length < 3) {
     c.w(` [bad length ${length}]`);
-    return;
+    return true;
   }
   if ((length + 1) & 3) c.w(` [bad length ${length}]`);
-  const ptr = c.u8(cp + 2) - 1;
+  // Unsigned, as in tcpdump: a pointer of 0 is past every address.
+  const ptr = (c.u8(cp + 2) - 1) >>> 0;
   if (ptr < 3 || (ptr + 1) & 3 || ptr > length + 1) c.w(` [bad ptr ${c.u8(cp + 2)}]`);
   for (let len = 3; len < length; len += 4) {
+    if (!c.has(cp + len, 4)) return false;
     c.w(` ${c.ip4(cp + len)}`);
     if (ptr > len) c.w(",");
   }
+  return true;
 }
 
-function printTimestamps(c: Ctx, cp: number, length: number): void {
+/** ip_printts; false when an entry runs past the capture. */
+function printTimestamps(c: Ctx, cp: number, length: number): boolean {
   if (length < 4) {
     c.w(`[bad length ${length}]`);
-    return;
+    return true;
   }
   c.w(" TS{");
   const flg = c.u8(cp + 3);
   const hoplen = (flg & 0xf) !== 0 ? 8 : 4;
   if ((length - 4) & (hoplen - 1)) c.w(`[bad length ${length}]`);
-  const ptr = c.u8(cp + 2) - 1;
+  const ptr = (c.u8(cp + 2) - 1) >>> 0;
   let len = 0;
   if (ptr < 4 || (ptr - 4) & (hoplen - 1) || ptr > length + 1) c.w(`[bad ptr ${c.u8(cp + 2)}]`);
   let ok = true;
@@ -348,11 +359,14 @@ function printTimestamps(c: Ctx, cp: number, length: number): void {
     let type = " ";
     for (len = 4; len < length; len += hoplen) {
       if (ptr === len) type = " ^ ";
-      c.w(`${type}${c.be32(cp + len)}@${hoplen !== 8 ? "" : c.ip4(cp + len + 4)}`);
+      if (!c.has(cp + len, hoplen)) return false;
+      // With addresses (flags 1 and 3) each entry is the address, then the timestamp.
+      c.w(`${type}${c.be32(cp + len + hoplen - 4)}@${hoplen !== 8 ? "" : c.ip4(cp + len)}`);
       type = " ";
     }
   }
   c.w(ptr === len ? " ^ " : "");
   if (flg >> 4) c.w(` [${flg >> 4} hops not recorded]} `);
   else c.w("}");
+  return true;
 }

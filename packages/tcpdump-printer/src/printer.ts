@@ -7,6 +7,9 @@ import { sysfsInterfaceNames } from "./ifname.js";
 import { type InterfaceNameResolver, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, printSll, printSll2 } from "./sll.js";
 import { type Precision, TimestampFormatter, type TimestampMode } from "./timestamp.js";
 
+/** tcpdump's MAXIMUM_SNAPLEN: longer records are invalid. */
+const MAX_SNAPLEN = 262144;
+
 export type HexMode = "none" | "x" | "xx" | "X" | "XX";
 
 export interface PrintOptions {
@@ -99,11 +102,15 @@ export class PacketPrinter {
     }
     c.setData(data);
     c.end = base + caplen;
+    const origlen = packet.origlen ?? caplen;
+    if (caplen === 0 || origlen === 0 || origlen < caplen || origlen > MAX_SNAPLEN) {
+      this.#invalidHeader(caplen, origlen);
+      return;
+    }
     this.#timestamp(packet.tsSec, packet.tsNsec);
     c.jumped = false;
     c.ipDepth = 0;
     let hdrlen = 0;
-    const origlen = packet.origlen ?? caplen;
     try {
       if (linktype === LINKTYPE_ETHERNET) hdrlen = printEther(c, base, origlen);
       else if (linktype === LINKTYPE_LINUX_SLL) hdrlen = printSll(c, base, origlen);
@@ -129,6 +136,20 @@ export class PacketPrinter {
         break;
     }
     c.ch(10);
+  }
+
+  /**
+   * A record whose lengths cannot be right: tcpdump names the problems on a
+   * line of their own, without a timestamp, and prints nothing else.
+   */
+  #invalidHeader(caplen: number, origlen: number): void {
+    const problems: string[] = [];
+    if (caplen === 0) problems.push(" caplen==0");
+    if (origlen === 0) problems.push(" len==0");
+    else if (origlen < caplen) problems.push(` len(${origlen}) < caplen(${caplen})`);
+    if (caplen > MAX_SNAPLEN) problems.push(` caplen(${caplen}) > ${MAX_SNAPLEN}`);
+    if (origlen > MAX_SNAPLEN) problems.push(` len(${origlen}) > ${MAX_SNAPLEN}`);
+    this.#ctx.w(`[Invalid header:${problems.join(",")}]\n`);
   }
 
   /** The timestamp and its space; the common modes without building strings. */

@@ -14,6 +14,7 @@ import {
   T_TO,
   type TcpSeqEntry,
   type Text,
+  TRUNCATED,
   text,
 } from "./context.js";
 import { printDns } from "./dns.js";
@@ -27,7 +28,6 @@ const FLAGS: [number, string][] = [
   [0x20, "U"],
   [0x40, "E"],
   [0x80, "W"],
-  [0x100, "e"],
 ];
 
 /** `Flags [...]` for every value of the nine flag bits. */
@@ -70,8 +70,32 @@ export function transportSum(c: Ctx, ip: IpInfo, proto: number, p: number, lengt
   let s: number;
   if (ip.v6) {
     s = c.sum(ip.hdr + 8, 16) + c.sum(ip.dst6, 16) + (length >>> 16) + (length & 0xffff) + proto;
-  } else s = c.sum(ip.hdr + 12, 8) + proto + length;
+  } else s = c.sum(ip.hdr + 12, 4) + c.sum(finalDst4(c, ip.hdr), 4) + proto + length;
   return finishSum(c.sum(p, length, s));
+}
+
+/**
+ * Where the IPv4 pseudo-header's destination is: the last address of a
+ * loose or strict source route option, else the header's destination
+ * (tcpdump's ip_finddst).
+ */
+function finalDst4(c: Ctx, hdr: number): number {
+  let cp = hdr + 20;
+  let left = (c.u8(hdr) & 0x0f) * 4 - 20;
+  while (left > 0) {
+    const code = c.u8(cp);
+    if (code === 0) break;
+    let len = 1;
+    if (code !== 1) {
+      len = c.u8(cp + 1);
+      if (len < 2) break;
+    }
+    if (left < len || !c.has(cp, len)) break;
+    if ((code === 131 || code === 137) && len >= 7) return cp + len - 4;
+    cp += len;
+    left -= len;
+  }
+  return hdr + 16;
 }
 
 /** Four address bytes as one number (for conversation keys). */
@@ -122,6 +146,10 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     c.num(dport);
     c.t(T_COLON);
   }
+  if (!c.has(p, 20)) {
+    c.w(" [|tcp]");
+    return;
+  }
   let hlen = (c.u8(p + 12) >> 4) * 4;
   let seq = c.be32(p + 4);
   let ack = c.be32(p + 8);
@@ -131,7 +159,7 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     c.w(` tcp ${length - hlen} [bad hdr length ${hlen} - too short, < 20]`);
     return;
   }
-  const flags = ((c.u8(p + 12) & 1) << 8) | c.u8(p + 13);
+  const flags = c.u8(p + 13);
   c.t(flagText(flags));
   let thseq = 0;
   let thack = 0;
@@ -287,6 +315,52 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
           case 1:
           case 4:
             break;
+          case 19: {
+            datalen = 16;
+            lencheck(c, cp, hlen, datalen);
+            // Without -M there is no secret to check the signature with.
+            const segData = p + (c.u8(p + 12) >> 4) * 4;
+            c.w(segData + dataLen > c.end ? " snaplen too short, " : " shared secret not supplied with -M, ");
+            c.w("can't check - ");
+            for (let i = 0; i < 16; i++) c.w(hex2(c.u8(cp + i)));
+            break;
+          }
+          case 20:
+            datalen = 2;
+            lencheck(c, cp, hlen, datalen);
+            c.w(` cap ${hex2(c.u8(cp))} id ${c.u8(cp + 1)}`);
+            break;
+          case 29:
+            datalen = len - 2;
+            if (datalen < 2) c.w(" (invalid)");
+            else {
+              lencheck(c, cp, hlen, 1);
+              c.w(` keyid ${c.u8(cp)}`);
+              lencheck(c, cp, hlen, 2);
+              c.w(` rnextkeyid ${c.u8(cp + 1)}`);
+              if (datalen > 2) {
+                c.w(" mac 0x");
+                for (let i = 2; i < datalen; i++) {
+                  lencheck(c, cp, hlen, i + 1);
+                  c.w(hex2(c.u8(cp + i)));
+                }
+              }
+            }
+            break;
+          case 34:
+            datalen = len - 2;
+            lencheck(c, cp, hlen, datalen);
+            c.w(" ");
+            fastOpen(c, cp, datalen, false);
+            break;
+          case 254:
+            datalen = len - 2;
+            lencheck(c, cp, hlen, datalen);
+            if (datalen < 2) throw BAD_OPT;
+            c.w("-");
+            if (c.be16(cp) === 0xf989) fastOpen(c, cp + 2, datalen - 2, true);
+            else c.w(hex4(c.be16(cp)));
+            break;
           case 28: {
             datalen = 2;
             lencheck(c, cp, hlen, datalen);
@@ -328,7 +402,12 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
   c.t(T_LENGTH);
   c.num(dataLen);
   if (dataLen <= 0) return;
-  const data = p + (c.u8(p + 12) >> 4) * 4;
+  const headerLen = (c.u8(p + 12) >> 4) * 4;
+  if (!c.has(p, headerLen)) {
+    c.w(` [remaining caplen(${Math.max(0, c.end - p)}) < header length(${headerLen})]`);
+    throw TRUNCATED;
+  }
+  const data = p + headerLen;
   if (flags & 0x04 && c.verbose > 0) {
     printRstData(c, data, dataLen);
     return;
@@ -345,6 +424,21 @@ const T_VAL = text(" val ");
 const T_ECR = text(" ecr ");
 const OPTION_TEXT: (Text | undefined)[] = [];
 for (const [code, name] of Object.entries(OPTION_NAMES)) OPTION_TEXT[Number(code)] = text(name);
+
+function hex2(v: number): string {
+  return v.toString(16).padStart(2, "0");
+}
+
+/** A TCP Fast Open cookie or cookie request (RFC 7413). */
+function fastOpen(c: Ctx, cp: number, datalen: number, exp: boolean): void {
+  if (exp) c.w("tfo");
+  if (datalen === 0) c.w(" cookiereq");
+  else if (datalen % 2 !== 0 || datalen < 4 || datalen > 16) c.w(" (invalid)");
+  else {
+    c.w(" cookie ");
+    for (let i = 0; i < datalen; i++) c.w(hex2(c.u8(cp + i)));
+  }
+}
 
 /** tcpdump's LENCHECK: `l` bytes of option data at `cp`, within the header and the capture. */
 function lencheck(c: Ctx, cp: number, hlen: number, l: number): void {
@@ -363,15 +457,25 @@ function hex4(v: number): string {
 }
 
 function printRstData(c: Ctx, p: number, length: number): void {
-  c.w(" [RST");
-  if (length > 60) {
+  c.w(c.has(p, length) ? " [RST" : " [!RST");
+  let n = length;
+  if (n > 30) {
+    n = 30;
     c.w("+");
   }
   c.w(" ");
-  const n = Math.min(length, 60);
-  for (let i = 0; i < n; i++) {
-    const b = c.u8(p + i);
-    c.w(b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".");
+  // fn_print_char: M- for the high bit, ^ for control characters.
+  for (let i = 0; i < n && p + i < c.end; i++) {
+    let b = c.u8(p + i);
+    if (b & 0x80) {
+      b &= 0x7f;
+      c.w("M-");
+    }
+    if (b < 0x20 || b > 0x7e) {
+      b ^= 0x40;
+      c.w("^");
+    }
+    c.ch(b);
   }
   c.w("]");
 }

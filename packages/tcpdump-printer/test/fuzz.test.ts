@@ -12,22 +12,11 @@ import {
 } from "@pval/decode";
 import { isPrintableLinktype, PacketPrinter, type PrintOptions } from "@pval/tcpdump-printer";
 import { describe, expect, it } from "vitest";
+import { mulberry32 as rng } from "../fuzz/frames.mjs";
 import { corpus } from "./corpus.js";
 
 const ITERATIONS = Number(process.env.PVAL_FUZZ_ITERATIONS ?? 100_000);
 const SEED = Number(process.env.PVAL_FUZZ_SEED ?? 0x5eed);
-
-/** mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(bytes: Uint8Array, rand: () => number, count: number): Uint8Array {
   let out = bytes.slice();
