@@ -113,6 +113,25 @@ export function parseVerb(word: string | undefined): LinkVerb["name"] {
   throw new UsageError(`unknown command "${word}"`, true);
 }
 
+/** The words each verb takes besides the link's name; add and set also take the PVAL_OPTIONS. */
+export const VERB_WORDS: Readonly<Record<"add" | "set" | "show" | "delete", readonly string[]>> = {
+  add: ["link", "dev", "name", "mtu", "type"],
+  set: ["dev", "up", "down", "mtu", "name", "netns", "type"],
+  show: ["dev", "up", "type"],
+  delete: ["dev", "type"],
+};
+
+/** What follows each keyword, for completion: network interfaces, namespaces, nothing to offer, or these words. */
+export const KEYWORD_VALUES: Readonly<Record<string, "interface" | "netns" | "none" | readonly string[]>> = {
+  link: "interface",
+  dev: "interface",
+  name: "none",
+  mtu: "none",
+  netns: "netns",
+  type: [KIND],
+  ...Object.fromEntries(PVAL_OPTIONS.map((o) => [o.keyword, o.type === "switch" ? ["on", "off"] : "none"])),
+};
+
 export interface LinkArgs {
   /** `add`: the new link's name; `set`, `show`, `delete`: the link to act on. */
   name?: string;
@@ -152,35 +171,36 @@ export function parseLinkArgs(words: string[], verb: Verb): LinkArgs {
     if (out.name !== undefined) throw new UsageError(`unknown keyword "${word}"`, true);
     out.name = name;
   };
+  const takes = (keyword: string): boolean => VERB_WORDS[verb].includes(keyword);
   const changing = verb === "add" || verb === "set";
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     if (word === "help") throw new HelpRequested();
-    if (word === "dev") {
+    if (word === "dev" && takes(word)) {
       target(word, value(i++, word));
-    } else if (word === "name" && verb !== "show" && verb !== "delete") {
+    } else if (word === "name" && takes(word)) {
       // add: the new link's name; set: its new name.
       once("name", word);
       const v = value(i++, word);
       if (verb === "add") target(word, v);
       else out.changes.name = v;
-    } else if (matches(word, "type")) {
+    } else if (matches(word, "type") && takes("type")) {
       once("type", word);
       const kind = value(i++, "type");
       if (kind !== KIND) throw new UsageError(`pval link handles links of type ${KIND}, not "${kind}"`);
-    } else if (verb === "show" && word === "up") {
-      once("up", word);
-      out.up = true;
-    } else if (verb === "set" && (word === "up" || word === "down")) {
+    } else if ((word === "up" || word === "down") && takes(word)) {
+      // set: the state to put the link in; show: only the links that are up.
       once("up/down", word);
-      out.changes.up = word === "up";
-    } else if (changing && word === "mtu") {
+      if (verb === "show") out.up = true;
+      else out.changes.up = word === "up";
+    } else if (word === "mtu" && takes(word)) {
       once("mtu", word);
       out.changes.mtu = u32(value(i++, word), word);
-    } else if (verb === "set" && word === "netns") {
+    } else if (word === "netns" && takes(word)) {
       once("netns", word);
       out.changes.netns = value(i++, word);
-    } else if (changing && matches(word, "link")) {
+    } else if (matches(word, "link") && changing) {
+      // set parses it too, to refuse it with the reason below.
       once("link", word);
       out.link = value(i++, "link");
     } else if (changing && PVAL_OPTIONS.some((o) => matches(word, o.keyword))) {

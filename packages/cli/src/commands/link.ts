@@ -15,18 +15,21 @@ import { type Link, PVAL_OPTIONS, type PvalNetlink, type RtnlOptions } from "@pv
 import { Argument, Command } from "commander";
 import type { CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, GLOBAL_OPTIONS, globalOption } from "../command.js";
-import { addCompletionHints, addManSection, type CompletionHint } from "../docs/sections.js";
+import { addCompletionHints, addManSection } from "../docs/sections.js";
 import { printLink } from "../print/link.js";
 import { Printer } from "../print/printer.js";
 import {
   HelpRequested,
   KEYWORD_HELP,
+  KEYWORD_VALUES,
   LINK_VERBS,
   type LinkArgs,
+  type LinkVerb,
   parseLinkArgs,
   parseVerb,
   UsageError,
   usage,
+  VERB_WORDS,
 } from "./link-grammar.js";
 
 interface GlobalFlags {
@@ -78,24 +81,14 @@ export function linkCommand(io: CliIo): Command {
     .configureHelp({ formatHelp: () => usage() })
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   for (const opt of GLOBAL_OPTIONS) cmd.option(opt.flags, opt.description);
-  const pvalWords = (creation: boolean) =>
-    PVAL_OPTIONS.filter((o) => creation || !o.creationOnly).map((o) => o.keyword);
-  const words: Record<string, string[]> = {
-    add: ["link", "name", "mtu", "type", ...pvalWords(true)],
-    set: ["dev", "up", "down", "mtu", "name", "netns", "type", ...pvalWords(false)],
-    show: ["dev", "up", "type"],
-    delete: ["dev", "type"],
-    help: [],
-  };
-  const values: Record<string, CompletionHint> = {
-    link: "interface",
-    dev: "interface",
-    name: "none",
-    mtu: "none",
-    netns: "netns",
-    type: ["pval"],
-  };
-  for (const opt of PVAL_OPTIONS) values[opt.keyword] = opt.type === "switch" ? ["on", "off"] : "none";
+  // Completion offers ring_slots only to add; set sends it so that the kernel can say why not.
+  const words = (verb: LinkVerb["name"]): string[] =>
+    verb === "help"
+      ? []
+      : [
+          ...VERB_WORDS[verb],
+          ...PVAL_OPTIONS.filter((o) => verb === "add" || (verb === "set" && !o.creationOnly)).map((o) => o.keyword),
+        ];
   for (const verb of LINK_VERBS) {
     const sub = cmd
       .command(verb.name)
@@ -103,13 +96,12 @@ export function linkCommand(io: CliIo): Command {
       .usage(verb.synopsis.slice(verb.name.length + 1))
       .description(verb.summary)
       .helpOption(false);
-    if (words[verb.name]!.length > 0) {
-      sub.addArgument(
-        new Argument("[words...]", "keywords and their values, and the link's name").choices(words[verb.name]!),
-      );
+    const taken = words(verb.name);
+    if (taken.length > 0) {
+      sub.addArgument(new Argument("[words...]", "keywords and their values, and the link's name").choices(taken));
       addCompletionHints(
         sub,
-        Object.fromEntries(words[verb.name]!.flatMap((w) => (values[w] === undefined ? [] : [[w, values[w]]]))),
+        Object.fromEntries(taken.flatMap((w) => (KEYWORD_VALUES[w] === undefined ? [] : [[w, KEYWORD_VALUES[w]]]))),
       );
     }
   }
