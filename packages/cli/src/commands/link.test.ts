@@ -15,7 +15,8 @@ async function run(...args: string[]): Promise<{ code: number; out: string; err:
 
 describe("pval link without a kernel", () => {
   it("help prints the usage on stdout and exits 0", async () => {
-    for (const args of [["help"], ["add", "help"], ["h"]]) {
+    // `add type pval help` is the walkthrough's `ip link add type pval help`.
+    for (const args of [["help"], ["add", "help"], ["h"], ["add", "type", "pval", "help"], ["--help"]]) {
       const r = await run(...args);
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/^Usage: \.\.\. pval link PHYS_DEV\n/);
