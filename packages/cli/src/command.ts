@@ -24,6 +24,11 @@ export interface SubcommandModule {
    * Run the subcommand with the words after its name. Return the exit code
    * (EXIT_OK, EXIT_FAILURE, EXIT_USAGE); report expected failures on `io.err`
    * as one line prefixed with the subcommand, and never throw for them.
+   *
+   * `main(["--help"], io)` prints the command's help and returns EXIT_OK:
+   * `pval help NAME` shows it, and src/docs/ generates the man page and the
+   * completion from the commander Command that prints it (or, when none
+   * does, from the option lines of the text).
    */
   main(args: string[], io: CliIo): Promise<number>;
 }
