@@ -34,7 +34,8 @@ export async function main(args: string[], io: CliIo): Promise<number> {
     import("../docs/describe.js"),
     import("../docs/completion.js"),
   ]);
-  const program = await describeProgram();
+  // Where an optional dependency is missing, its command still completes by name.
+  const program = await describeProgram({ partial: true });
   io.out(shell === "bash" ? bashCompletion(program) : zshCompletion(program));
   return EXIT_OK;
 }

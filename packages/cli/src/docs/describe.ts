@@ -153,12 +153,27 @@ export async function describeSubcommand(name: string, summary: string, mod: Sub
   return { ...doc, summary };
 }
 
-/** The whole tree: the program, with every subcommand described by its own module. */
-export async function describeProgram(): Promise<CommandDoc> {
+/**
+ * The whole tree: the program, with every subcommand described by its own
+ * module. A module that cannot be loaded (an optional dependency that is not
+ * installed) fails the description, unless `partial` is set: then the
+ * command is listed with its summary alone.
+ */
+export async function describeProgram(options: { partial?: boolean } = {}): Promise<CommandDoc> {
   const silent: CliIo = { out: () => {}, err: () => {} };
   const program = fromCommand(buildProgram(silent), ["pval"]);
   const subcommands: CommandDoc[] = [];
-  for (const sub of SUBCOMMANDS) subcommands.push(await describeSubcommand(sub.name, sub.summary, await sub.load()));
+  for (const sub of SUBCOMMANDS) {
+    let mod: SubcommandModule;
+    try {
+      mod = await sub.load();
+    } catch (err) {
+      if (!options.partial) throw err;
+      subcommands.push(fromHelpText(["pval", sub.name], sub.summary, ""));
+      continue;
+    }
+    subcommands.push(await describeSubcommand(sub.name, sub.summary, mod));
+  }
   // The help command is the program's own: keep it as commander describes it.
   const help = program.subcommands.find((s) => s.path[1] === "help");
   return {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PVAL_OPTIONS } from "@pval/netlink";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SUBCOMMANDS } from "../program.js";
 import { bashCompletion, zshCompletion } from "./completion.js";
 import { type CommandDoc, describeProgram, fromHelpText } from "./describe.js";
 import { type ManPage, manPages } from "./man.js";
@@ -70,6 +71,22 @@ describe("the command tree", () => {
     expect(program.options.flatMap((o) => o.names)).toEqual(
       expect.arrayContaining(["-j", "--json", "-n", "--netns", "-V", "--version", "-h", "--help"]),
     );
+  });
+
+  it("lists a command whose module cannot load by its summary when partial, and fails otherwise", async () => {
+    const link = SUBCOMMANDS.find((s) => s.name === "link")!;
+    const load = link.load;
+    link.load = () => Promise.reject(new Error("Cannot find package '@pval/netlink'"));
+    try {
+      await expect(describeProgram()).rejects.toThrow(/@pval\/netlink/);
+      const partial = await describeProgram({ partial: true });
+      const doc = partial.subcommands.find((c) => c.path[1] === "link")!;
+      expect(doc.summary).toBe(link.summary);
+      expect(doc.options).toEqual([]);
+      expect(bashCompletion(partial)).toMatch(/^\t\t:link\) path=link; continue ;;$/m);
+    } finally {
+      link.load = load;
+    }
   });
 
   it("reads options from a help text when commander did not print it", () => {
