@@ -6,7 +6,8 @@ const { version } = JSON.parse(readFileSync(new URL("./package.json", import.met
 // One ESM bundle for the `pval` binary. commander is bundled in; every
 // subcommand module becomes its own chunk, loaded only when it runs.
 export default defineConfig({
-  entry: { bin: "src/bin.ts" },
+  // docs-build writes the man pages and completion scripts at build time (package.json "build").
+  entry: { bin: "src/bin.ts", "docs-build": "src/docs/build.ts" },
   format: ["esm"],
   platform: "node",
   target: "node20",

@@ -82,6 +82,32 @@ assert.equal(l.pval.rxcopy, true);
 assert.equal(l.pval.txbusydrop, false, "set must not restore the creation default");
 assert.equal(l.pval.ipopt, true);'
 
+step "setLink: state, MTU and a switch in one request; rename; a move to another namespace and back" '
+import { execFileSync } from "node:child_process";
+const ip = (ns, dev) => JSON.parse(execFileSync("/usr/bin/ip", ["-n", ns, "-d", "-j", "link", "show", "dev", dev], { encoding: "utf8" }))[0];
+const mtu0 = (await nl.getLink("pval0", where)).mtu;
+const l = await nl.setLink("pval0", { up: true, mtu: 1400, ipopt: false }, where);
+assert.equal(l.flags & 1, 1);
+assert.equal(l.mtu, 1400);
+assert.equal(l.pval.ipopt, false);
+const seen = ip(where.netns, "pval0");
+assert.ok(seen.flags.includes("UP"), seen.flags.join(","));
+assert.equal(seen.mtu, 1400);
+const down = await nl.setLink("pval0", { up: false, ipopt: true }, where);
+assert.equal(down.flags & 1, 0);
+assert.equal(down.mtu, 1400, "mtu must not change when not given");
+const renamed = await nl.setLink("pval0", { name: "pvaln" }, where);
+assert.equal(renamed.name, "pvaln");
+assert.equal(ip(where.netns, "pvaln").linkinfo.info_kind, "pval");
+const moved = await nl.setLink("pvaln", { netns: "'"$NS_B"'", name: "pvalm" }, where);
+assert.equal(moved.name, "pvalm");
+assert.equal(ip("'"$NS_B"'", "pvalm").linkinfo.info_kind, "pval");
+const back = await nl.setLink("pvalm", { netns: where.netns, name: "pval0", mtu: mtu0 }, { netns: "'"$NS_B"'" });
+assert.equal(back.name, "pval0");
+assert.equal(back.mtu, mtu0);
+assert.equal(back.pval.link.name, "veth0");
+console.log("up, mtu 1400, down, renamed, moved and back as", back.name, "index", back.index);'
+
 step "createLink without a name: the kernel picks pval%d" '
 import { execFileSync } from "node:child_process";
 execFileSync("/usr/bin/ip", ["-n", where.netns, "link", "add", "vethx", "type", "veth", "peer", "name", "vethxp"]);

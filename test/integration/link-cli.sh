@@ -67,6 +67,11 @@ expected_usage='Usage: ... pval link PHYS_DEV
                  [ ring_slots SLOTS ]'
 expect_eq "$(head -9 <<<"$out")" "$expected_usage"
 log_test "help prints the walkthrough's usage block with the appended switches"
+run pval help link
+expect_rc 0
+expect_eq "$(head -9 <<<"$out")" "$expected_usage"
+expect_eq "$err" ""
+log_test "pval help link prints the same usage on stdout, exit 0"
 
 # 3. add with the creation defaults, show in the walkthrough's shape
 run pvaln add pval0 link veth0
@@ -96,6 +101,144 @@ case $line in
 esac
 log_test "set [dev] NAME with prefixes changes only what it names"
 info "$line"
+
+# 4b. iproute2's word orders: global options before the object, the name
+# anywhere ip takes it, type pval; set up|down|mtu|name|netns by rtnetlink.
+pvalg() { pval -n "$NS_A" "$@"; }
+ipa() { "$IP" -n "$NS_A" "$@"; }
+# ip_field NS DEV EXPR: one field of ip -d -j link show (JS expression on l).
+ip_field() { link_json_field "$1" "$2" "$3"; }
+lower vethg1
+lower vethg2
+run pvalg link add link vethg1 pvalg1 type pval
+expect_rc 0
+expect_eq "$err" ""
+expect_eq "$(ip_field "$NS_A" pvalg1 'l.linkinfo.info_kind')" "pval"
+expect_eq "$(ip_field "$NS_A" pvalg1 'l.link')" "vethg1"
+run pvalg link add link vethg2 name pvalg2 type pval ipopt on
+expect_rc 0
+# Debian's ip prints no info_data for kind pval: read the switch back with pval.
+expect_eq "$(pvalg -j link show pvalg2 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].linkinfo.info_data.ipopt))')" "true"
+log_test "pval -n NS link add link DEV NAME type pval (and name NAME ... ipopt on)"
+
+for args in "-j" "-json" "-j -d" "-d -j"; do
+	# shellcheck disable=SC2086
+	run pval $args -n "$NS_A" link show dev pvalg1
+	expect_rc 0
+	expect_eq "$(node -e 'const l=JSON.parse(process.argv[1]);console.log(l.length, l[0].ifname)' "$out")" "1 pvalg1"
+done
+run pval -j link show
+expect_rc 0
+expect_eq "$out" "$("$IP" -j link show type pval)"
+log_test "pval -j link show: global options before the object"
+
+run pvalg link set pvalg1 up
+expect_rc 0
+expect_eq "$(ip_field "$NS_A" pvalg1 'l.flags.includes("UP")')" "true"
+run pvalg link set dev pvalg1 down
+expect_rc 0
+expect_eq "$(ip_field "$NS_A" pvalg1 'l.flags.includes("UP")')" "false"
+log_test "set up / set dev NAME down change IFF_UP as ip shows it"
+
+mtu0=$(ip_field "$NS_A" pvalg1 'l.mtu')
+run pvalg link set pvalg1 mtu 1400 up
+expect_rc 0
+expect_eq "$(ip_field "$NS_A" pvalg1 'l.mtu')" "1400"
+expect_eq "$(ip_field "$NS_A" pvalg1 'l.flags.includes("UP")')" "true"
+run pvalg link set pvalg1 mtu 9000
+expect_rc 1
+[ "$(wc -l <<<"$err")" -eq 1 ] || check_err 1 "stderr is not one line: $err"
+grep -q "^link: change link pvalg1: .*mtu" <<<"$err" || check_err 1 "stderr: $err"
+refusal=$err
+expect_eq "$(ip_field "$NS_A" pvalg1 'l.mtu')" "1400"
+# Down again: the counters of a link that is down stay still for the comparison with ip below.
+run pvalg link set pvalg1 mtu "$mtu0" down
+expect_rc 0
+expect_eq "$(ip_field "$NS_A" pvalg1 'l.mtu')" "$mtu0"
+log_test "set mtu N (with up in the same request); above the maximum: the kernel's reason, exit 1"
+info "$refusal"
+
+devs_before=$(ls /dev/pval 2>/dev/null | grep -c '^pvalg1-')
+run pvalg link set pvalg1 name pvalgr
+expect_rc 0
+ipa link show dev pvalgr >/dev/null 2>&1
+check_err $? "no pvalgr after the rename"
+ipa link show dev pvalg1 >/dev/null 2>&1
+check_fail $? "pvalg1 still there after the rename"
+if [ "$devs_before" -gt 0 ]; then
+	expect_eq "$(ls /dev/pval | grep -c '^pvalgr-')" "$devs_before"
+fi
+run pvalg link set pvalgr name pvalg1
+expect_rc 0
+log_test "set name NEW renames the link (and its character devices)"
+
+run pvalg link set pvalg1 netns "$NS_B"
+expect_rc 0
+"$IP" -n "$NS_B" link show dev pvalg1 >/dev/null 2>&1
+check_err $? "pvalg1 is not in $NS_B"
+ipa link show dev pvalg1 >/dev/null 2>&1
+check_fail $? "pvalg1 still in $NS_A"
+run pval -n "$NS_B" link set pvalg1 netns "$NS_A" name pvalg3
+expect_rc 0
+expect_eq "$(ip_field "$NS_A" pvalg3 'l.linkinfo.info_kind')" "pval"
+# By process id: a process that lives in NS_B.
+"$IP" netns exec "$NS_B" sleep 60 &
+holder=$!
+sleep 0.5
+run pvalg link set pvalg3 netns "$holder" name pvalg1
+expect_rc 0
+"$IP" -n "$NS_B" link show dev pvalg1 >/dev/null 2>&1
+check_err $? "pvalg3 did not move to the namespace of pid $holder"
+run pval -n "$NS_B" link set pvalg1 netns "$NS_A"
+expect_rc 0
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+expect_eq "$(ip_field "$NS_A" pvalg1 'l.link')" "vethg1"
+run pvalg link set pvalg1 netns pvnl-nowhere
+expect_rc 1
+expect_eq "$err" 'link: change link pvalg1: network namespace "pvnl-nowhere" does not exist'
+log_test "set netns NS / PID moves the link and back; a missing namespace is named"
+
+# Side by side with Debian's ip: the global-option form, plain and detailed.
+compare_by_name()
+{
+	# Every key both print for a link of the same name must carry the same value.
+	node -e '
+const [a, b] = [JSON.parse(process.argv[1]), JSON.parse(process.argv[2])];
+const bad = [];
+let shared = 0;
+const walk = (x, y, path) => {
+  if (x && y && typeof x === "object" && typeof y === "object" && !Array.isArray(x)) {
+    for (const k of Object.keys(x)) if (k in y) walk(x[k], y[k], `${path}.${k}`);
+    return;
+  }
+  shared++;
+  if (JSON.stringify(x) !== JSON.stringify(y)) bad.push(`${path}: pval ${JSON.stringify(x)} ip ${JSON.stringify(y)}`);
+};
+if (a.length === 0) bad.push("pval printed no link");
+for (const l of a) {
+  const m = b.find((x) => x.ifname === l.ifname);
+  if (!m) bad.push(`${l.ifname}: not listed by ip`);
+  else walk(l, m, l.ifname);
+}
+if (bad.length) { console.log(bad.join("\n")); process.exit(1); }
+console.log(`${a.length} links, ${shared} shared keys agree`);
+' "$1" "$2"
+}
+for flags in "-j" "-j -d" "-j -s"; do
+	# shellcheck disable=SC2086
+	res=$(compare_by_name "$(pval $flags -n "$NS_A" link show)" "$("$IP" $flags -n "$NS_A" link show)")
+	check_err $? "pval $flags link show: $res"
+	info "pval $flags -n NS link show vs ip $flags -n NS link show: $res"
+done
+log_test "pval -j [-d|-s] link show agrees with ip -j [-d|-s] link show on every shared key"
+
+run pvalg link del pvalg2 type pval
+expect_rc 0
+run pvalg link delete dev pvalg1
+expect_rc 0
+expect_eq "$(ipa -o link show type pval | grep -c pvalg)" "0"
+log_test "del NAME type pval / delete dev NAME"
 
 # 5. add without a name: the kernel picks pval%d
 lower vethn

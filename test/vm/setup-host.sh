@@ -46,6 +46,7 @@ log "kernels: 6.1=$krel_61 6.12=$krel_612"
 
 pkgs=(qemu-system-x86 busybox-static cpio kmod bash iproute2 iputils-ping tcpdump util-linux
       gcc make libc6-dev libelf-dev sparse
+      man-db groff-base zsh  # the CLI's tests render its man pages and load its completion scripts
       "linux-headers-$krel_61" "linux-headers-$krel_612")
 missing=()
 for p in "${pkgs[@]}"; do

@@ -81,8 +81,10 @@ export const IFLA_TXQLEN = 13;
 export const IFLA_OPERSTATE = 16;
 export const IFLA_LINKMODE = 17;
 export const IFLA_LINKINFO = 18;
+export const IFLA_NET_NS_PID = 19;
 export const IFLA_STATS64 = 23;
 export const IFLA_GROUP = 27;
+export const IFLA_NET_NS_FD = 28;
 export const IFLA_EXT_MASK = 29;
 export const IFLA_PROMISCUITY = 30;
 export const IFLA_NUM_TX_QUEUES = 31;
@@ -458,8 +460,11 @@ export const LINK_ATTRS: readonly AttrSpec[] = [
   { type: IFLA_OPERSTATE, key: "operstate", kind: "u8" },
   { type: IFLA_LINKMODE, key: "linkmode", kind: "u8" },
   { type: IFLA_LINKINFO, key: "linkinfo", kind: { nest: LINKINFO_ATTRS } },
+  // Requests only: the namespace to move a link to.
+  { type: IFLA_NET_NS_PID, key: "netnsPid", kind: "u32" },
   { type: IFLA_STATS64, key: "stats64", kind: "stats64" },
   { type: IFLA_GROUP, key: "group", kind: "u32" },
+  { type: IFLA_NET_NS_FD, key: "netnsFd", kind: "u32" },
   { type: IFLA_EXT_MASK, key: "extMask", kind: "u32" },
   { type: IFLA_PROMISCUITY, key: "promiscuity", kind: "u32" },
   { type: IFLA_NUM_TX_QUEUES, key: "numTxQueues", kind: "u32" },

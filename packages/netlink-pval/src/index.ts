@@ -25,6 +25,7 @@ export {
   type Link,
   type LinkPeer,
   type LinkRef,
+  type LinkSettings,
   type LinkStats,
   listAllLinks,
   listLinks,
@@ -38,6 +39,7 @@ export {
   type PvalStats,
   type PvalSwitches,
   resolvePeers,
+  setAnyLink,
   setLink,
 } from "./link.js";
-export { type RtnlOptions, RtnlSocket, SocketClosedError } from "./socket.js";
+export { netnsPath, type RtnlOptions, RtnlSocket, SocketClosedError } from "./socket.js";

@@ -16,6 +16,7 @@ import {
   NoSuchLinkError,
   NotPvalLinkError,
   PvalNetlink,
+  setAnyLink,
   setLink,
 } from "./index.js";
 
@@ -167,5 +168,66 @@ describe.skipIf(rootSkipReason !== undefined)("rtnetlink on veth in a test names
     await expect(listAllLinks({ netns: "pvnl-does-not-exist" })).rejects.toThrow(
       'network namespace "pvnl-does-not-exist" does not exist',
     );
+  });
+  describe("setAnyLink, as ip link set", () => {
+    // veth1 is the spare end of the pair; each step is checked with ip -j.
+    it("sets down and up, and sends nothing else", async () => {
+      const mtu = ns.ipLinks("veth1")[0]!.mtu;
+      const down = await setAnyLink("veth1", { up: false }, where());
+      expect(down.flags & 1).toBe(0);
+      expect(ns.ipLinks("veth1")[0]!.flags).not.toContain("UP");
+      const up = await setAnyLink("veth1", { up: true }, where());
+      expect(up.flags & 1).toBe(1);
+      expect(ns.ipLinks("veth1")[0]!.flags).toContain("UP");
+      expect(ns.ipLinks("veth1")[0]!.mtu).toBe(mtu);
+    });
+
+    it("changes the MTU, and the kernel's refusal carries its reason", async () => {
+      expect((await setAnyLink("veth1", { mtu: 1400 }, where())).mtu).toBe(1400);
+      expect(ns.ipLinks("veth1")[0]!.mtu).toBe(1400);
+      const err = await setAnyLink("veth1", { mtu: 10 }, where()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as NetlinkError).code).toBe("EINVAL");
+      expect((err as NetlinkError).message).toMatch(/^change link veth1: .*mtu/i);
+      await expect(setAnyLink("veth1", { mtu: -1 }, where())).rejects.toThrow(RangeError);
+    });
+
+    it("renames a link and returns it under its new name", async () => {
+      const renamed = await setAnyLink("veth1", { name: "vethr" }, where());
+      expect(renamed.name).toBe("vethr");
+      expect(ns.ipLinks("vethr")).toHaveLength(1);
+      await setAnyLink("vethr", { name: "veth1" }, where());
+      await expect(setAnyLink("veth1", { name: "bad/name" }, where())).rejects.toThrow(RangeError);
+    });
+
+    it("moves a link to another namespace, by name, and reads it there", async () => {
+      const other = createNetns();
+      try {
+        const moved = await setAnyLink("veth1", { netns: other.name, name: "vethm" }, where());
+        expect(moved.name).toBe("vethm");
+        expect(other.ipLinks("vethm")).toHaveLength(1);
+        expect(ns.ipLinks().map((l) => l.ifname)).not.toContain("veth1");
+        // And back, by the path of the namespace file.
+        const back = await setAnyLink(
+          "vethm",
+          { netns: `/run/netns/${ns.name}`, name: "veth1" },
+          { netns: other.name },
+        );
+        expect(back.name).toBe("veth1");
+        expect(ns.ipLinks("veth1")).toHaveLength(1);
+      } finally {
+        other.remove();
+      }
+    });
+
+    it("names a namespace that does not exist, and sends nothing", async () => {
+      const err = await setAnyLink("veth1", { netns: "pvnl-nowhere", mtu: 1300 }, where()).catch((e: unknown) => e);
+      expect((err as Error).message).toBe('change link veth1: network namespace "pvnl-nowhere" does not exist');
+      expect(ns.ipLinks("veth1")[0]!.mtu).not.toBe(1300);
+    });
+
+    it("names a missing link", async () => {
+      await expect(setAnyLink("nosuch0", { up: true }, where())).rejects.toThrow(NoSuchLinkError);
+    });
   });
 });

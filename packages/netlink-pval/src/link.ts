@@ -1,6 +1,7 @@
 // The pval link API: create, change, inspect and delete links of kind "pval"
 // over rtnetlink, plus generic link inspection (any kind) for tools that
 // show pval links beside their lower devices.
+import { closeSync, openSync } from "node:fs";
 import { constants } from "node:os";
 import {
   AF_UNSPEC,
@@ -9,6 +10,7 @@ import {
   encodeAttribute,
   encodeAttrs,
   encodeIfInfoMsg,
+  IFF_UP,
   IFLA_IFNAME,
   IFLA_INFO_DATA,
   IFLA_INFO_KIND,
@@ -28,7 +30,7 @@ import {
 } from "./codec.js";
 import { AbiMismatchError, ModuleNotLoadedError, NetlinkError, NoSuchLinkError, NotPvalLinkError } from "./errors.js";
 import { PVAL_ABI_VERSION, PVAL_KIND } from "./generated/abi.js";
-import { type RtnlOptions, RtnlSocket } from "./socket.js";
+import { netnsPath, type RtnlOptions, RtnlSocket } from "./socket.js";
 
 /** A link named by its interface name or its ifindex. */
 export type LinkRef = string | number;
@@ -176,6 +178,26 @@ export interface CreateLinkOptions extends Partial<PvalSwitches> {
   link: LinkRef;
   /** Slots per ring (power of two), creation only. */
   ringSlots?: number;
+  /** MTU of the new link; the kernel's default (lower MTU less the option) when absent. */
+  mtu?: number;
+}
+
+/**
+ * What `ip link set` changes on a link of any kind. Absent fields are not
+ * sent; all given ones go in one request, which the kernel applies in its own
+ * order (namespace, MTU, name, then up or down).
+ */
+export interface LinkSettings {
+  /** Administrative state: true is `up`, false is `down`. */
+  up?: boolean;
+  mtu?: number;
+  /** The new interface name. */
+  name?: string;
+  /**
+   * Move the link to another network namespace: a name under /run/netns, a
+   * path such as /proc/PID/ns/net, or a process id (the namespace of that process).
+   */
+  netns?: string | number;
 }
 
 /** What setLink can change. Creation-only attributes are passed on so the kernel can refuse them with a reason. */
@@ -259,15 +281,92 @@ export function resolvePeers(links: Link[], known: Iterable<Link> = links): void
   }
 }
 
+function checkIfName(name: string): void {
+  if (name.length === 0 || name.length > 15 || /[\s/:]/.test(name) || name === "." || name === "..") {
+    throw new RangeError(`"${name}" is not a valid interface name`);
+  }
+}
+
+function checkMtu(mtu: number | undefined): void {
+  if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < 0 || mtu > 0xffffffff)) {
+    throw new RangeError(`mtu must be an unsigned 32-bit integer, got ${mtu}`);
+  }
+}
+
 function linkRequest(ref: LinkRef, ...attrs: Uint8Array[]): Uint8Array[] {
   if (typeof ref === "number") {
     if (!Number.isInteger(ref) || ref <= 0) throw new RangeError(`link index must be a positive integer, got ${ref}`);
     return [encodeIfInfoMsg({ family: AF_UNSPEC, index: ref }), ...attrs];
   }
-  if (ref.length === 0 || ref.length > 15 || /[\s/]/.test(ref)) {
-    throw new RangeError(`"${ref}" is not a valid interface name`);
-  }
+  checkIfName(ref);
   return [encodeIfInfoMsg({ family: AF_UNSPEC }), encodeAttribute(IFLA_IFNAME, Buffer.from(`${ref}\0`)), ...attrs];
+}
+
+/** Where a link moved by `settings.netns` can be read again, as connection options. */
+function netnsTarget(netns: string | number): { connection: RtnlOptions; path: string } {
+  if (typeof netns === "number") {
+    if (!Number.isInteger(netns) || netns <= 0)
+      throw new RangeError(`process id must be a positive integer, got ${netns}`);
+    const path = `/proc/${netns}/ns/net`;
+    return { connection: { netns: path }, path };
+  }
+  if (netns.length === 0) throw new RangeError("network namespace name is empty");
+  return { connection: { netns }, path: netnsPath(netns) };
+}
+
+/**
+ * The ifinfomsg and attributes of a change to link `index`. A namespace is
+ * passed as a file descriptor (IFLA_NET_NS_FD); `close` releases it once the
+ * request is answered.
+ */
+function settingsRequest(
+  operation: string,
+  index: number,
+  settings: LinkSettings,
+): { body: Uint8Array[]; close: () => void } {
+  if (settings.up !== undefined && typeof settings.up !== "boolean") {
+    throw new TypeError(`up must be a boolean, got ${JSON.stringify(settings.up)}`);
+  }
+  checkMtu(settings.mtu);
+  if (settings.name !== undefined) checkIfName(settings.name);
+  let fd: number | undefined;
+  if (settings.netns !== undefined) {
+    const { path } = netnsTarget(settings.netns);
+    try {
+      fd = openSync(path, "r");
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const errno = typeof e.errno === "number" ? -e.errno : constants.errno.EINVAL;
+      const what = typeof settings.netns === "number" ? `process ${settings.netns}` : `"${settings.netns}"`;
+      throw new NetlinkError(
+        operation,
+        errno,
+        e.code === "ENOENT" ? `network namespace ${what} does not exist` : `${path}: ${e.message}`,
+      );
+    }
+  }
+  const ifi = encodeIfInfoMsg({
+    family: AF_UNSPEC,
+    index,
+    flags: settings.up ? IFF_UP : 0,
+    change: settings.up === undefined ? 0 : IFF_UP,
+  });
+  const attrs = encodeAttrs(LINK_ATTRS, { mtu: settings.mtu, ifname: settings.name, netnsFd: fd });
+  return {
+    body: [ifi, attrs],
+    close: () => {
+      if (fd !== undefined) closeSync(fd);
+    },
+  };
+}
+
+function hasSettings(settings: LinkSettings): boolean {
+  return (
+    settings.up !== undefined ||
+    settings.mtu !== undefined ||
+    settings.name !== undefined ||
+    settings.netns !== undefined
+  );
 }
 
 function pvalLinkinfo(data: AttrValues): Buffer {
@@ -372,14 +471,18 @@ export class PvalNetlink {
     return this.#getPval(ref, `get link ${ref}`);
   }
 
-  async #getPval(ref: LinkRef, operation: string): Promise<PvalLink> {
-    let link: Link;
+  /** getAnyLink, with `operation` named in a NoSuchLinkError. */
+  async #getAny(ref: LinkRef, operation: string): Promise<Link> {
     try {
-      link = await this.getAnyLink(ref);
+      return await this.getAnyLink(ref);
     } catch (err) {
       if (err instanceof NoSuchLinkError) throw new NoSuchLinkError(operation, ref, err.extack);
       throw err;
     }
+  }
+
+  async #getPval(ref: LinkRef, operation: string): Promise<PvalLink> {
+    const link = await this.#getAny(ref, operation);
     if (!isPvalLink(link)) throw new NotPvalLinkError(operation, link.name, link.kind);
     checkLinkAbi(link, operation);
     return link;
@@ -400,10 +503,12 @@ export class PvalNetlink {
     const before =
       options.name === undefined ? new Set((await this.listLinks()).map((l) => l.index)) : new Set<number>();
     const data = { link: lower.index, ...pickSwitches(options) };
+    checkMtu(options.mtu);
+    const attrs = [encodeAttrs(LINK_ATTRS, { mtu: options.mtu }), pvalLinkinfo(data)];
     const body =
       options.name === undefined
-        ? [encodeIfInfoMsg({ family: AF_UNSPEC }), pvalLinkinfo(data)]
-        : linkRequest(options.name, pvalLinkinfo(data));
+        ? [encodeIfInfoMsg({ family: AF_UNSPEC }), ...attrs]
+        : linkRequest(options.name, ...attrs);
     try {
       await this.#sock.request(operation, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, ...body);
     } catch (err) {
@@ -435,20 +540,48 @@ export class PvalNetlink {
     return created;
   }
 
-  /** Change switches of a pval link; only the given ones are sent. Returns the link after the change. */
-  async setLink(ref: LinkRef, changes: PvalChanges): Promise<PvalLink> {
+  /**
+   * Change a pval link: its switches and, like `ip link set`, its state,
+   * MTU, name and namespace, in one request; only what is given is sent.
+   * Returns the link after the change, read in the namespace it is now in.
+   */
+  async setLink(ref: LinkRef, changes: PvalChanges & LinkSettings): Promise<PvalLink> {
     const link = await this.#getPval(ref, `change link ${ref}`);
-    const data = pickSwitches(changes);
-    if (Object.keys(data).length > 0) {
-      await this.#sock.request(
-        `change link ${link.name}`,
-        RTM_NEWLINK,
-        0,
-        encodeIfInfoMsg({ family: AF_UNSPEC, index: link.index }),
-        pvalLinkinfo(data),
-      );
+    const { up, mtu, name, netns, ...pval } = changes;
+    const data = pickSwitches(pval);
+    const settings: LinkSettings = { up, mtu, name, netns };
+    const after = await this.#change(link, settings, Object.keys(data).length > 0 ? [pvalLinkinfo(data)] : []);
+    if (!isPvalLink(after)) throw new NotPvalLinkError(`change link ${link.name}`, after.name, after.kind);
+    return after;
+  }
+
+  /**
+   * Change the state, MTU, name or namespace of a link of any kind, as
+   * `ip link set` does, in one request. Returns the link after the change,
+   * read in the namespace it is now in.
+   */
+  async setAnyLink(ref: LinkRef, settings: LinkSettings): Promise<Link> {
+    return this.#change(await this.#getAny(ref, `change link ${ref}`), settings, []);
+  }
+
+  async #change(link: Link, settings: LinkSettings, extra: Uint8Array[]): Promise<Link> {
+    const operation = `change link ${link.name}`;
+    if (hasSettings(settings) || extra.length > 0) {
+      const { body, close } = settingsRequest(operation, link.index, settings);
+      try {
+        await this.#sock.request(operation, RTM_NEWLINK, 0, ...body, ...extra);
+      } finally {
+        close();
+      }
     }
-    return this.getLink(link.index);
+    if (settings.netns === undefined) return this.getAnyLink(link.index);
+    // Moved: the index may differ there, the name is the new one.
+    const there = PvalNetlink.open(netnsTarget(settings.netns).connection);
+    try {
+      return await there.getAnyLink(settings.name ?? link.name);
+    } finally {
+      there.close();
+    }
   }
 
   /** Delete a pval link; a link of another kind is refused with NotPvalLinkError. */
@@ -481,9 +614,18 @@ export function createLink(options: CreateLinkOptions, connection?: RtnlOptions)
   return withNetlink(connection, (nl) => nl.createLink(options));
 }
 
-/** Change switches of a pval link. See PvalNetlink.setLink. */
-export function setLink(ref: LinkRef, changes: PvalChanges, connection?: RtnlOptions): Promise<PvalLink> {
+/** Change a pval link. See PvalNetlink.setLink. */
+export function setLink(
+  ref: LinkRef,
+  changes: PvalChanges & LinkSettings,
+  connection?: RtnlOptions,
+): Promise<PvalLink> {
   return withNetlink(connection, (nl) => nl.setLink(ref, changes));
+}
+
+/** Change the state, MTU, name or namespace of any link. See PvalNetlink.setAnyLink. */
+export function setAnyLink(ref: LinkRef, settings: LinkSettings, connection?: RtnlOptions): Promise<Link> {
+  return withNetlink(connection, (nl) => nl.setAnyLink(ref, settings));
 }
 
 /** Read one pval link. See PvalNetlink.getLink. */

@@ -31,6 +31,11 @@ export interface RtnlOptions {
   netns?: string;
 }
 
+/** The file of a network namespace: a name under /run/netns (as `ip netns add` makes) or a path as given. */
+export function netnsPath(netns: string): string {
+  return isAbsolute(netns) ? netns : join("/run/netns", netns);
+}
+
 interface Pending {
   operation: string;
   dump: boolean;
@@ -53,12 +58,7 @@ export class RtnlSocket {
 
   private constructor(options: RtnlOptions) {
     const { Socket } = loadBinding();
-    const netns =
-      options.netns === undefined
-        ? undefined
-        : isAbsolute(options.netns)
-          ? options.netns
-          : join("/run/netns", options.netns);
+    const netns = options.netns === undefined ? undefined : netnsPath(options.netns);
     try {
       this.#socket = new Socket(
         NETLINK_ROUTE,

@@ -1,5 +1,6 @@
+import { PVAL_OPTIONS } from "@pval/netlink";
 import { describe, expect, it } from "vitest";
-import { HelpRequested, matches, parseDevArg, parseLinkArgs, UsageError, usage } from "./link-grammar.js";
+import { HelpRequested, KEYWORD_HELP, matches, parseLinkArgs, parseVerb, UsageError, usage } from "./link-grammar.js";
 
 function usageError(fn: () => unknown): UsageError {
   try {
@@ -81,7 +82,8 @@ describe("parseLinkArgs add", () => {
     expect(usageError(() => parseLinkArgs(["link"], "add")).message).toBe('"link" needs a value');
   });
   it("prints the usage for an unknown keyword", () => {
-    const err = usageError(() => parseLinkArgs(["link", "veth0", "bogus", "on"], "add"));
+    // With the name given, a further bare word is unknown (without it, it would be the name).
+    const err = usageError(() => parseLinkArgs(["pval0", "link", "veth0", "bogus", "on"], "add"));
     expect(err.message).toBe('unknown keyword "bogus"');
     expect(err.showUsage).toBe(true);
   });
@@ -92,7 +94,7 @@ describe("parseLinkArgs add", () => {
   });
   it("treats help as a request for the usage", () => {
     expect(() => parseLinkArgs(["link", "veth0", "help"], "add")).toThrow(HelpRequested);
-    expect(() => parseDevArg(["help"], false)).toThrow(HelpRequested);
+    expect(() => parseLinkArgs(["help"], "show")).toThrow(HelpRequested);
   });
 });
 
@@ -110,15 +112,99 @@ describe("parseLinkArgs set", () => {
   });
 });
 
-describe("parseDevArg", () => {
-  it("takes NAME or dev NAME", () => {
-    expect(parseDevArg(["pval0"], true)).toBe("pval0");
-    expect(parseDevArg(["dev", "pval0"], true)).toBe("pval0");
-    expect(parseDevArg([], false)).toBeUndefined();
+describe("parseLinkArgs add, as ip link add", () => {
+  it("takes the name anywhere ip takes it, and type pval", () => {
+    const want = { name: "pval0", link: "lo", changes: {} };
+    expect(parseLinkArgs(["link", "lo", "pval0"], "add")).toEqual(want);
+    expect(parseLinkArgs(["link", "lo", "pval0", "type", "pval"], "add")).toEqual(want);
+    expect(parseLinkArgs(["link", "lo", "name", "pval0", "type", "pval"], "add")).toEqual(want);
+    expect(parseLinkArgs(["pval0", "type", "pval", "link", "lo"], "add")).toEqual(want);
+    expect(parseLinkArgs(["type", "pval", "link", "lo"], "add")).toEqual({ link: "lo", changes: {} });
+    expect(parseLinkArgs(["link", "lo", "pval0", "ty", "pval", "ipopt", "on"], "add")).toEqual({
+      ...want,
+      changes: { ipopt: true },
+    });
   });
-  it("refuses a missing or extra word", () => {
-    expect(usageError(() => parseDevArg([], true)).message).toMatch(/missing the link/);
-    expect(usageError(() => parseDevArg(["a", "b"], true)).message).toBe('unknown keyword "b"');
-    expect(usageError(() => parseDevArg(["dev"], true)).message).toBe('"dev" needs a value');
+  it("takes the MTU", () => {
+    expect(parseLinkArgs(["link", "lo", "mtu", "1400"], "add").changes).toEqual({ mtu: 1400 });
+  });
+  it("refuses another type, a second name, and set's own keywords", () => {
+    expect(usageError(() => parseLinkArgs(["link", "lo", "type", "veth"], "add")).message).toBe(
+      'pval link handles links of type pval, not "veth"',
+    );
+    const second = usageError(() => parseLinkArgs(["link", "lo", "pval0", "pval1"], "add"));
+    expect(second.message).toBe('unknown keyword "pval1"');
+    expect(second.showUsage).toBe(true);
+    expect(usageError(() => parseLinkArgs(["link", "lo", "name", "a", "name", "b"], "add")).message).toMatch(
+      /duplicate keyword "name"/,
+    );
+    expect(usageError(() => parseLinkArgs(["pval0", "link", "lo", "up"], "add")).message).toBe('unknown keyword "up"');
+  });
+});
+
+describe("parseLinkArgs set, as ip link set", () => {
+  it("takes up, down, mtu, name and netns with the switches", () => {
+    expect(parseLinkArgs(["pval0", "up"], "set")).toEqual({ name: "pval0", changes: { up: true } });
+    expect(parseLinkArgs(["dev", "pval0", "down"], "set")).toEqual({ name: "pval0", changes: { up: false } });
+    expect(
+      parseLinkArgs(["pval0", "mtu", "1400", "name", "pv1", "netns", "blue", "type", "pval", "ipo", "on"], "set"),
+    ).toEqual({ name: "pval0", changes: { mtu: 1400, name: "pv1", netns: "blue", ipopt: true } });
+    // The name after the keywords, as ip allows.
+    expect(parseLinkArgs(["up", "pval0"], "set")).toEqual({ name: "pval0", changes: { up: true } });
+  });
+  it("refuses up with down, a bad MTU, and a keyword without its value", () => {
+    expect(usageError(() => parseLinkArgs(["pval0", "up", "down"], "set")).message).toBe(
+      'duplicate keyword "up/down" (at "down")',
+    );
+    expect(usageError(() => parseLinkArgs(["pval0", "mtu", "big"], "set")).message).toBe(
+      'invalid value "big" for mtu: use an unsigned integer',
+    );
+    expect(usageError(() => parseLinkArgs(["pval0", "netns"], "set")).message).toBe('"netns" needs a value');
+    expect(usageError(() => parseLinkArgs(["pval0", "name"], "set")).message).toBe('"name" needs a value');
+  });
+});
+
+describe("parseLinkArgs show and delete", () => {
+  it("take NAME or dev NAME, and type pval", () => {
+    expect(parseLinkArgs(["pval0"], "delete").name).toBe("pval0");
+    expect(parseLinkArgs(["dev", "pval0", "type", "pval"], "delete").name).toBe("pval0");
+    expect(parseLinkArgs([], "show")).toEqual({ changes: {} });
+    expect(parseLinkArgs(["up", "type", "pval"], "show")).toEqual({ up: true, changes: {} });
+  });
+  it("refuse a missing or extra word", () => {
+    expect(usageError(() => parseLinkArgs([], "delete")).message).toMatch(/missing the link/);
+    expect(usageError(() => parseLinkArgs(["a", "b"], "delete")).message).toBe('unknown keyword "b"');
+    expect(usageError(() => parseLinkArgs(["dev"], "delete")).message).toBe('"dev" needs a value');
+    expect(usageError(() => parseLinkArgs(["pval0", "mtu", "1400"], "show")).message).toBe('unknown keyword "mtu"');
+  });
+});
+
+describe("parseVerb", () => {
+  it("takes the verbs, their prefixes and ip's other words for them", () => {
+    const cases: [string | undefined, string][] = [
+      [undefined, "show"],
+      ["a", "add"],
+      ["create", "add"],
+      ["s", "set"],
+      ["change", "set"],
+      ["sh", "show"],
+      ["list", "show"],
+      ["lst", "show"],
+      ["del", "delete"],
+      ["delete", "delete"],
+      ["h", "help"],
+    ];
+    for (const [word, verb] of cases) expect(parseVerb(word), String(word)).toBe(verb);
+  });
+  it("refuses another word with the usage", () => {
+    const err = usageError(() => parseVerb("frobnicate"));
+    expect(err.message).toBe('unknown command "frobnicate"');
+    expect(err.showUsage).toBe(true);
+  });
+});
+
+describe("KEYWORD_HELP", () => {
+  it("describes every keyword of the option table", () => {
+    for (const opt of PVAL_OPTIONS) expect(KEYWORD_HELP[opt.key], opt.keyword).toMatch(/^\w.{10,}/);
   });
 });
