@@ -7,7 +7,8 @@
 // `main(args, io)` (see ./command.ts) and parses its own arguments.
 import { Command, CommanderError } from "commander";
 import type { SubcommandModule } from "./command.js";
-import { EXIT_USAGE, stdio } from "./command.js";
+import { EXIT_FAILURE, EXIT_USAGE, stdio } from "./command.js";
+import { missingNativePackage, NativePackageMissingError } from "./native.js";
 
 declare const PVAL_CLI_VERSION: string;
 const version = typeof PVAL_CLI_VERSION === "string" ? PVAL_CLI_VERSION : "0.0.0-dev";
@@ -52,7 +53,17 @@ function buildProgram(): Command {
       .allowUnknownOption()
       .allowExcessArguments()
       .action(async (args: string[]) => {
-        const mod = await sub.load();
+        let mod: SubcommandModule;
+        try {
+          mod = await sub.load();
+        } catch (err) {
+          // `link` imports @pval/netlink as it loads: the optional package may be absent.
+          const missing = missingNativePackage(err);
+          if (missing === undefined) throw err;
+          stdio.err(`${sub.name}: ${new NativePackageMissingError(missing, err).message}\n`);
+          process.exitCode = EXIT_FAILURE;
+          return;
+        }
         process.exitCode = await mod.main(args, stdio);
       });
   }
