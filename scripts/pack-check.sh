@@ -12,11 +12,14 @@
 #  3. In each project: the three addons load from their prebuilds;
 #     `pval --version`, `pval print -r`, `pval dump -r` and `pval stats -r`
 #     print the same bytes as the workspace's build; `pval link show` exits 0.
-#  4. Again with the platform set to darwin, so both package managers leave
+#  4. With install scripts on: nothing compiles where the prebuilds fit (no
+#     compiler on PATH), and each addon compiles from its tarball when the C
+#     library is said to be musl (LIBC=musl), for which none is packed.
+#  5. Again with the platform set to darwin, so both package managers leave
 #     out the Linux-only packages: the file commands still print the same
 #     bytes, and `pval link show`, `pval dump pval0`, `pval print -i lo` fail
 #     with one line naming the missing package.
-#  5. Runs each package's README example against the npm install, and
+#  6. Runs each package's README example against the npm install, and
 #     compares what it prints with the README's "prints" block.
 #
 #   scripts/pack-check.sh            (after `pnpm build`; it runs turbo's build, cached)
@@ -234,6 +237,35 @@ for manager in npm pnpm; do
     fail "pval link show: $out"
   fi
 done
+
+# With install scripts on, node-gyp-build compiles only where no prebuild fits: not here (glibc, and
+# no compiler on PATH), but when told the C library is musl, for which no prebuild is packed.
+section "npm with install scripts on: the addons compile only where no prebuild fits"
+dir=$work/npm-scripts
+project "$dir" npm "${addons[@]}"
+if (cd "$dir" && run npm install --no-audit --no-fund >"$dir/install.log" 2>&1); then
+  built=$(cd "$dir" && find node_modules -maxdepth 5 -path '*/@pval/*/build/Release/*.node')
+  if [ -z "$built" ]; then pass "glibc, no compiler on PATH: the install scripts ran and compiled nothing"; else fail "compiled: $built"; fi
+else
+  cat "$dir/install.log"
+  fail "npm install with scripts, glibc, no compiler"
+fi
+dir=$work/npm-musl
+project "$dir" npm "${addons[@]}"
+if (cd "$dir" && LIBC=musl npm install --no-audit --no-fund >"$dir/install.log" 2>&1); then
+  cp "$work/load-addons.mjs" "$dir/"
+  loaded=$(cd "$dir" && LIBC=musl timeout 30 node load-addons.mjs "${addons[@]}" 2>&1) || true
+  while read -r name path result; do
+    if [[ $path == build/Release/*.node ]]; then
+      pass "LIBC=musl: $name compiled at install, loads $path ($result)"
+    else
+      fail "LIBC=musl: $name loads $path $result"
+    fi
+  done <<<"$loaded"
+else
+  cat "$dir/install.log"
+  fail "npm install with scripts, LIBC=musl"
+fi
 
 for manager in npm pnpm; do
   section "$manager: @pval/cli on a platform without the native packages (os=darwin)"
