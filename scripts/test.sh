@@ -54,6 +54,10 @@ check "build, typecheck, package lint, unit tests (turbo)" \
   pnpm exec turbo run build typecheck lint:pkg test --output-logs=errors-only --continue
 
 check "differential fuzzer against tcpdump (pnpm --filter @pval/tcpdump-printer fuzz)" pnpm --filter @pval/tcpdump-printer fuzz
+
+step "packages as users install them: tarballs, npm and pnpm, no compiler, with and without the addons"
+check "packed packages (scripts/pack-check.sh)" bash scripts/pack-check.sh
+
 step "kernel module: W=1 and sparse on both kernels"
 check "kernel module W=1 and sparse (scripts/kmod-check.sh)" bash scripts/kmod-check.sh
 

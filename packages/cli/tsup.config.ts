@@ -16,6 +16,8 @@ export default defineConfig({
   sourcemap: true,
   dts: false,
   noExternal: ["commander"],
+  // Optional dependencies, which tsup would otherwise bundle: they stay imports, resolved at run time.
+  external: ["@pval/capture", "@pval/chardev", "@pval/netlink"],
   // commander is CommonJS; give the ESM bundle a require() for its node: imports.
   banner: {
     js: 'import { createRequire as __pvalCreateRequire } from "node:module";\nconst require = __pvalCreateRequire(import.meta.url);',

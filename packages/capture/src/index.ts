@@ -87,7 +87,20 @@ function native(): Binding {
   if (binding) return binding;
   const require = createRequire(import.meta.url);
   const load = require("node-gyp-build") as (dir: string) => unknown;
-  binding = load(fileURLToPath(new URL("..", import.meta.url))) as Binding;
+  try {
+    binding = load(fileURLToPath(new URL("..", import.meta.url))) as Binding;
+  } catch (err) {
+    // node-gyp-build's "No native build was found for platform=… libc=…", on one line.
+    const why = String(err instanceof Error ? err.message : err)
+      .trim()
+      .replace(/\s*\n\s*/g, "; ");
+    throw new Error(
+      `@pval/capture: ${why}; \`npm rebuild @pval/capture\` compiles it (python3, make, g++, libpcap-dev)`,
+      {
+        cause: err,
+      },
+    );
+  }
   return binding;
 }
 

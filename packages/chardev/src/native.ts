@@ -1,9 +1,10 @@
 // Loads the compiled addon (native/*.cc) and checks it against the ABI the
 // TypeScript side was generated from.
 //
-// node-gyp-build looks for prebuilds/<platform>-<arch>/ first and falls back
-// to build/Release, so a package installed without running install scripts
-// still finds the prebuilt binary.
+// node-gyp-build takes build/Release/ when a local compile put a binary there,
+// else the prebuilt one in prebuilds/<platform>-<arch>/ whose tags (N-API,
+// glibc or musl) fit this process; a package installed without running its
+// install script therefore still finds its addon.
 
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -63,7 +64,18 @@ export function native(): NativeBinding {
   const load = require("node-gyp-build") as (dir: string) => unknown;
   // src/native.ts and dist/index.js both sit one level below the package root.
   const root = fileURLToPath(new URL("..", import.meta.url));
-  const loaded = load(root) as NativeBinding;
+  let loaded: NativeBinding;
+  try {
+    loaded = load(root) as NativeBinding;
+  } catch (err) {
+    // node-gyp-build's "No native build was found for platform=… libc=…", on one line.
+    const why = String(err instanceof Error ? err.message : err)
+      .trim()
+      .replace(/\s*\n\s*/g, "; ");
+    throw new Error(`@pval/chardev: ${why}; \`npm rebuild @pval/chardev\` compiles it (python3, make, g++)`, {
+      cause: err,
+    });
+  }
   if (loaded.SLOT_SIZE !== PvalSlotLayout.size) {
     throw new Error(
       `@pval/chardev: the addon was built for ${loaded.SLOT_SIZE}-byte slots, this package for ${PvalSlotLayout.size}; rebuild it`,

@@ -9,7 +9,8 @@
 // definition that prints it (src/docs/).
 import { Argument, Command, CommanderError, Option } from "commander";
 import type { CliIo, SubcommandModule } from "./command.js";
-import { EXIT_OK, EXIT_USAGE, GLOBAL_OPTIONS, globalOption } from "./command.js";
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, GLOBAL_OPTIONS, globalOption } from "./command.js";
+import { missingNativePackage, NativePackageMissingError } from "./native.js";
 
 declare const PVAL_CLI_VERSION: string;
 export const VERSION = typeof PVAL_CLI_VERSION === "string" ? PVAL_CLI_VERSION : "0.0.0-dev";
@@ -83,8 +84,8 @@ export function buildProgram(io: CliIo, exit: (code: number) => void = () => {})
               `(pval help ${sub.name})`,
           );
         }
-        const mod = await sub.load();
-        exit(await mod.main([...globals, ...args], io));
+        const mod = await load(sub, io);
+        exit(mod ? await mod.main([...globals, ...args], io) : EXIT_FAILURE);
       });
   }
   program
@@ -99,6 +100,22 @@ export function buildProgram(io: CliIo, exit: (code: number) => void = () => {})
 }
 
 class GlobalOptionError extends Error {}
+
+/**
+ * The subcommand's module, or undefined after saying in one line which
+ * optional native package it needs and is missing (`link` imports
+ * @pval/netlink as it loads).
+ */
+async function load(sub: Subcommand, io: CliIo): Promise<SubcommandModule | undefined> {
+  try {
+    return await sub.load();
+  } catch (err) {
+    const missing = missingNativePackage(err);
+    if (missing === undefined) throw err;
+    io.err(`${sub.name}: ${new NativePackageMissingError(missing, err).message}\n`);
+    return undefined;
+  }
+}
 
 /** The global options given before the subcommand, as words for it. */
 function globalWords(program: Command): string[] {
@@ -123,8 +140,8 @@ async function help(program: Command, name: string | undefined, io: CliIo): Prom
   }
   const sub = SUBCOMMANDS.find((s) => s.name === name)!;
   // Asked for, the help is the output, whichever stream the command writes it to.
-  const mod = await sub.load();
-  return mod.main(["--help"], { out: io.out, err: io.out });
+  const mod = await load(sub, io);
+  return mod ? mod.main(["--help"], { out: io.out, err: io.out }) : EXIT_FAILURE;
 }
 
 /**

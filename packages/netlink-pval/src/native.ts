@@ -1,5 +1,6 @@
-// Loads the AF_NETLINK socket addon (native/netlink.cc): a prebuilt binary
-// from prebuilds/ when one matches, else build/Release from a local compile.
+// Loads the AF_NETLINK socket addon (native/netlink.cc): build/Release/ when a
+// local compile put a binary there, else the prebuilt one in prebuilds/ whose
+// tags (N-API, glibc or musl) fit this process.
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +33,17 @@ export function loadBinding(): NativeBinding {
   if (binding === undefined) {
     const require = createRequire(join(packageRoot(), "package.json"));
     const nodeGypBuild = require("node-gyp-build") as (dir: string) => NativeBinding;
-    binding = nodeGypBuild(packageRoot());
+    try {
+      binding = nodeGypBuild(packageRoot());
+    } catch (err) {
+      // node-gyp-build's "No native build was found for platform=… libc=…", on one line.
+      const why = String(err instanceof Error ? err.message : err)
+        .trim()
+        .replace(/\s*\n\s*/g, "; ");
+      throw new Error(`@pval/netlink: ${why}; \`npm rebuild @pval/netlink\` compiles it (python3, make, g++)`, {
+        cause: err,
+      });
+    }
   }
   return binding;
 }

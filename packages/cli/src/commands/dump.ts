@@ -38,6 +38,7 @@ import type { SlotClock, SlotFormat, SlotSource } from "@pval/tcpdump-printer";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
+import { loadNative } from "../native.js";
 
 interface DumpOptions {
   format?: SlotFormat;
@@ -183,7 +184,7 @@ export async function main(args: string[], io: CliIo): Promise<number> {
 }
 
 async function openTargets(targets: string[], options: DumpOptions): Promise<LinkReader> {
-  const chardev = await import("@pval/chardev");
+  const chardev = await loadNative("@pval/chardev");
   const paths: string[] = [];
   for (const target of targets) {
     if (target.includes("/")) {
@@ -214,8 +215,8 @@ type LinkSwitches = Map<string, PvalInfo | undefined>;
  * cannot be read. Asked before the devices open, so the query costs no copy.
  */
 export async function linkSwitches(targets: string[]): Promise<LinkSwitches> {
-  const { parseDeviceName } = await import("@pval/chardev");
-  const { getLink } = await import("@pval/netlink");
+  const { parseDeviceName } = await loadNative("@pval/chardev");
+  const { getLink } = await loadNative("@pval/netlink");
   const switches: LinkSwitches = new Map();
   for (const target of targets) {
     const link = target.includes("/") ? parseDeviceName(target)?.link : target;
@@ -231,7 +232,7 @@ export async function linkSwitches(targets: string[]): Promise<LinkSwitches> {
 
 /** The clock of each device's slots; "unknown" when the device names no link or its switches are unknown. */
 async function deviceClocks(reader: LinkReader, switches: LinkSwitches): Promise<Map<string, SlotClock>> {
-  const { describeTimestampClock, timestampClock } = await import("@pval/netlink");
+  const { describeTimestampClock, timestampClock } = await loadNative("@pval/netlink");
   const clocks = new Map<string, SlotClock>();
   for (const r of reader.readers) {
     const cfg = r.link === undefined ? undefined : switches.get(r.link);

@@ -16,6 +16,7 @@ import type { CaptureInfo, CaptureRecord, PacketToWrite, SlotBatch } from "@pval
 import type { HexMode, PrintOptions } from "@pval/tcpdump-printer";
 import type { CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
+import { loadNative } from "../native.js";
 import { captureStatsText, openLiveSource, recordGate } from "../print/filter-source.js";
 
 export const USAGE = `Usage: pval print -r FILE [options]
@@ -355,7 +356,7 @@ async function printFile(args: PrintArgs, out: Output, io: CliIo): Promise<numbe
 
 async function printSlots(args: PrintArgs, out: Output, io: CliIo): Promise<number> {
   const decode = await import("@pval/decode");
-  const chardev = await import("@pval/chardev");
+  const chardev = await loadNative("@pval/chardev");
   const { PacketPrinter } = await import("@pval/tcpdump-printer");
   const target = args.slots!;
   const paths = target.includes("/") ? [target] : chardev.discoverDevices(target).map((d) => d.path);

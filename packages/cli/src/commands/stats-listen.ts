@@ -17,6 +17,7 @@ import type { KernelCounters, LinkCounters, RingCounters, StatsSnapshotLike } fr
 import { type Command, InvalidArgumentError } from "commander";
 import type { CliIo } from "../command.js";
 import { EXIT_FAILURE } from "../command.js";
+import { loadNative } from "../native.js";
 
 /** Streams exported (and held by the analyser) unless --max-streams says otherwise. */
 export const DEFAULT_MAX_STREAMS = 1000;
@@ -149,7 +150,7 @@ function kernelCounters(
       const out: LinkCounters[] = [];
       const failedLinks: string[] = [];
       if (links.length > 0) {
-        if (netlink === null) netlink = (await import("@pval/netlink")).PvalNetlink.open();
+        if (netlink === null) netlink = (await loadNative("@pval/netlink")).PvalNetlink.open();
         for (const name of links) {
           try {
             const stats = (await netlink.getLink(name)).pval.stats;
@@ -170,7 +171,7 @@ function kernelCounters(
 }
 
 async function ringCounters(readers: Iterable<RingSource>): Promise<RingCounters[]> {
-  const { parseDeviceName } = await import("@pval/chardev");
+  const { parseDeviceName } = await loadNative("@pval/chardev");
   const out: RingCounters[] = [];
   for (const r of readers) {
     const name = parseDeviceName(r.path);

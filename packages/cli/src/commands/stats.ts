@@ -30,6 +30,7 @@ import type { MatchRow, ReportClock, RingDropTracker, StatsAnalyser } from "@pva
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import type { CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
+import { loadNative } from "../native.js";
 import { linkSwitches } from "./dump.js";
 import { addListenOptions, type ListenOptions, startListen } from "./stats-listen.js";
 
@@ -266,7 +267,7 @@ async function statsFiles(
 
 /** Device paths of the targets: a path as given, a link name as its devices of one direction. */
 async function devicePaths(targets: string[], direction: "rx" | "tx"): Promise<string[]> {
-  const { discoverDevices } = await import("@pval/chardev");
+  const { discoverDevices } = await loadNative("@pval/chardev");
   const out: string[] = [];
   for (const target of targets) {
     if (target.includes("/")) out.push(target);
@@ -284,8 +285,8 @@ async function devicePaths(targets: string[], direction: "rx" | "tx"): Promise<s
  * or the link a device path names; "unknown" for a path that names none.
  */
 async function targetsClock(targets: string[], direction: "rx" | "tx"): Promise<string> {
-  const { parseDeviceName } = await import("@pval/chardev");
-  const { timestampClock } = await import("@pval/netlink");
+  const { parseDeviceName } = await loadNative("@pval/chardev");
+  const { timestampClock } = await loadNative("@pval/netlink");
   const { commonClock } = await import("@pval/stats");
   const switches = await linkSwitches(targets);
   return commonClock(
@@ -303,7 +304,7 @@ async function statsLive(
   options: StatsOptions,
   io: CliIo,
 ): Promise<number> {
-  const chardev = await import("@pval/chardev");
+  const chardev = await loadNative("@pval/chardev");
   const rxPaths = await devicePaths(targets, "rx");
   const txPaths = options.tx ? await devicePaths(options.tx, "tx") : [];
   const txSet = new Set(txPaths);

@@ -6,6 +6,7 @@
 import type { CaptureStats, LiveCapture } from "@pval/capture";
 import type { CaptureInfo, CaptureRecord } from "@pval/decode";
 import type { PrintOptions } from "@pval/tcpdump-printer";
+import { loadNative } from "../native.js";
 
 /** A record test: true to print the record. */
 export type RecordTest = (record: CaptureRecord, info: CaptureInfo) => boolean;
@@ -30,7 +31,7 @@ function checkLinktype(linktype: number, printable: (linktype: number) => boolea
 export async function recordGate(path: string, words: string[], writing: boolean): Promise<RecordTest> {
   const { isPrintableLinktype } = await import("@pval/tcpdump-printer");
   const expression = words.join(" ");
-  const capture = expression.trim() === "" ? null : await import("@pval/capture");
+  const capture = expression.trim() === "" ? null : await loadNative("@pval/capture");
   const compiled = new Map<number, { matchesAt(b: Uint8Array, at: number, caplen: number, len: number): boolean }>();
   let linktype = -1;
   return (r, info) => {
@@ -69,7 +70,7 @@ export async function openLiveSource(
   options: PrintOptions,
   writing: boolean,
 ): Promise<LiveSource> {
-  const { openCapture, interfaceName, linktypeName, DLT_LINUX_SLL2 } = await import("@pval/capture");
+  const { openCapture, interfaceName, linktypeName, DLT_LINUX_SLL2 } = await loadNative("@pval/capture");
   const { isPrintableLinktype } = await import("@pval/tcpdump-printer");
   const capture = openCapture(device, {
     snaplen,
