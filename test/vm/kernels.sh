@@ -21,3 +21,11 @@ kernel_release() {
 
 kernel_image_dir() { echo "$PVAL_CACHE/kernels/$1"; }
 kernel_headers_dir() { echo "/usr/src/linux-headers-$1"; }
+
+# The generic 6.12 kernel (linux-image-amd64 from bookworm-backports, not
+# the cloud flavour): it carries the drivers of real NICs, igb and e1000e,
+# with their PTP clocks, which the nic-hwtstamp suite needs against QEMU's
+# emulated 82576 (igb).  Resolved by setup-host.sh into kernels.env like the
+# cloud lines (KREL_generic); `run.sh --kernel generic` boots it.  Not one of
+# PVAL_KERNEL_LINES: only the NIC suite runs on it, in one boot.
+PVAL_NIC_KERNEL_LINE=generic
