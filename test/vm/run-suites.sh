@@ -4,9 +4,10 @@
 # suite name pattern).
 #
 # Then the NIC suites (nic-*) in one boot of the generic 6.12 kernel
-# (kernels.sh, PVAL_NIC_KERNEL_LINE) with two igb NICs cabled back to back;
-# there they must find the NICs (PVAL_NIC_REQUIRED=1).  `--kernel generic`
-# runs only that boot; a PATTERN that no nic-* suite matches skips it.
+# (kernels.sh, PVAL_NIC_KERNEL_LINE) with two igb NICs cabled back to back
+# and two e1000e; there they must find the NICs (PVAL_NIC_REQUIRED=1).
+# `--kernel generic` runs only that boot; a PATTERN that no nic-* suite
+# matches skips it.
 #
 #   test/vm/run-suites.sh [--kernel LINE]... [PATTERN]
 set -uo pipefail
@@ -31,7 +32,7 @@ for line in "${lines[@]}"; do
   start=$(date +%s)
   run=(--kernel "$line" --timeout "${PVAL_VM_TIMEOUT:-3000}" --) suites=("${args[@]}")
   if [ "$line" = "$PVAL_NIC_KERNEL_LINE" ]; then
-    run=(--nic igb --nic igb "${run[@]}" env PVAL_NIC_REQUIRED=1) suites=(nic-)
+    run=(--nic igb --nic igb --nic e1000e --nic e1000e "${run[@]}" env PVAL_NIC_REQUIRED=1) suites=(nic-)
   fi
   "$(dirname "$0")/run.sh" "${run[@]}" bash test/integration/run-all.sh "${suites[@]}" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
