@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
     --nic) nics+=("$2"); shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
