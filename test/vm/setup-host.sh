@@ -86,5 +86,9 @@ if ! dpkg --compare-versions "$qemu_ver" ge 1:10; then
   log "apt-get install -t bookworm-backports qemu-system-x86 (installed: ${qemu_ver:-none})"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -t bookworm-backports qemu-system-x86 >/dev/null
 fi
-log "$(qemu-system-x86_64 --version | head -1)"
+qemu_line=$(qemu-system-x86_64 --version | head -1)
+case $qemu_line in
+  "QEMU emulator version "[1-9][0-9].*) log "$qemu_line" ;;
+  *) log "QEMU 10 or later needed, found: $qemu_line"; exit 1 ;;
+esac
 log "ready"
