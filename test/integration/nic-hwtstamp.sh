@@ -19,7 +19,7 @@
 # link, and a clean kernel log.  e1000e: see test_e1000e.
 #
 # Without two igb NICs the suite is skipped, or fails with
-# PVAL_NIC_REQUIRED=1 (CI sets it where it boots with the NICs).
+# PVAL_NIC_REQUIRED=1 (test/vm/run-nic-suite.sh, which CI runs, sets it).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/chardev-lib.bash"
 

@@ -3,12 +3,6 @@
 # per kernel, and prints the totals. Extra arguments go to run-all.sh (a
 # suite name pattern).
 #
-# Then the NIC suites (nic-*) in one boot of the generic 6.12 kernel
-# (kernels.sh, PVAL_NIC_KERNEL_LINE) with two igb NICs cabled back to back
-# and two e1000e; there they must find the NICs (PVAL_NIC_REQUIRED=1).
-# `--kernel generic` runs only that boot; a PATTERN that no nic-* suite
-# matches skips it.
-#
 #   test/vm/run-suites.sh [--kernel LINE]... [PATTERN]
 set -uo pipefail
 . "$(dirname "$0")/kernels.sh"
@@ -20,21 +14,14 @@ while [ $# -gt 0 ]; do
     *) args+=("$1"); shift ;;
   esac
 done
-nic_default=$([ ${#lines[@]} -gt 0 ] || echo 1)
 [ ${#lines[@]} -gt 0 ] || lines=("${PVAL_KERNEL_LINES[@]}")
-if [ -n "$nic_default" ]; then
-  case nic-hwtstamp in *"${args[0]:-}"*) lines+=("$PVAL_NIC_KERNEL_LINE") ;; esac
-fi
 
 total_p=0 total_f=0 total_s=0 status=0
 for line in "${lines[@]}"; do
   log=$(mktemp)
   start=$(date +%s)
-  run=(--kernel "$line" --timeout "${PVAL_VM_TIMEOUT:-3000}" --) suites=("${args[@]}")
-  if [ "$line" = "$PVAL_NIC_KERNEL_LINE" ]; then
-    run=(--nic igb --nic igb --nic e1000e --nic e1000e "${run[@]}" env PVAL_NIC_REQUIRED=1) suites=(nic-)
-  fi
-  "$(dirname "$0")/run.sh" "${run[@]}" bash test/integration/run-all.sh "${suites[@]}" 2>&1 | tee "$log"
+  "$(dirname "$0")/run.sh" --kernel "$line" --timeout "${PVAL_VM_TIMEOUT:-3000}" -- \
+    bash test/integration/run-all.sh "${args[@]}" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   summary=$(grep -a '^integration: ' "$log" | tail -1)
   p=$(sed -n 's/.* \([0-9]*\) passed.*/\1/p' <<<"$summary")

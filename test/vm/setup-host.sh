@@ -51,6 +51,8 @@ krel_generic=$(apt-cache depends "linux-image-amd64=$(apt-cache madison linux-im
 [ -n "$krel_generic" ] || { log "cannot resolve the generic 6.12 kernel from apt (linux-image-amd64)"; exit 1; }
 printf 'KREL_%s=%s\n' "$PVAL_NIC_KERNEL_LINE" "$krel_generic" >> "$PVAL_CACHE/kernels.env"
 log "kernel of the NIC suite: $PVAL_NIC_KERNEL_LINE=$krel_generic"
+# Its image is unpacked with the others below.
+PVAL_KERNEL_LINES+=("$PVAL_NIC_KERNEL_LINE")
 
 pkgs=(qemu-system-x86 busybox-static cpio kmod bash iproute2 iputils-ping tcpdump util-linux
       gcc make libc6-dev libelf-dev sparse
@@ -65,7 +67,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-for line in "${PVAL_KERNEL_LINES[@]}" "$PVAL_NIC_KERNEL_LINE"; do
+for line in "${PVAL_KERNEL_LINES[@]}"; do
   krel=$(kernel_release "$line")
   dir=$(kernel_image_dir "$krel")
   if [ ! -f "$dir/boot/vmlinuz-$krel" ]; then
