@@ -24,11 +24,12 @@ for (const name of readdirSync(dir).sort()) {
     skipped += s;
   } else if (name === "failed-steps.txt") {
     failedSteps.push(...readFileSync(file, "utf8").split("\n").filter(Boolean));
-  } else if (name === "vm.txt") {
+  } else if (/^vm(-[a-z]+)?\.txt$/.test(name)) {
+    // vm.txt: run-suites.sh; vm-nic.txt: run-nic-suite.sh.
     const line = readFileSync(file, "utf8").trim();
     const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(line);
     if (!m) {
-      console.log("  vm: no result (the VM suites did not report)");
+      console.log(`  ${name.replace(/\.txt$/, "")}: no result (the VM suites did not report)`);
       failed += 1;
       continue;
     }

@@ -66,6 +66,9 @@ if [ $vm = 1 ]; then
   vmlog=$(mktemp)
   check "VM suites (test/vm/run-suites.sh)" bash -o pipefail -c 'bash test/vm/run-suites.sh 2>&1 | tee "$0"' "$vmlog"
   grep -a '^vm: ' "$vmlog" | tail -1 > "$reports/vm.txt" || true
+  # The NIC suites: one boot of the generic 6.12 kernel with igb and e1000e NICs.
+  check "VM NIC suites (test/vm/run-nic-suite.sh)" bash -o pipefail -c 'bash test/vm/run-nic-suite.sh 2>&1 | tee "$0"' "$vmlog.nic"
+  grep -a '^vm generic: ' "$vmlog.nic" | tail -1 > "$reports/vm-nic.txt" || true
 fi
 
 step "summary"

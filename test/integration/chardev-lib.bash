@@ -136,3 +136,57 @@ cd_sent_field()
 {
 	awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$1"
 }
+
+# cd_stamp_round NAME R: stamped traffic both ways (pval-send for up to 30 s
+# from each side) while txtstamp of NAME in $NS_A goes off and on 5 times,
+# then NAME is deleted; the TX reader in CD_PID must see it go (exit 3).
+# The pauses vary with R.  Returns 1 when a step failed.
+cd_stamp_round()
+{
+	local name=$1 r=$2 k tx rx bad=0
+	ip netns exec "$NS_A" "$SEND" -t 30 "$PVAL_ADDR_B" $PORT >/dev/null 2>&1 &
+	tx=$!
+	ip netns exec "$NS_B" "$SEND" -t 30 "$PVAL_ADDR_A" $PORT >/dev/null 2>&1 &
+	rx=$!
+	for ((k = 0; k < 5; k++)); do
+		sleep 0.0$((r % 5 + 1))
+		ip netns exec "$NS_A" "$NLPVAL" set "$name" txtstamp 0 || bad=1
+		ip netns exec "$NS_A" "$NLPVAL" set "$name" txtstamp 1 || bad=1
+	done
+	sleep 0.0$((r % 7 + 1))
+	"$IP" -n "$NS_A" link del "$name" || bad=1
+	cd_wait "$CD_PID" 10 >/dev/null
+	[ $? = 3 ] || { bad=1; echo "  round $r: TX reader did not see the link go"; }
+	kill $tx $rx 2>/dev/null
+	wait $tx $rx 2>/dev/null
+	return $bad
+}
+
+# cd_udp_slots FILE: "DEVICE TSTAMP" of every slot of a UDP datagram between
+# $PVAL_ADDR_A and $PVAL_ADDR_B in pval-read -v output.
+cd_udp_slots()
+{
+	awk -v a="$PVAL_ADDR_A" -v b="$PVAL_ADDR_B" \
+		'$1 ~ /^\/dev\/pval\// && $5 == "0800" && ($6 == a || $6 == b) { print $1, $2 }' "$1"
+}
+
+# cd_tx_reader NAME OUT [pval-read options]: a verbose reader on NAME's TX
+# rings in the background (cd_bg), counting datagrams to $PORT.
+cd_tx_reader()
+{
+	local name=$1 out=$2
+	shift 2
+	cd_bg "$out" "$READ" -r -M epoll -v -u $PORT "$@" $(cd_devs "$name" tx)
+}
+
+# cd_check_gone NAME OUT: once NAME's lower device went, the reader in CD_PID
+# (output in OUT) exits 3 (device gone), and NAME and its devices are gone.
+cd_check_gone()
+{
+	local rc
+	cd_wait "$CD_PID" 15 >/dev/null
+	rc=$?
+	[ "$rc" = 3 ] || check_err 1 "reader exit $rc, not 3 (device gone): $(tail -2 "$2")"
+	"$IP" -n "$NS_A" link show "$1" >/dev/null 2>&1 && check_err 1 "$1 still exists"
+	[ -e "/dev/pval/$1-tx-cpu-0" ] && check_err 1 "/dev/pval/$1-* still exist"
+}

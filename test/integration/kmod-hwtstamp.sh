@@ -93,19 +93,10 @@ delta()
 D_BUSY=1 D_PVDROP=2 D_PEERRX=3 D_STAMPS=4 D_HWBUSY=5 D_LOST=6 D_RXSTAMPS=7
 
 # udp_stamps FILE: the tstamp of every UDP slot in pval-read -v output.
-udp_stamps()
-{
-	awk -v a="$PVAL_ADDR_A" -v b="$PVAL_ADDR_B" \
-		'$1 ~ /^\/dev\/pval\// && $5 == "0800" && ($6 == a || $6 == b) { print $2 }' "$1"
-}
+udp_stamps() { cd_udp_slots "$1" | awk '{ print $2 }'; }
 
 # tx_reader OUT [pval-read options]: a verbose reader on pvh's TX rings.
-tx_reader()
-{
-	local out=$1
-	shift
-	cd_bg "$out" "$READ" -r -M epoll -v -u $PORT "$@" $(cd_devs pvh tx)
-}
+tx_reader() { cd_tx_reader pvh "$@"; }
 
 test_config_on()
 {
@@ -436,7 +427,7 @@ test_start_fails()
 # racing the timestamp reports.  The kernel log must stay clean.
 test_teardown_race()
 {
-	local rounds=${PVAL_TSTAMP_RACE_ROUNDS:-20} r k tx rx bad=0
+	local rounds=${PVAL_TSTAMP_RACE_ROUNDS:-20} r bad=0
 
 	"$IP" -n "$NS_A" link del pvh
 	for ((r = 0; r < rounds; r++)); do
@@ -444,21 +435,7 @@ test_teardown_race()
 			{ bad=1; break; }
 		hw_param tx_stamp_cpu $((r % NCPU))
 		tx_reader "$T/race" -w 10000 >/dev/null || bad=1
-		nsa "$SEND" -t 30 "$PVAL_ADDR_B" $PORT >/dev/null 2>&1 &
-		tx=$!
-		nsb "$SEND" -t 30 "$PVAL_ADDR_A" $PORT >/dev/null 2>&1 &
-		rx=$!
-		for ((k = 0; k < 5; k++)); do
-			sleep 0.0$((r % 5 + 1))
-			nlp set pvh txtstamp 0 || bad=1
-			nlp set pvh txtstamp 1 || bad=1
-		done
-		sleep 0.0$((r % 7 + 1))
-		"$IP" -n "$NS_A" link del pvh || bad=1
-		cd_wait "$CD_PID" 10 >/dev/null
-		[ $? = 3 ] || { bad=1; echo "  round $r: TX reader did not see the link go"; }
-		kill $tx $rx 2>/dev/null
-		wait $tx $rx 2>/dev/null
+		cd_stamp_round pvh $r || bad=1
 	done
 	hw_param tx_stamp_cpu -1
 	info "$r rounds: txtstamp off/on 5 times, then the link deleted, under stamped traffic both ways"
@@ -555,7 +532,7 @@ test_netns_gone()
 # the reader is told.
 gone_under()
 {
-	local what=$1 rc
+	local what=$1
 	shift
 	CD_LOWER=hwts0 CD_PEER=hwts1 cd_link pvh txcopy 1 rxcopy 1 txtstamp 1 rxtstamp 1 ||
 		{ check_err 1 "link over hwts0"; log_test "$MODE: $what"; return; }
@@ -563,11 +540,7 @@ gone_under()
 	cd_send_a 50 >/dev/null
 	"$@"
 	check_err $? "$*"
-	cd_wait "$CD_PID" 15 >/dev/null
-	rc=$?
-	[ "$rc" = 3 ] || check_err 1 "reader exit $rc, not 3 (device gone): $(tail -2 "$T/gone")"
-	"$IP" -n "$NS_A" link show pvh >/dev/null 2>&1 && check_err 1 "pvh still exists"
-	[ -e /dev/pval/pvh-tx-cpu-0 ] && check_err 1 "/dev/pval/pvh-* still exist"
+	cd_check_gone pvh "$T/gone"
 	log_test "$MODE: $what under a link with txtstamp/rxtstamp on: the link and its devices go"
 }
 

@@ -10,6 +10,14 @@ PVAL_ROOT=${PVAL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 PVAL_CACHE=${PVAL_CACHE:-$PVAL_ROOT/.cache/vm}
 PVAL_KERNEL_LINES=(6.1 6.12)
 
+# The generic 6.12 kernel (linux-image-amd64 from bookworm-backports, not
+# the cloud flavour): it carries the drivers of real NICs, igb and e1000e,
+# with their PTP clocks, which the nic-hwtstamp suite needs against QEMU's
+# emulated 82576 (igb).  Resolved by setup-host.sh into kernels.env like the
+# cloud lines (KREL_generic); `run.sh --kernel generic` boots it.  Not one of
+# PVAL_KERNEL_LINES: only the NIC suite runs on it, in one boot.
+PVAL_NIC_KERNEL_LINE=generic
+
 # kernel_release LINE -> e.g. 6.1.0-56-cloud-amd64 (after setup-host.sh ran)
 kernel_release() {
   local env="$PVAL_CACHE/kernels.env"

@@ -55,6 +55,13 @@ mkdir -p "$stage/lib/modules"
 cp -a "$kdir/lib/modules/$krel" "$stage/lib/modules/"
 # Keep the guest image small: only the drivers the suites use and what they need.
 keep=$(for m in veth dummy 8021q macvlan nlmon sch_netem netconsole; do /usr/sbin/modprobe -d "$kdir" -S "$krel" --show-depends "$m"; done | awk '{print $2}' | sort -u)
+# Real NIC drivers with their PTP clock (ptp, pps_core), where the kernel has
+# them (the generic kernel; the cloud kernels have none): the nic-hwtstamp
+# suite's igb and e1000e.
+for m in igb e1000e; do
+  deps=$(/usr/sbin/modprobe -d "$kdir" -S "$krel" --show-depends "$m" 2>/dev/null | awk '{print $2}') || continue
+  keep+=$'\n'$deps
+done
 find "$stage/lib/modules/$krel/kernel" -type f | while read -r f; do
   grep -qxF "${f#"$stage"}" <<<"${keep//$kdir/}" || rm -f "$f"
 done
