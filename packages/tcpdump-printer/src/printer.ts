@@ -2,7 +2,7 @@
 
 import { Ctx, type Text, TRUNCATED, text } from "./context.js";
 import { printEther } from "./ether.js";
-import { hexAsciiBytes, hexDump } from "./hex.js";
+import { asciiText, hexAsciiBytes, hexDump } from "./hex.js";
 import { type Precision, TimestampFormatter, type TimestampMode } from "./timestamp.js";
 
 export type HexMode = "none" | "x" | "xx" | "X" | "XX";
@@ -14,6 +14,12 @@ export interface PrintOptions {
   link?: boolean;
   /** -x, -xx, -X, -XX. */
   hex?: HexMode;
+  /** -A (1: after the link header) or -AA (2: the whole frame): the bytes as ASCII; -x/-X win. */
+  ascii?: number;
+  /** -q: less protocol detail. */
+  quiet?: boolean;
+  /** -S: absolute TCP sequence numbers. */
+  absoluteSeq?: boolean;
   /** Timestamp format (the number of -t flags). */
   timestamps?: TimestampMode;
   /** Fraction digits: microseconds (default) or nanoseconds (--nano). */
@@ -46,6 +52,7 @@ export class PacketPrinter {
   readonly #ctx = new Ctx();
   readonly #ts: TimestampFormatter;
   readonly #hex: HexMode;
+  readonly #ascii: number;
   #prefixSec = Number.NaN;
   #prefix: Text = text("");
 
@@ -54,7 +61,11 @@ export class PacketPrinter {
     c.verbose = Math.max(0, Math.min(options.verbose ?? 0, 3));
     c.eflag = options.link ?? false;
     this.#hex = options.hex ?? "none";
-    c.suppressDefault = this.#hex !== "none";
+    this.#ascii = this.#hex === "none" ? Math.max(0, Math.min(options.ascii ?? 0, 2)) : 0;
+    c.quiet = options.quiet ?? false;
+    c.absoluteSeq = options.absoluteSeq ?? false;
+    // As tcpdump: -x/-X and -q leave out the hex dump of payloads it cannot decode; -A does not.
+    c.suppressDefault = this.#hex !== "none" || c.quiet;
     this.#ts = new TimestampFormatter(options.timestamps ?? "time", options.precision ?? "micro");
   }
 
@@ -99,6 +110,9 @@ export class PacketPrinter {
       case "XX":
         c.w(hexAsciiBytes(data, base, caplen, "\n\t"));
         break;
+      default:
+        if (this.#ascii === 2) c.w(asciiText(data, base, caplen));
+        else if (this.#ascii === 1 && caplen > hdrlen) c.w(asciiText(data, base + hdrlen, caplen - hdrlen));
     }
     c.ch(10);
   }
