@@ -161,6 +161,15 @@ test_write_pcapng()
 	n=$(wc -l <"$T/w.txt")
 	[ "$n" = 6 ] || check_err 1 "tcpdump read $n packets, want 6"
 	grep -q "$PVAL_ADDR_B > $PVAL_ADDR_A: ICMP echo request" "$T/w.txt" || check_err 1 "no echo request in the pcapng"
+	# Every packet block carries epb_flags (code 2, length 4) with its direction:
+	# 1 inbound (the RX device's requests), 2 outbound (the TX device's replies).
+	local hex n_in n_out
+	hex=$(od -An -tx1 -v "$T/dump.pcapng" | tr -d ' \n')
+	n_in=$(grep -o "0200040001000000" <<<"$hex" | wc -l)
+	n_out=$(grep -o "0200040002000000" <<<"$hex" | wc -l)
+	echo "    epb_flags: $n_in inbound, $n_out outbound"
+	[ "$n_in" -ge 1 ] && [ "$n_out" -ge 1 ] && [ $((n_in + n_out)) = 6 ] ||
+		check_err 1 "packets with their direction: $n_in inbound, $n_out outbound, want 6 in all"
 	# The file reads back through pval dump -r as the same slots.
 	"${PVAL[@]}" dump -r "$T/dump.pcapng" >"$T/r.txt" || check_err 1 "pval dump -r failed"
 	[ "$(wc -l <"$T/r.txt")" = 6 ] || check_err 1 "pval dump -r: $(wc -l <"$T/r.txt") lines"

@@ -21,6 +21,7 @@
 import {
   LINKTYPE_ETHERNET,
   type PacketToWrite,
+  type PcapngInterfaceOptions,
   PcapngWriter,
   PVAL_SLOT_PKT_SIZE,
   pcapngRecordLength,
@@ -67,18 +68,23 @@ export class SlotPcapngWriter {
     });
   }
 
-  /** The section header and every interface's description; write it first. */
-  header(): Uint8Array {
-    const w = new PcapngWriter({ application: "pval dump" });
-    for (const d of this.#devices) {
+  /** Every device's interface description, in interface order. */
+  interfaces(): PcapngInterfaceOptions[] {
+    return this.#devices.map((d) => {
       const clock = this.#clocks.get(d.path);
-      w.addInterface({
+      return {
         linktype: LINKTYPE_ETHERNET,
         snaplen: PVAL_SLOT_PKT_SIZE,
         name: d.path,
         ...(clock ? { description: `timestamps: ${clock.description}`, comments: [`clock=${clock.name}`] } : {}),
-      });
-    }
+      };
+    });
+  }
+
+  /** The section header and every interface's description; write it first. */
+  header(): Uint8Array {
+    const w = new PcapngWriter({ application: "pval dump" });
+    for (const i of this.interfaces()) w.addInterface(i);
     // A writer of its own: what it hands over stays valid.
     return w.take();
   }
