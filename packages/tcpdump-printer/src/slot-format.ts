@@ -228,6 +228,9 @@ export class SlotPrinter {
   readonly #fields = new PvalFields();
   /** The first bytes of a frame shorter than the reference forms read, zero after its end. */
   readonly #short = new Uint8Array(REFERENCE_READ);
+  /** The frame #frame() chose, and where it starts. */
+  #u8: Uint8Array = this.#short;
+  #at = 0;
   #out: Uint8Array = new Uint8Array(1 << 16);
   #prefix: Uint8Array;
   #prefixDevice: string | undefined;
@@ -312,23 +315,30 @@ export class SlotPrinter {
   }
 
   /**
-   * The frame as the reference forms read it: [bytes, offset of the frame].
-   * The slot itself when it holds every byte they may read, otherwise its
-   * stored bytes followed by zeros.
+   * Points #u8 and #at at the frame as the reference forms read it: the
+   * slot itself when it holds every byte they may read, otherwise its stored
+   * bytes followed by zeros.
    */
-  #frame(batch: SlotBatch, i: number): [Uint8Array, number] {
+  #frame(batch: SlotBatch, i: number): void {
     const at = batch.pktOffset(i);
     const len = Math.min(this.#fields.len, PVAL_SLOT_PKT_SIZE);
-    if (len >= REFERENCE_READ) return [batch.bytes, at];
+    if (len >= REFERENCE_READ) {
+      this.#u8 = batch.bytes;
+      this.#at = at;
+      return;
+    }
     const short = this.#short;
     short.fill(0);
     short.set(batch.bytes.subarray(at, at + len));
-    return [short, 0];
+    this.#u8 = short;
+    this.#at = 0;
   }
 
   // "<src> -> <dst> TypeXXXX[, <ip src> -> <ip dst>]"
   #dumpOne(batch: SlotBatch, i: number, o: Uint8Array, p: number): number {
-    const [u8, at] = this.#frame(batch, i);
+    this.#frame(batch, i);
+    const u8 = this.#u8;
+    const at = this.#at;
     p = putMac(o, put(o, putMac(o, p, u8, at + 6), ARROW), u8, at);
     const ethertype = (u8[at + 12]! << 8) | u8[at + 13]!;
     p = putHex4(o, put(o, p, TYPE), ethertype);
@@ -339,7 +349,9 @@ export class SlotPrinter {
 
   // "<src> -> <dst> Type 0xXXXX [<ip src> -> <ip dst>]"
   #dumpMulti(batch: SlotBatch, i: number, o: Uint8Array, p: number): number {
-    const [u8, at] = this.#frame(batch, i);
+    this.#frame(batch, i);
+    const u8 = this.#u8;
+    const at = this.#at;
     p = putMac(o, put(o, putMac(o, p, u8, at + 6), ARROW), u8, at);
     const ethertype = (u8[at + 12]! << 8) | u8[at + 13]!;
     p = putHex4(o, put(o, p, TYPE_0X), ethertype);
@@ -351,7 +363,9 @@ export class SlotPrinter {
 
   // "PKTLEN=<n> ETHER_TYPE=0x<4 hex> [IP_PROTO=<n> [SYN= ACK= PSH= RST= FIN=]]"
   #lookTcp(batch: SlotBatch, i: number, o: Uint8Array, p: number): number {
-    const [u8, at] = this.#frame(batch, i);
+    this.#frame(batch, i);
+    const u8 = this.#u8;
+    const at = this.#at;
     p = putUint(o, put(o, p, PKTLEN_EQ), this.#fields.pktlen);
     const ethertype = (u8[at + 12]! << 8) | u8[at + 13]!;
     p = putHex4(o, put(o, p, ETHER_TYPE_EQ), ethertype);
