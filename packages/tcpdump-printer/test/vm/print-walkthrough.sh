@@ -65,6 +65,33 @@ else
 	rc=1
 fi
 
+# The copies saved with -w: one interface per device, 256-byte snapshot
+# length, each packet's direction in epb_flags (1 inbound, 2 outbound).
+node "$CLI" print --slots pval0 -c 4 -w "$T/slots.pcapng" 2>"$T/w.err" &
+writer=$!
+sleep 1
+ip netns exec "$NS_B" taskset -c 0 "$PING" -q -c 2 -i 0.3 "$PVAL_ADDR_A" >/dev/null
+for _ in $(seq 100); do
+	kill -0 "$writer" 2>/dev/null || break
+	sleep 0.1
+done
+kill "$writer" 2>/dev/null
+wait "$writer"
+rc_w=$?
+hex=$(od -An -tx1 -v "$T/slots.pcapng" | tr -d ' \n')
+n_in=$(grep -o "0200040001000000" <<<"$hex" | wc -l)
+n_out=$(grep -o "0200040002000000" <<<"$hex" | wc -l)
+# Interface blocks: linktype 1, snaplen 256, then if_name.
+n_if=$(grep -o "01000000000100000200" <<<"$hex" | wc -l)
+node "$CLI" print -nv -r "$T/slots.pcapng" >"$T/slots.txt" 2>&1
+if [ "$rc_w" = 0 ] && [ "$n_in" -ge 1 ] && [ "$n_out" -ge 1 ] && [ $((n_in + n_out)) = 4 ] && [ "$n_if" -ge 2 ] && grep -q "ICMP echo reply" "$T/slots.txt"; then
+	echo "PASS: pval print --slots -w: $n_if interfaces of snaplen 256, $n_in packets inbound, $n_out outbound; -r reads it"
+else
+	echo "FAIL: pval print --slots -w (exit $rc_w): $n_if interfaces of snaplen 256, $n_in inbound, $n_out outbound"
+	sed 's/^/    /' "$T/w.err" "$T/slots.txt"
+	rc=1
+fi
+
 if [ "$rc_ours" = 0 ]; then
 	echo "PASS: pval print -i exits 0 after -c 4"
 else
