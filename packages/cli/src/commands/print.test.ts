@@ -186,6 +186,12 @@ describe("parseArgs", () => {
       options: { verbose: 3, link: true, hex: "xx", timestamps: "delta", precision: "micro" },
     });
     expect(parseArgs(["-nvvc5", "-r", "f"])).toMatchObject({ count: 5, options: { verbose: 2 } });
+    // The walkthrough's `tcpdump -nvvvi enp0s9`, and a filter after it.
+    expect(parseArgs(["-nvvvi", "enp0s9", "icmp"])).toMatchObject({
+      iface: "enp0s9",
+      filter: ["icmp"],
+      options: { verbose: 3 },
+    });
     expect(parseArgs(["-qSAAlUpnes", "100", "-r", "f"])).toMatchObject({
       snaplen: 100,
       promiscuous: false,
