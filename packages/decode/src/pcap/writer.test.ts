@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CaptureReader } from "./reader.js";
+import { readCaptureStream } from "./stream.js";
 import {
   EPB_FLAG_INBOUND,
   EPB_FLAG_OUTBOUND,
@@ -74,6 +75,17 @@ describe("enhanced packet blocks", () => {
     expect(got).toEqual(["in", "out", undefined]);
     expect(lengths).toEqual([61, 61, 61]);
     expect(reader.info?.snaplen).toBe(256);
+  });
+
+  it("keep their direction through readCaptureStream's copies", async () => {
+    const file = new Uint8Array([
+      ...pcapngFileHeader(),
+      ...pcapngRecord({ tsSec: 5, tsNsec: 6, data, direction: "out" }),
+      ...pcapngRecord({ tsSec: 5, tsNsec: 7, data, direction: "in" }),
+    ]);
+    const got: (string | undefined)[] = [];
+    for await (const r of readCaptureStream([file])) got.push(r.direction);
+    expect(got).toEqual(["out", "in"]);
   });
 });
 
