@@ -309,8 +309,7 @@ export class SlotPrinter {
     p = putU64(o, p, f.tstampHi, f.tstampLo);
     if (this.format === "json") return this.#json(batch, i, o, p);
     o[p++] = 32;
-    if (this.format === "dump-one") return this.#dumpOne(batch, i, o, p);
-    if (this.format === "dump-multi") return this.#dumpMulti(batch, i, o, p);
+    if (this.format !== "look-tcp") return this.#dump(batch, i, o, p, this.format === "dump-multi");
     return this.#lookTcp(batch, i, o, p);
   }
 
@@ -334,29 +333,18 @@ export class SlotPrinter {
     this.#at = 0;
   }
 
-  // "<src> -> <dst> TypeXXXX[, <ip src> -> <ip dst>]"
-  #dumpOne(batch: SlotBatch, i: number, o: Uint8Array, p: number): number {
+  // dump-one:   "<src> -> <dst> TypeXXXX[, <ip src> -> <ip dst>]"
+  // dump-multi: "<src> -> <dst> Type 0xXXXX [<ip src> -> <ip dst>]"
+  #dump(batch: SlotBatch, i: number, o: Uint8Array, p: number, multi: boolean): number {
     this.#frame(batch, i);
     const u8 = this.#u8;
     const at = this.#at;
     p = putMac(o, put(o, putMac(o, p, u8, at + 6), ARROW), u8, at);
     const ethertype = (u8[at + 12]! << 8) | u8[at + 13]!;
-    p = putHex4(o, put(o, p, TYPE), ethertype);
+    p = putHex4(o, put(o, p, multi ? TYPE_0X : TYPE), ethertype);
+    if (multi) o[p++] = 32;
     if (ethertype !== ETHERTYPE_IPV4) return p;
-    p = putIpv4(o, put(o, p, COMMA_SPACE), be32(u8, at + ETHER_HEADER + 12));
-    return putIpv4(o, put(o, p, ARROW), be32(u8, at + ETHER_HEADER + 16));
-  }
-
-  // "<src> -> <dst> Type 0xXXXX [<ip src> -> <ip dst>]"
-  #dumpMulti(batch: SlotBatch, i: number, o: Uint8Array, p: number): number {
-    this.#frame(batch, i);
-    const u8 = this.#u8;
-    const at = this.#at;
-    p = putMac(o, put(o, putMac(o, p, u8, at + 6), ARROW), u8, at);
-    const ethertype = (u8[at + 12]! << 8) | u8[at + 13]!;
-    p = putHex4(o, put(o, p, TYPE_0X), ethertype);
-    o[p++] = 32;
-    if (ethertype !== ETHERTYPE_IPV4) return p;
+    if (!multi) p = put(o, p, COMMA_SPACE);
     p = putIpv4(o, p, be32(u8, at + ETHER_HEADER + 12));
     return putIpv4(o, put(o, p, ARROW), be32(u8, at + ETHER_HEADER + 16));
   }

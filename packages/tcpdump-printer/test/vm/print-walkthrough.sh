@@ -27,6 +27,17 @@ cleanup()
 }
 trap cleanup EXIT
 
+# Gives a background reader up to 10 s to end by itself (-c), then stops it; its exit status.
+finish()
+{
+	for _ in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$1" 2>/dev/null
+	wait "$1"
+}
+
 cd_setup pval0 ipopt 1 txcopy 1 rxcopy 1 || { echo "SKIP: cannot build the topology"; exit $ksft_skip; }
 
 # The copies on the character devices: two requests in, two replies out.
@@ -46,12 +57,7 @@ ip netns exec "$NS_B" taskset -c 0 "$PING" -q -c 2 -i 0.3 "$PVAL_ADDR_A" >/dev/n
 wait "$ours"
 rc_ours=$?
 wait "$theirs"
-for _ in $(seq 100); do
-	kill -0 "$slots" 2>/dev/null || break
-	sleep 0.1
-done
-kill "$slots" 2>/dev/null
-wait "$slots"
+finish "$slots"
 rc_slots=$?
 
 rc=0
@@ -71,12 +77,7 @@ node "$CLI" print --slots pval0 -c 4 -w "$T/slots.pcapng" 2>"$T/w.err" &
 writer=$!
 sleep 1
 ip netns exec "$NS_B" taskset -c 0 "$PING" -q -c 2 -i 0.3 "$PVAL_ADDR_A" >/dev/null
-for _ in $(seq 100); do
-	kill -0 "$writer" 2>/dev/null || break
-	sleep 0.1
-done
-kill "$writer" 2>/dev/null
-wait "$writer"
+finish "$writer"
 rc_w=$?
 hex=$(od -An -tx1 -v "$T/slots.pcapng" | tr -d ' \n')
 n_in=$(grep -o "0200040001000000" <<<"$hex" | wc -l)
