@@ -103,7 +103,7 @@ test_dump_multi()
 	cd_wait $pid 60 || check_err 1 "pval dump pval0: exit $?: $(cat "$T/multi.err")"
 	sed 's/^/    /' "$T/multi"
 	[ "$(wc -l <"$T/multi")" = 8 ] || check_err 1 "$(wc -l <"$T/multi") lines, want 8"
-	while read -r line; do
+	while IFS= read -r line; do
 		[[ $line =~ ^/dev/pval/pval0-(tx|rx)-cpu-[0-9]+:\ TS=0\ ([0-9a-f:]{17})\ -\>\ ([0-9a-f:]{17})\ Type\ 0x08(00|06)\  ]] ||
 			check_err 1 "not a dump-multi line: $line"
 	done <"$T/multi"
