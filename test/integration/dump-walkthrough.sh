@@ -103,13 +103,14 @@ test_dump_multi()
 	cd_wait $pid 60 || check_err 1 "pval dump pval0: exit $?: $(cat "$T/multi.err")"
 	sed 's/^/    /' "$T/multi"
 	[ "$(wc -l <"$T/multi")" = 8 ] || check_err 1 "$(wc -l <"$T/multi") lines, want 8"
-	while read -r line; do
-		[[ $line =~ ^/dev/pval/pval0-(tx|rx)-cpu-[0-9]+\ TS=0\ ([0-9a-f:]{17})\ -\>\ ([0-9a-f:]{17})\ Type08(00|06) ]] ||
+	while IFS= read -r line; do
+		[[ $line =~ ^/dev/pval/pval0-(tx|rx)-cpu-[0-9]+:\ TS=0\ ([0-9a-f:]{17})\ -\>\ ([0-9a-f:]{17})\ Type\ 0x08(00|06)\  ]] ||
 			check_err 1 "not a dump-multi line: $line"
 	done <"$T/multi"
-	grep -q "^$RX TS=0 $MAC_B -> $MAC_A Type0800, $PVAL_ADDR_B -> $PVAL_ADDR_A\$" "$T/multi" ||
+	# The original dump-multi's form: "PATH: TS=N", "Type 0xXXXX ", no comma before the addresses.
+	grep -q "^$RX: TS=0 $MAC_B -> $MAC_A Type 0x0800 $PVAL_ADDR_B -> $PVAL_ADDR_A\$" "$T/multi" ||
 		check_err 1 "no echo request from $RX"
-	grep -q "^$TX TS=0 $MAC_A -> $MAC_B Type0800, $PVAL_ADDR_A -> $PVAL_ADDR_B\$" "$T/multi" ||
+	grep -q "^$TX: TS=0 $MAC_A -> $MAC_B Type 0x0800 $PVAL_ADDR_A -> $PVAL_ADDR_B\$" "$T/multi" ||
 		check_err 1 "no echo reply from $TX"
 	log_test "pval dump LINK: dump-multi lines from all of pval0's devices"
 }
@@ -124,9 +125,10 @@ test_look_tcp_and_json()
 	cd_wait $pid 60 || check_err 1 "look-tcp: exit $?"
 	sed 's/^/    /' "$T/look"
 	# Echo requests are 98 bytes; the replies carry the 12-byte option: 110.
-	grep -q "^$RX TS=0 PKTLEN=98 ETHER_TYPE=0x0800 IP_PROTO=1\$" "$T/look" || check_err 1 "no RX ICMP look-tcp line"
-	grep -q "^$TX TS=0 PKTLEN=110 ETHER_TYPE=0x0800 IP_PROTO=1\$" "$T/look" || check_err 1 "no TX ICMP look-tcp line"
-	grep -q "ETHER_TYPE=0x0806\$" "$T/look" || check_err 1 "no ARP look-tcp line"
+	# As the original look-tcp, a line that stops before the TCP flags ends with a space.
+	grep -q "^$RX TS=0 PKTLEN=98 ETHER_TYPE=0x0800 IP_PROTO=1 \$" "$T/look" || check_err 1 "no RX ICMP look-tcp line"
+	grep -q "^$TX TS=0 PKTLEN=110 ETHER_TYPE=0x0800 IP_PROTO=1 \$" "$T/look" || check_err 1 "no TX ICMP look-tcp line"
+	grep -q "ETHER_TYPE=0x0806 \$" "$T/look" || check_err 1 "no ARP look-tcp line"
 
 	"${PVAL[@]}" dump pval0 --json --tx -c 3 >"$T/json" 2>/dev/null &
 	pid=$!
@@ -159,6 +161,15 @@ test_write_pcapng()
 	n=$(wc -l <"$T/w.txt")
 	[ "$n" = 6 ] || check_err 1 "tcpdump read $n packets, want 6"
 	grep -q "$PVAL_ADDR_B > $PVAL_ADDR_A: ICMP echo request" "$T/w.txt" || check_err 1 "no echo request in the pcapng"
+	# Every packet block carries epb_flags (code 2, length 4) with its direction:
+	# 1 inbound (the RX device's requests), 2 outbound (the TX device's replies).
+	local hex n_in n_out
+	hex=$(od -An -tx1 -v "$T/dump.pcapng" | tr -d ' \n')
+	n_in=$(grep -o "0200040001000000" <<<"$hex" | wc -l)
+	n_out=$(grep -o "0200040002000000" <<<"$hex" | wc -l)
+	echo "    epb_flags: $n_in inbound, $n_out outbound"
+	[ "$n_in" -ge 1 ] && [ "$n_out" -ge 1 ] && [ $((n_in + n_out)) = 6 ] ||
+		check_err 1 "packets with their direction: $n_in inbound, $n_out outbound, want 6 in all"
 	# The file reads back through pval dump -r as the same slots.
 	"${PVAL[@]}" dump -r "$T/dump.pcapng" >"$T/r.txt" || check_err 1 "pval dump -r failed"
 	[ "$(wc -l <"$T/r.txt")" = 6 ] || check_err 1 "pval dump -r: $(wc -l <"$T/r.txt") lines"

@@ -125,6 +125,10 @@ export class Ctx {
   verbose = 0;
   eflag = false;
   suppressDefault = false;
+  /** -q: less protocol detail (`tcp N`, `UDP, length N`, ethertype names only). */
+  quiet = false;
+  /** -S: absolute TCP sequence numbers. */
+  absoluteSeq = false;
   /** IPv4 conversations: lower address → higher address → ports → numbers. */
   readonly tcpSeq = new Map<number, Map<number, Map<number, TcpSeqEntry>>>();
   /** The IPv4 address pair looked up last, and its conversations. */

@@ -67,8 +67,11 @@ export function etherTypeName(type: number): string {
   return ETHERTYPE_NAMES[type] ?? "Unknown";
 }
 
-function etherTypeText(type: number): string {
-  return `ethertype ${etherTypeName(type)} (0x${type.toString(16).padStart(4, "0")})`;
+/** `ethertype NAME (0xNNNN)`; with -q only the name, or `Unknown Ethertype (0xNNNN)`. */
+function etherTypeText(type: number, quiet: boolean): string {
+  const hex = type.toString(16).padStart(4, "0");
+  if (quiet) return ETHERTYPE_NAMES[type] ?? `Unknown Ethertype (0x${hex})`;
+  return `ethertype ${etherTypeName(type)} (0x${hex})`;
 }
 
 /** An 802.1Q tag control word as tcpdump's ieee8021q_tci_string writes it. */
@@ -78,12 +81,13 @@ export function vlanTagText(tci: number): string {
 
 const etherTypeTexts = new Map<number, Text>();
 
-/** `ethertype NAME (0xNNNN), length ` for one type, made once. */
-function etherTypeLength(type: number): Text {
-  let t = etherTypeTexts.get(type);
+/** `ethertype NAME (0xNNNN), length ` for one type (and -q or not), made once. */
+function etherTypeLength(type: number, quiet: boolean): Text {
+  const key = quiet ? type + 0x10000 : type;
+  let t = etherTypeTexts.get(key);
   if (t === undefined) {
-    t = text(`${etherTypeText(type)}, length `);
-    etherTypeTexts.set(type, t);
+    t = text(`${etherTypeText(type, quiet)}, length `);
+    etherTypeTexts.set(key, t);
   }
   return t;
 }
@@ -125,7 +129,7 @@ export function printEther(c: Ctx, base: number, origlen: number): number {
     }
     if (c.eflag) {
       const tci = c.be16(pos);
-      c.w(etherTypeText(type));
+      c.w(etherTypeText(type, c.quiet));
       c.w(printedLength ? ", " : `, length ${origlen}: `);
       printedLength = true;
       c.w(`${vlanTagText(tci)}, `);
@@ -144,16 +148,16 @@ export function printEther(c: Ctx, base: number, origlen: number): number {
   }
   if (c.eflag) {
     if (printedLength) {
-      c.w(etherTypeText(type));
+      c.w(etherTypeText(type, c.quiet));
       c.t(T_COMMA);
     } else {
-      c.t(etherTypeLength(type));
+      c.t(etherTypeLength(type, c.quiet));
       c.num(origlen);
       c.t(T_COLON);
     }
   }
   if (!printEtherType(c, type, pos, length)) {
-    if (!c.eflag) c.w(`${c.mac(base + 6)} > ${c.mac(base)}, ${etherTypeText(type)}, length ${origlen}: `);
+    if (!c.eflag) c.w(`${c.mac(base + 6)} > ${c.mac(base)}, ${etherTypeText(type, c.quiet)}, length ${origlen}: `);
     if (!c.suppressDefault) c.w(hexAsciiDump(c, pos, Math.min(length, c.end - pos), "\n\t"));
   }
   return hdrlen;

@@ -1,5 +1,5 @@
 // Hex dumps in tcpdump's layouts: hex_print (-x, -xx and unknown data) and
-// hex_and_ascii_print (-X and unknown ethertypes).
+// hex_and_ascii_print (-X and unknown ethertypes); ascii_print (-A).
 
 import { type Ctx, HEX2 } from "./context.js";
 
@@ -52,6 +52,24 @@ export function hexAsciiBytes(data: Uint8Array, off: number, len: number, indent
     s += `${indent}0x${oset.toString(16).padStart(4, "0")}: ${hex.padEnd(40)}  ${asc}`;
     oset += 16;
     p += n;
+  }
+  return s;
+}
+
+/**
+ * -A: a line break, then the bytes as text: printable ASCII, space, tab and
+ * line feed as they are, a carriage return before a line feed left out,
+ * anything else as ".".
+ */
+export function asciiText(data: Uint8Array, off: number, len: number): string {
+  let s = "\n";
+  const end = off + len;
+  for (let p = off; p < end; p++) {
+    const b = data[p]!;
+    if (b === 13) {
+      if (p + 1 === end || data[p + 1] !== 10) s += ".";
+    } else if ((b > 0x20 && b < 0x7f) || b === 32 || b === 9 || b === 10) s += String.fromCharCode(b);
+    else s += ".";
   }
   return s;
 }

@@ -2,7 +2,7 @@
 
 import { Ctx, type Text, TRUNCATED, text } from "./context.js";
 import { printEther } from "./ether.js";
-import { hexAsciiBytes, hexDump } from "./hex.js";
+import { asciiText, hexAsciiBytes, hexDump } from "./hex.js";
 import { sysfsInterfaceNames } from "./ifname.js";
 import { type InterfaceNameResolver, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, printSll, printSll2 } from "./sll.js";
 import { type Precision, TimestampFormatter, type TimestampMode } from "./timestamp.js";
@@ -19,6 +19,12 @@ export interface PrintOptions {
   link?: boolean;
   /** -x, -xx, -X, -XX. */
   hex?: HexMode;
+  /** -A (1: after the link header) or -AA (2: the whole frame): the bytes as ASCII; -x/-X win. */
+  ascii?: number;
+  /** -q: less protocol detail. */
+  quiet?: boolean;
+  /** -S: absolute TCP sequence numbers. */
+  absoluteSeq?: boolean;
   /** Timestamp format (the number of -t flags). */
   timestamps?: TimestampMode;
   /** Fraction digits: microseconds (default) or nanoseconds (--nano). */
@@ -69,6 +75,7 @@ export class PacketPrinter {
   readonly #ts: TimestampFormatter;
   readonly #hex: HexMode;
   readonly #interfaceName: InterfaceNameResolver;
+  readonly #ascii: number;
   #prefixSec = Number.NaN;
   #prefix: Text = text("");
 
@@ -77,7 +84,11 @@ export class PacketPrinter {
     c.verbose = Math.max(0, Math.min(options.verbose ?? 0, 3));
     c.eflag = options.link ?? false;
     this.#hex = options.hex ?? "none";
-    c.suppressDefault = this.#hex !== "none";
+    this.#ascii = this.#hex === "none" ? Math.max(0, Math.min(options.ascii ?? 0, 2)) : 0;
+    c.quiet = options.quiet ?? false;
+    c.absoluteSeq = options.absoluteSeq ?? false;
+    // As tcpdump: -x/-X and -q leave out the hex dump of payloads it cannot decode; -A does not.
+    c.suppressDefault = this.#hex !== "none" || c.quiet;
     this.#ts = new TimestampFormatter(options.timestamps ?? "time", options.precision ?? "micro");
     this.#interfaceName = options.interfaceName ?? sysfsInterfaceNames();
   }
@@ -134,6 +145,9 @@ export class PacketPrinter {
       case "XX":
         c.w(hexAsciiBytes(data, base, caplen, "\n\t"));
         break;
+      default:
+        if (this.#ascii === 2) c.w(asciiText(data, base, caplen));
+        else if (this.#ascii === 1 && caplen > hdrlen) c.w(asciiText(data, base + hdrlen, caplen - hdrlen));
     }
     c.ch(10);
   }

@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  CaptureReader,
   encodeFrame,
   ipv4FromString,
   pcapFileHeader,
@@ -114,6 +115,34 @@ describe("pcapng written from slots", () => {
     const path = join(dir, "clock.pcapng");
     writeFileSync(path, concat([header, new SlotPcapngWriter(devices, clocks).records(b, 1, devices[1]!)]));
     expect(readAll(path).map((s) => s.tstamp)).toEqual([7n]);
+  });
+
+  it("declares the slots' 256 bytes as snaplen and marks RX packets inbound, TX outbound", () => {
+    const devices = [
+      { path: "/dev/pval/pval0-tx-cpu-0", direction: "tx" as const },
+      { path: "/dev/pval/pval0-rx-cpu-0", direction: "rx" as const },
+      "/dev/pval/other",
+    ];
+    const w = new SlotPcapngWriter(devices);
+    const b = SlotBatch.allocate(1);
+    b.write(0, { frame: frame(10, 0), tstamp: 9n });
+    const path = join(dir, "dir.pcapng");
+    writeFileSync(
+      path,
+      concat([
+        w.header(),
+        w.records(b, 1, "/dev/pval/pval0-tx-cpu-0"),
+        w.records(b, 1, "/dev/pval/pval0-rx-cpu-0"),
+        w.records(b, 1, "/dev/pval/other"),
+      ]),
+    );
+    const reader = new CaptureReader();
+    const directions: (string | undefined)[] = [];
+    reader.feed(readFileSync(path), (r) => directions.push(r.direction));
+    reader.end();
+    expect(directions).toEqual(["out", "in", undefined]);
+    expect(reader.interfaces.map((i) => i.snaplen)).toEqual([256, 256, 256]);
+    expect(readAll(path).map((s) => s.tstamp)).toEqual([9n, 9n, 9n]);
   });
 
   it("refuses a device it has no interface for, and an empty or duplicate list", () => {

@@ -5,18 +5,25 @@
 // Byte order: slot fields are native (read through @pval/decode's
 // SlotBatch / readPvalFields), the frame is network order.
 //
-// Like the packet printer, these never read past the bytes stored in the
-// slot and always finish the line: a frame cut before a header ends with
-// ` [|ether]`, ` [|ip]` or ` [|tcp]`; a slot whose `len` is impossible is
-// printed as `(invalid slot: ...)`.
+// The three reference forms are the original tools' lines, character for
+// character, for every frame: they read the outer Ethernet header only (a
+// VLAN-tagged frame is Type8100 and nothing more), print IPv4 addresses
+// whenever the outer ethertype is 0x0800, take the TCP header where the IHL
+// points, and never say that a frame is short or malformed. The original
+// tools read their zeroed slot buffers; here too, bytes that a short frame
+// lacks read as zero, so every line keeps its form. What the frame really
+// holds (VLAN tags, inner ethertype, truncation, option 222) is in the JSON.
 //
 //   dump-one    0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type0800, 10.0.0.2 -> 10.0.0.3
-//   dump-multi  /dev/pval/pval0-rx-cpu-0 TS=0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type0800, 10.0.0.2 -> 10.0.0.3
+//               0 ea:51:d7:0c:95:1a -> 08:00:27:19:12:a4 Type0806
+//   dump-multi  /dev/pval/pval0-rx-cpu-0: TS=0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type 0x0800 10.0.0.2 -> 10.0.0.3
+//               /dev/pval/pval0-tx-cpu-0: TS=0 ea:51:d7:0c:95:1a -> 08:00:27:19:12:a4 Type 0x0806 (a space ends it)
 //   look-tcp    /dev/pval/pval0-rx-cpu-0 TS=0 PKTLEN=74 ETHER_TYPE=0x0800 IP_PROTO=6 SYN=1 ACK=0 PSH=0 RST=0 FIN=0
+//               /dev/pval/pval0-rx-cpu-0 TS=0 PKTLEN=98 ETHER_TYPE=0x0800 IP_PROTO=1 (a space ends it)
+//               /dev/pval/pval0-tx-cpu-0 TS=0 PKTLEN=42 ETHER_TYPE=0x0806 (a space ends it)
 //   json        {"device":"/dev/pval/pval0-rx-cpu-0","direction":"rx","cpu":0,"tstamp":"0",...}
-//               ("clock":"software-rx-stack" before "tstamp" when the source names its clock)
-//
-// The ethertype printed is the innermost one, after any VLAN tags.
+//               ("clock":"software-rx-stack" before "tstamp" when the source names its clock;
+//               the ethertype is the innermost one, after any VLAN tags, which "vlans" counts)
 //
 // Speed: `pval dump` formats every slot a ring hands over, at the rate the
 // kernel fills it, so the lines are written as bytes straight into one
@@ -25,9 +32,17 @@
 // one write(2) per batch. The text of a batch's source (device, direction,
 // CPU) is encoded once and kept while the source stays the same.
 
-import { FieldStatus, IpProtocol, PvalFields, readPvalFields, type SlotBatch, TcpFlag } from "@pval/decode";
+import {
+  FieldStatus,
+  IpProtocol,
+  PVAL_SLOT_PKT_SIZE,
+  PvalFields,
+  readPvalFields,
+  type SlotBatch,
+  TcpFlag,
+} from "@pval/decode";
 
-export { readCaptureSlots, type SlotClock, SlotPcapngWriter } from "./slot-format-pcap.js";
+export { readCaptureSlots, type SlotClock, type SlotDevice, SlotPcapngWriter } from "./slot-format-pcap.js";
 
 export type SlotFormat = "dump-one" | "dump-multi" | "look-tcp" | "json";
 
@@ -48,6 +63,8 @@ const ETHER_HEADER = 14;
 const IPV4_HEADER = 20;
 const TCP_FLAGS_AT = 13;
 const ETHERTYPE_IPV4 = 0x0800;
+/** The reference forms read at most this far into a frame: Ethernet, a 60-byte IPv4 header, TCP's flags. */
+const REFERENCE_READ = ETHER_HEADER + 60 + TCP_FLAGS_AT + 1;
 const NEWLINE = 10;
 const COLON = 58;
 const DOT = 46;
@@ -66,18 +83,12 @@ const POW10 = Array.from({ length: 17 }, (_, k) => 10 ** k);
 // Constant pieces of the lines.
 const ARROW = ascii(" -> ");
 const TYPE = ascii(" Type");
+const TYPE_0X = ascii(" Type 0x");
 const COMMA_SPACE = ascii(", ");
-const CUT_ETHER = ascii("[|ether]");
-const CUT_VLAN = ascii(" [|vlan]");
-const CUT_IP = ascii(" [|ip]");
-const CUT_TCP = ascii(" [|tcp]");
-const INVALID = ascii(" (invalid)");
-const INVALID_SLOT = ascii("(invalid slot: len ");
-const INVALID_SLOT_PKTLEN = ascii(", pktlen ");
 const PKTLEN_EQ = ascii("PKTLEN=");
 const ETHER_TYPE_EQ = ascii(" ETHER_TYPE=0x");
-const IP_PROTO_EQ = ascii(" IP_PROTO=");
-const SYN_EQ = ascii(" SYN=");
+const IP_PROTO_EQ = ascii("IP_PROTO=");
+const SYN_EQ = ascii("SYN=");
 const ACK_EQ = ascii(" ACK=");
 const PSH_EQ = ascii(" PSH=");
 const RST_EQ = ascii(" RST=");
@@ -173,6 +184,10 @@ function putIpv4(o: Uint8Array, p: number, a: number): number {
   return putUint(o, p, a & 0xff);
 }
 
+function be32(u8: Uint8Array, at: number): number {
+  return ((u8[at]! << 24) | (u8[at + 1]! << 16) | (u8[at + 2]! << 8) | u8[at + 3]!) >>> 0;
+}
+
 function putHex4(o: Uint8Array, p: number, v: number): number {
   o[p] = HEX[(v >>> 12) & 15]!;
   o[p + 1] = HEX[(v >>> 8) & 15]!;
@@ -196,6 +211,7 @@ function sourcePrefix(format: SlotFormat, source: SlotSource): Uint8Array {
     case "dump-one":
       return new Uint8Array(0);
     case "dump-multi":
+      return encoder.encode(`${source.device ?? "-"}: TS=`);
     case "look-tcp":
       return encoder.encode(`${source.device ?? "-"} TS=`);
     case "json":
@@ -210,6 +226,11 @@ function sourcePrefix(format: SlotFormat, source: SlotSource): Uint8Array {
 export class SlotPrinter {
   readonly format: SlotFormat;
   readonly #fields = new PvalFields();
+  /** The first bytes of a frame shorter than the reference forms read, zero after its end. */
+  readonly #short = new Uint8Array(REFERENCE_READ);
+  /** The frame #frame() chose, and where it starts. */
+  #u8: Uint8Array = this.#short;
+  #at = 0;
   #out: Uint8Array = new Uint8Array(1 << 16);
   #prefix: Uint8Array;
   #prefixDevice: string | undefined;
@@ -286,70 +307,65 @@ export class SlotPrinter {
     const f = this.#fields;
     readPvalFields(batch, i, f);
     p = putU64(o, p, f.tstampHi, f.tstampLo);
-    switch (this.format) {
-      case "dump-one":
-      case "dump-multi":
-        o[p++] = 32;
-        return this.#ether(batch, i, o, p);
-      case "look-tcp":
-        o[p++] = 32;
-        return this.#lookTcp(batch, i, o, p);
-      case "json":
-        return this.#json(batch, i, o, p);
-    }
+    if (this.format === "json") return this.#json(batch, i, o, p);
+    o[p++] = 32;
+    if (this.format !== "look-tcp") return this.#dump(batch, i, o, p, this.format === "dump-multi");
+    return this.#lookTcp(batch, i, o, p);
   }
 
-  // "(invalid slot: len <n>, pktlen <n>)"
-  #invalid(o: Uint8Array, p: number): number {
-    const f = this.#fields;
-    p = putUint(o, put(o, p, INVALID_SLOT), f.len);
-    p = putUint(o, put(o, p, INVALID_SLOT_PKTLEN), f.pktlen);
-    o[p] = 41; // ")"
-    return p + 1;
-  }
-
-  // "<src> -> <dst> TypeXXXX[, <ip src> -> <ip dst>]"
-  #ether(batch: SlotBatch, i: number, o: Uint8Array, p: number): number {
-    const f = this.#fields;
-    const status = f.status;
-    if (status & FieldStatus.BAD_SLOT) return this.#invalid(o, p);
-    if (f.len < ETHER_HEADER) return put(o, p, CUT_ETHER);
-    const u8 = batch.bytes;
+  /**
+   * Points #u8 and #at at the frame as the reference forms read it: the
+   * slot itself when it holds every byte they may read, otherwise its stored
+   * bytes followed by zeros.
+   */
+  #frame(batch: SlotBatch, i: number): void {
     const at = batch.pktOffset(i);
-    p = putMac(o, put(o, putMac(o, p, u8, at + 6), ARROW), u8, at);
-    if (f.l3Offset === 0) return put(o, p, CUT_VLAN);
-    const ethertype = f.ethertype;
-    p = putHex4(o, put(o, p, TYPE), ethertype);
-    if (ethertype !== ETHERTYPE_IPV4) return p;
-    if (status & FieldStatus.IPV4) {
-      return putIpv4(o, put(o, putIpv4(o, put(o, p, COMMA_SPACE), f.src), ARROW), f.dst);
+    const len = Math.min(this.#fields.len, PVAL_SLOT_PKT_SIZE);
+    if (len >= REFERENCE_READ) {
+      this.#u8 = batch.bytes;
+      this.#at = at;
+      return;
     }
-    if (status & FieldStatus.TRUNCATED) return put(o, p, CUT_IP);
-    if (status & FieldStatus.MALFORMED) return put(o, p, INVALID);
-    return p;
+    const short = this.#short;
+    short.fill(0);
+    short.set(batch.bytes.subarray(at, at + len));
+    this.#u8 = short;
+    this.#at = 0;
   }
 
-  // "PKTLEN=<n> ETHER_TYPE=0x<4 hex>[ IP_PROTO=<n>[ SYN= ACK= PSH= RST= FIN=]]"
+  // dump-one:   "<src> -> <dst> TypeXXXX[, <ip src> -> <ip dst>]"
+  // dump-multi: "<src> -> <dst> Type 0xXXXX [<ip src> -> <ip dst>]"
+  #dump(batch: SlotBatch, i: number, o: Uint8Array, p: number, multi: boolean): number {
+    this.#frame(batch, i);
+    const u8 = this.#u8;
+    const at = this.#at;
+    p = putMac(o, put(o, putMac(o, p, u8, at + 6), ARROW), u8, at);
+    const ethertype = (u8[at + 12]! << 8) | u8[at + 13]!;
+    p = putHex4(o, put(o, p, multi ? TYPE_0X : TYPE), ethertype);
+    if (multi) o[p++] = 32;
+    if (ethertype !== ETHERTYPE_IPV4) return p;
+    if (!multi) p = put(o, p, COMMA_SPACE);
+    p = putIpv4(o, p, be32(u8, at + ETHER_HEADER + 12));
+    return putIpv4(o, put(o, p, ARROW), be32(u8, at + ETHER_HEADER + 16));
+  }
+
+  // "PKTLEN=<n> ETHER_TYPE=0x<4 hex> [IP_PROTO=<n> [SYN= ACK= PSH= RST= FIN=]]"
   #lookTcp(batch: SlotBatch, i: number, o: Uint8Array, p: number): number {
-    const f = this.#fields;
-    const status = f.status;
-    p = putUint(o, put(o, p, PKTLEN_EQ), f.pktlen);
-    if (status & FieldStatus.BAD_SLOT) {
-      o[p++] = 32;
-      return this.#invalid(o, p);
-    }
-    if (f.len < ETHER_HEADER) {
-      o[p++] = 32;
-      return put(o, p, CUT_ETHER);
-    }
-    if (f.l3Offset === 0) return put(o, p, CUT_VLAN);
-    p = putHex4(o, put(o, p, ETHER_TYPE_EQ), f.ethertype);
-    if (f.ethertype !== ETHERTYPE_IPV4) return p;
-    if (!(status & FieldStatus.IPV4)) return put(o, p, status & FieldStatus.MALFORMED ? INVALID : CUT_IP);
-    p = putUint(o, put(o, p, IP_PROTO_EQ), f.protocol);
-    if (f.protocol !== IpProtocol.TCP) return p;
-    const flags = this.#tcpFlags(batch, i);
-    if (flags < 0) return put(o, p, CUT_TCP);
+    this.#frame(batch, i);
+    const u8 = this.#u8;
+    const at = this.#at;
+    p = putUint(o, put(o, p, PKTLEN_EQ), this.#fields.pktlen);
+    const ethertype = (u8[at + 12]! << 8) | u8[at + 13]!;
+    p = putHex4(o, put(o, p, ETHER_TYPE_EQ), ethertype);
+    o[p++] = 32;
+    if (ethertype !== ETHERTYPE_IPV4) return p;
+    const ip = at + ETHER_HEADER;
+    const protocol = u8[ip + 9]!;
+    p = putUint(o, put(o, p, IP_PROTO_EQ), protocol);
+    o[p++] = 32;
+    if (protocol !== IpProtocol.TCP) return p;
+    // Where the IHL points, whatever it says (as the original: no check).
+    const flags = u8[ip + ((u8[ip]! & 0x0f) << 2) + TCP_FLAGS_AT]!;
     p = put(o, p, SYN_EQ);
     o[p++] = flags & TcpFlag.SYN ? 49 : ZERO;
     p = put(o, p, ACK_EQ);

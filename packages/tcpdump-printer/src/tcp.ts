@@ -159,12 +159,17 @@ export function printTcp(c: Ctx, p: number, length: number, ip: IpInfo): void {
     c.w(` tcp ${length - hlen} [bad hdr length ${hlen} - too short, < 20]`);
     return;
   }
+  if (c.quiet) {
+    c.w(`tcp ${length - hlen}`);
+    if (hlen > length) c.w(` [bad hdr length ${hlen} - too long, > ${length}]`);
+    return;
+  }
   const flags = c.u8(p + 13);
   c.t(flagText(flags));
   let thseq = 0;
   let thack = 0;
   let rev = false;
-  if (flags & 0x10) {
+  if (flags & 0x10 && !c.absoluteSeq) {
     const cmp = compareAddrs(c, ip);
     rev = cmp > 0 || (cmp === 0 && sport > dport);
     const first = rev ? ip.hdr + (ip.v6 ? 24 : 16) : ip.hdr + (ip.v6 ? 8 : 12);

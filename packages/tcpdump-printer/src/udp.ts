@@ -87,7 +87,7 @@ export function printUdp(c: Ctx, p: number, length: number, ip: IpInfo): void {
       else c.t(T_SUM_OK);
     }
   }
-  if (sport === 53 || dport === 53) {
+  if (!c.quiet && (sport === 53 || dport === 53)) {
     printDns(c, cp, len, false);
     return;
   }

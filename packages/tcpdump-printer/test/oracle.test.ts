@@ -93,6 +93,17 @@ describe.runIf(haveTcpdump)("byte-identical to tcpdump", () => {
     [["--nano"], { precision: "nano" }],
     [["-tt", "--nano"], { timestamps: "epoch", precision: "nano" }],
     [["-ttt", "--nano"], { timestamps: "delta", precision: "nano" }],
+    [["-A"], { ascii: 1 }],
+    [["-AA"], { ascii: 2 }],
+    [["-A", "-x"], { ascii: 1, hex: "x" }],
+    [["-e", "-A"], { link: true, ascii: 1 }],
+    [["-q"], { quiet: true }],
+    [["-q", "-e"], { quiet: true, link: true }],
+    [["-qvv"], { quiet: true, verbose: 2 }],
+    [["-qvv", "-e"], { quiet: true, verbose: 2, link: true }],
+    [["-q", "-X"], { quiet: true, hex: "X" }],
+    [["-S"], { absoluteSeq: true }],
+    [["-Svv"], { absoluteSeq: true, verbose: 2 }],
   ] as [string[], PrintOptions][])("%j", (flags, options) => {
     expect(ours(plain, options).join("")).toBe(tcpdump(plainPath, ["-n", ...flags]));
   });
@@ -128,6 +139,12 @@ describe.runIf(haveTcpdump)("byte-identical to tcpdump on the captures recorded 
       [["-nvvv"], { verbose: 3 }],
       [["-n", "-e"], { link: true }],
       [["-nvvv", "-e"], { verbose: 3, link: true }],
+      [["-nq"], { quiet: true }],
+      [["-nqvvv", "-e"], { quiet: true, verbose: 3, link: true }],
+      [["-nS"], { absoluteSeq: true }],
+      [["-nSv"], { absoluteSeq: true, verbose: 1 }],
+      [["-nA"], { ascii: 1 }],
+      [["-nAA"], { ascii: 2 }],
     ] as [string[], PrintOptions][]) {
       it(`${name}, ${flags.join(" ")}`, () => {
         expect(packets.length).toBeGreaterThan(0);

@@ -20,9 +20,8 @@ export function tcpdump(path: string, flags: string[]): string {
 
 /** Splits tcpdump's output into one block per packet (each starts with its timestamp). */
 export function splitPackets(text: string): string[] {
-  return text
-    .split(/\n(?=\d\d:\d\d:\d\d\.\d{6} |\d{4}-\d\d-\d\d |\d+\.\d{6} | \d\d:\d\d:\d\d\.)/)
-    .map((b) => `${b.replace(/\n$/, "")}\n`);
+  // Each block keeps its own line breaks (-A text may end in one of its own).
+  return text.split(/(?<=\n)(?=\d\d:\d\d:\d\d\.\d{6} |\d{4}-\d\d-\d\d |\d+\.\d{6} | \d\d:\d\d:\d\d\.)/);
 }
 
 /**

@@ -62,9 +62,11 @@ describe("pval dump -r", () => {
 
   it("prints the other formats", async () => {
     const multi = await run(["-r", capture, "--format", "dump-multi", "-c", "1"]);
-    expect(multi.out).toBe(`${capture} TS=0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type0800, 10.0.0.2 -> 10.0.0.3\n`);
+    expect(multi.out).toBe(
+      `${capture}: TS=0 08:00:27:19:12:a4 -> ea:51:d7:0c:95:1a Type 0x0800 10.0.0.2 -> 10.0.0.3\n`,
+    );
     const look = await run(["-r", capture, "--format", "look-tcp"]);
-    expect(look.out.split("\n")[2]).toBe(`${capture} TS=7 PKTLEN=42 ETHER_TYPE=0x0806`);
+    expect(look.out.split("\n")[2]).toBe(`${capture} TS=7 PKTLEN=42 ETHER_TYPE=0x0806 `);
     const json = await run(["-r", capture, "--json"]);
     const objects = json.out
       .trim()

@@ -30,14 +30,16 @@
 // the buffers hold first, so slots read + ring drops = copies made. Exit 0 on success, 1 when a device fails (ENOENT,
 // EBUSY, EACCES, ENODEV when the link is deleted), 2 on a usage error.
 
-import { closeSync, openSync, writeSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Batch, LinkReader, RingStats } from "@pval/chardev";
 import type { PvalInfo } from "@pval/netlink";
-import type { SlotClock, SlotFormat, SlotSource } from "@pval/tcpdump-printer";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import type { SlotClock, SlotFormat, SlotPcapngWriter, SlotSource } from "@pval/tcpdump-printer";
+import { Command, InvalidArgumentError, Option } from "commander";
 import type { CliIo } from "../command.js";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
+import { EXIT_FAILURE, EXIT_OK } from "../command.js";
+import { standardOutput } from "../output.js";
+import type { PcapngSink } from "../pcapng-sink.js";
+import { onStopSignals } from "../signals.js";
+import { commandOutput, parseCommand, UsageError } from "../usage.js";
 import { loadNative } from "../native.js";
 
 interface DumpOptions {
@@ -59,8 +61,6 @@ const DROP_POLL_MS = 1000;
 
 /** -B default, KiB per device: about 60,000 slots. */
 export const DEFAULT_BUFFER_KIB = 16384;
-
-class UsageError extends Error {}
 
 function parseCount(value: string): number {
   if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) {
@@ -86,7 +86,7 @@ function parseCpus(value: string, previous: number[] = []): number[] {
 }
 
 function buildCommand(io: CliIo): Command {
-  return new Command("pval dump")
+  const command = new Command("pval dump")
     .description("print (or save) the packet copies of pval character devices")
     .argument("[targets...]", "devices (/dev/pval/pval0-rx-cpu-0) or link names (pval0: all its devices)")
     .addOption(new Option("--format <format>", "line format").choices(["dump-one", "dump-multi", "look-tcp", "json"]))
@@ -104,9 +104,8 @@ function buildCommand(io: CliIo): Command {
     )
     .option("--no-status", "no live status line on a terminal")
     .option("-v, --verbose", "say how each reader thread is scheduled")
-    .helpOption("-h, --help", "show this help")
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(`dump: ${s}`) });
+    .helpOption("-h, --help", "show this help");
+  return commandOutput(command, io, "dump");
 }
 
 /** Decides the line format from the options and the number of devices. */
@@ -146,34 +145,28 @@ function summary(tallies: DeviceTally[]): string {
   return out;
 }
 
-export async function main(args: string[], io: CliIo): Promise<number> {
-  const command = buildCommand(io);
-  let options: DumpOptions;
-  let targets: string[];
-  try {
-    command.parse(args, { from: "user" });
-    options = command.opts<DumpOptions>();
-    targets = command.processedArgs[0] as string[];
-    if (options.read !== undefined && targets.length > 0) throw new UsageError("-r FILE takes no devices");
-    if (options.read === undefined && targets.length === 0) throw new UsageError("no device or link to dump");
-    if (options.read !== undefined && options.write !== undefined) throw new UsageError("-r and -w cannot be combined");
-    if (options.read !== undefined && options.bufferSize !== undefined) {
-      throw new UsageError("-B sizes the devices' buffers; -r FILE reads no device");
-    }
-    if (options.write !== undefined && (options.format || options.json)) {
-      throw new UsageError("-w writes pcapng; --format and --json do not apply");
-    }
-    if (options.tx && options.rx) throw new UsageError("--tx and --rx together: leave both out for all devices");
-    chooseFormat(options, 1);
-  } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    if (err instanceof UsageError) {
-      io.err(`dump: ${err.message}\n`);
-      io.err(command.helpInformation());
-      return EXIT_USAGE;
-    }
-    throw err;
+/** The options and targets after commander parsed them; throws UsageError when they contradict each other. */
+function checkArgs(command: Command): { options: DumpOptions; targets: string[] } {
+  const options = command.opts<DumpOptions>();
+  const targets = command.processedArgs[0] as string[];
+  if (options.read !== undefined && targets.length > 0) throw new UsageError("-r FILE takes no devices");
+  if (options.read === undefined && targets.length === 0) throw new UsageError("no device or link to dump");
+  if (options.read !== undefined && options.write !== undefined) throw new UsageError("-r and -w cannot be combined");
+  if (options.read !== undefined && options.bufferSize !== undefined) {
+    throw new UsageError("-B sizes the devices' buffers; -r FILE reads no device");
   }
+  if (options.write !== undefined && (options.format || options.json)) {
+    throw new UsageError("-w writes pcapng; --format and --json do not apply");
+  }
+  if (options.tx && options.rx) throw new UsageError("--tx and --rx together: leave both out for all devices");
+  chooseFormat(options, 1);
+  return { options, targets };
+}
+
+export async function main(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommand(buildCommand(io), args, io, "dump", checkArgs);
+  if (!parsed.ok) return parsed.code;
+  const { options, targets } = parsed.value;
   try {
     if (options.read !== undefined) return await dumpFile(options.read, options, io);
     return await dumpDevices(targets, options, io);
@@ -268,7 +261,7 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     for (const r of reader.readers) io.err(`dump: ${r.path}: reader thread ${r.scheduling ?? "none (-B 0)"}\n`);
   }
   const watch = new RingWatch(reader.readers);
-  const sink = options.write !== undefined ? await PcapngSink.open(options.write, reader, clocks) : null;
+  const sink = options.write !== undefined ? await SlotSink.open(options.write, reader, clocks) : null;
   const json = !sink && chooseFormat(options, reader.readers.length) === "json";
   const pollDrops = (): void => {
     for (const e of watch.poll()) {
@@ -282,7 +275,7 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
   const printer = sink
     ? null
     : new (await import("@pval/tcpdump-printer")).SlotPrinter(chooseFormat(options, reader.readers.length));
-  const out = lineOutput(io);
+  const out = standardOutput(io);
 
   let remaining = options.count ?? Number.POSITIVE_INFINITY;
   // Prints (or saves) a batch; a promise when the output is full and the
@@ -332,9 +325,7 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     if (writing) writing.then(end, end);
     else end();
   };
-  const onSignal = (): void => stop(true);
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const removeSignals = onStopSignals(() => stop(true));
   const status =
     options.status !== false && process.stderr.isTTY
       ? new StatusLine(
@@ -370,8 +361,7 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
   try {
     failure = await finished;
   } finally {
-    process.removeListener("SIGINT", onSignal);
-    process.removeListener("SIGTERM", onSignal);
+    removeSignals();
     status?.end();
     clearInterval(dropTimer);
     if (!stopping) {
@@ -407,82 +397,6 @@ function refreshDrops(reader: LinkReader, tallies: Map<string, DeviceTally>): vo
       t.drops = ringDrops(r.stats());
     } catch {
       // The device is gone (ENODEV): keep the last counters a batch brought.
-    }
-  }
-}
-
-/** Where the lines go: fd 1 as bytes, one write(2) per batch, or the io's text sink (tests). */
-interface LineOutput {
-  /** The reader of our output went away (EPIPE). */
-  readonly closed: boolean;
-  /** Writes the bytes; a promise when the output is full and the rest has to wait. */
-  write(bytes: Uint8Array): Promise<void> | undefined;
-  /** The same, waiting on a full output without returning to the event loop. */
-  writeNow(bytes: Uint8Array): void;
-}
-
-function lineOutput(io: CliIo): LineOutput {
-  return io === stdio ? new FdLines(1) : new TextLines(io.out);
-}
-
-class TextLines implements LineOutput {
-  readonly closed = false;
-  readonly #decoder = new TextDecoder();
-  constructor(readonly sink: (text: string) => void) {}
-  write(bytes: Uint8Array): undefined {
-    this.sink(this.#decoder.decode(bytes));
-  }
-  writeNow(bytes: Uint8Array): void {
-    this.write(bytes);
-  }
-}
-
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Lines straight to a file descriptor, without a stream's buffering or
- * copies. A non-blocking pipe that is full (EAGAIN) keeps the rest of the
- * batch; EPIPE marks the output closed.
- */
-class FdLines implements LineOutput {
-  closed = false;
-  constructor(readonly fd: number) {}
-
-  // How many bytes went out before the output would block.
-  #some(bytes: Uint8Array): number {
-    let done = 0;
-    try {
-      while (done < bytes.length) done += writeSync(this.fd, bytes, done);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "EPIPE") {
-        this.closed = true;
-        return bytes.length;
-      }
-      if (code !== "EAGAIN") throw err;
-    }
-    return done;
-  }
-
-  write(bytes: Uint8Array): Promise<void> | undefined {
-    const done = this.#some(bytes);
-    // The printer reuses its buffer: what waits is a copy.
-    return done === bytes.length ? undefined : this.#later(bytes.slice(done));
-  }
-
-  async #later(rest: Uint8Array): Promise<void> {
-    while (rest.length > 0) {
-      await sleep(1);
-      rest = rest.subarray(this.#some(rest));
-    }
-  }
-
-  writeNow(bytes: Uint8Array): void {
-    let rest = bytes;
-    for (;;) {
-      rest = rest.subarray(this.#some(rest));
-      if (rest.length === 0) return;
-      Atomics.wait(PAUSE, 0, 0, 1);
     }
   }
 }
@@ -529,50 +443,54 @@ class StatusLine {
 }
 
 /**
- * Slots to a pcapng file: one interface per device, ns timestamps; ring
- * drops as interface statistics blocks (isb_ifdrop: drops since the start).
+ * Slots to a pcapng file (../pcapng-sink.ts): one interface per device, RX
+ * inbound and TX outbound; ring drops as interface statistics blocks
+ * (isb_ifdrop: drops since the start). Each batch is written as it comes.
  */
-class PcapngSink {
-  readonly #fd: number;
-  readonly #writer: import("@pval/tcpdump-printer").SlotPcapngWriter;
+class SlotSink {
+  readonly #sink: PcapngSink;
+  readonly #slots: SlotPcapngWriter;
   readonly #devices: string[];
   readonly #isb: (id: number, tsNs: bigint, ifdrop: bigint) => Uint8Array;
 
   private constructor(
-    fd: number,
-    writer: import("@pval/tcpdump-printer").SlotPcapngWriter,
+    sink: PcapngSink,
+    slots: SlotPcapngWriter,
     devices: string[],
     isb: (id: number, tsNs: bigint, ifdrop: bigint) => Uint8Array,
   ) {
-    this.#fd = fd;
-    this.#writer = writer;
+    this.#sink = sink;
+    this.#slots = slots;
     this.#devices = devices;
     this.#isb = isb;
   }
 
-  static async open(path: string, reader: LinkReader, clocks: ReadonlyMap<string, SlotClock>): Promise<PcapngSink> {
+  static async open(path: string, reader: LinkReader, clocks: ReadonlyMap<string, SlotClock>): Promise<SlotSink> {
     const { SlotPcapngWriter } = await import("@pval/tcpdump-printer");
     const { ringDropStatisticsBlock } = await import("@pval/stats");
+    const { PcapngSink } = await import("../pcapng-sink.js");
     const { nowNs } = await import("./ring-watch.js");
     const devices = reader.readers.map((r) => r.path);
-    const writer = new SlotPcapngWriter(devices, clocks);
-    const fd = path === "-" ? 1 : openSync(path, "w");
-    const sink = new PcapngSink(fd, writer, devices, ringDropStatisticsBlock);
-    writeSync(fd, writer.header());
+    const slots = new SlotPcapngWriter(
+      reader.readers.map((r) => ({ path: r.path, direction: r.direction })),
+      clocks,
+    );
+    const sink = await PcapngSink.open(path, { application: "pval dump", packetBuffered: true });
+    for (const i of slots.interfaces()) sink.addInterface(i);
     // The start of each device's capture: no drop yet.
     const now = nowNs();
-    for (let id = 0; id < devices.length; id++) writeSync(fd, ringDropStatisticsBlock(id, now, 0n));
-    return sink;
+    for (let id = 0; id < devices.length; id++) sink.blocks(ringDropStatisticsBlock(id, now, 0n));
+    return new SlotSink(sink, slots, devices, ringDropStatisticsBlock);
   }
 
   /** The device's ring dropped `total` copies since the start, as of `tsNs`. */
   drops(device: string, tsNs: bigint, total: number): void {
     const id = this.#devices.indexOf(device);
-    if (id >= 0) writeSync(this.#fd, this.#isb(id, tsNs, BigInt(total)));
+    if (id >= 0) this.#sink.blocks(this.#isb(id, tsNs, BigInt(total)));
   }
 
   write(batch: Batch, n: number): void {
-    writeSync(this.#fd, this.#writer.records(batch.slots, n, batch.device));
+    this.#sink.blocks(this.#slots.records(batch.slots, n, batch.device));
   }
 
   /** The end of the capture: every device's drops since the start (when known), then the file closes. */
@@ -581,14 +499,14 @@ class PcapngSink {
       const n = total(device);
       if (n !== null) this.drops(device, tsNs, n);
     }
-    if (this.#fd !== 1) closeSync(this.#fd);
+    this.#sink.close();
   }
 }
 
 async function dumpFile(path: string, options: DumpOptions, io: CliIo): Promise<number> {
   const { readCaptureSlots, SlotPrinter } = await import("@pval/tcpdump-printer");
   const printer = new SlotPrinter(chooseFormat(options, 1));
-  const out = lineOutput(io);
+  const out = standardOutput(io);
   let remaining = options.count ?? Number.POSITIVE_INFINITY;
   const source = { device: path };
   readCaptureSlots(path, (slots) => {

@@ -10,11 +10,13 @@ import {
   pcapngFileHeader,
   pcapngRecord,
   pcapRecord,
+  readCaptureFile,
 } from "@pval/decode";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type CapturedRun, runCaptured } from "../../test/run-captured.js";
 import { runListening, startTcpdump } from "../../test/tcpdump-live.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../command.js";
+import { listInterfaces } from "../net-interfaces.js";
 import { main, parseArgs } from "./print.js";
 
 const mac = (s: string): Uint8Array => Uint8Array.from(s.split(":").map((h) => Number.parseInt(h, 16)));
@@ -184,27 +186,193 @@ describe("parseArgs", () => {
       count: 5,
       options: { verbose: 3, link: true, hex: "xx", timestamps: "delta", precision: "micro" },
     });
+    expect(parseArgs(["-nvvc5", "-r", "f"])).toMatchObject({ count: 5, options: { verbose: 2 } });
+    // The walkthrough's `tcpdump -nvvvi enp0s9`, and a filter after it.
+    expect(parseArgs(["-nvvvi", "enp0s9", "icmp"])).toMatchObject({
+      iface: "enp0s9",
+      filter: ["icmp"],
+      options: { verbose: 3 },
+    });
+    expect(parseArgs(["-qSAAlUpnes", "100", "-r", "f"])).toMatchObject({
+      snaplen: 100,
+      promiscuous: false,
+      packetText: true,
+      packetBuffered: true,
+      options: { quiet: true, absoluteSeq: true, ascii: 2, link: true },
+    });
+    expect(parseArgs(["-s0", "-r", "f"]).snaplen).toBe(262144);
+    expect(parseArgs(["-r", "f"])).toMatchObject({ snaplen: 262144, promiscuous: true, packetText: false });
+    expect(parseArgs(["-D"]).listInterfaces).toBe(true);
   });
 
   it.each([
-    [["-r"], /-r needs an argument/],
-    [["-q", "-r", "f"], /unknown option -q/],
+    [["-r"], /option '-r <file>' argument missing/],
+    [["-Q", "-r", "f"], /unknown option '-Q'/],
     [["-r", "a", "-r", "b"], /-r given twice/],
     [["-c", "0", "-r", "f"], /invalid packet count "0"/],
     [["--slots", "pval0", "icmp"], /filter expressions need -r or -i/],
+    [["-s", "262145", "-r", "f"], /invalid snaplen "262145"/],
     [["-r", "f", "--slots", "pval0"], /alternatives/],
+    [["-r", "f", "--nano", "--micro"], /contradict/],
+    [["-D", "-r", "f"], /-D lists the interfaces/],
     [[], /nothing to read/],
-  ])("rejects %j", async (args, message) => {
+  ])("rejects %j with the usage on stderr, exit 2", async (args, message) => {
     expect(() => parseArgs(args)).toThrow(message);
     const r = await run(args);
     expect(r.code).toBe(EXIT_USAGE);
+    expect(r.err).toMatch(message);
     expect(r.err).toMatch(/Usage: pval print/);
+    expect(r.out).toBe("");
   });
 
-  it("prints the usage for help with exit 0", async () => {
-    const r = await run(["help"]);
+  it.each([["help"], ["-h"], ["--help"]])("prints the help on stdout for %s, exit 0", async (word) => {
+    const r = await run([word]);
     expect(r.code).toBe(EXIT_OK);
-    expect(r.err).toMatch(/^Usage: pval print -r FILE/);
+    expect(r.err).toBe("");
+    expect(r.out).toMatch(/^Usage: pval print \[-AenqSlpUvxXD\] \[-c count\] \[-i interface\] .*\[expression\]/);
+    // Every option has a description, -i and the filter expression included.
+    for (const flag of ["-A", "-c", "-D", "-e", "-i", "-l", "-n", "-p", "-q", "-r", "-s", "-S", "-t", "-U", "-v"]) {
+      expect(r.out).toMatch(new RegExp(`^  ${flag}( <[a-z]+>)?  +\\S`, "m"));
+    }
+    expect(r.out).toMatch(/^ {2}expression +a tcpdump filter expression/m);
+  });
+});
+
+describe("tcpdump's flags on -r", () => {
+  // A TCP conversation and a UDP datagram, so -q and -S show.
+  const A = ipv4FromString("10.0.0.2");
+  const B = ipv4FromString("10.0.0.3");
+  const tcp = (seq: number, ack: number, flags: number, payload: string): Uint8Array =>
+    encodeFrame({
+      ethernet: { src: PEER, dst: PVAL0 },
+      ipv4: { src: A, dst: B },
+      tcp: { srcPort: 40000, dstPort: 8765, seq, ack, flags },
+      payload: Buffer.from(payload),
+    });
+  let conv: string;
+  beforeEach(() => {
+    const frames = [
+      tcp(1000, 0, 0x02, ""),
+      tcp(1001, 5000, 0x10, ""),
+      tcp(1001, 5000, 0x18, "GET / HTTP/1.0\r\n\r\nline two\tx\u0001"),
+      encodeFrame({
+        ethernet: { src: PEER, dst: PVAL0 },
+        ipv4: { src: A, dst: B },
+        udp: { srcPort: 5353, dstPort: 53 },
+        payload: new Uint8Array(12),
+      }),
+    ];
+    conv = join(dir, "conv.pcap");
+    writeFileSync(
+      conv,
+      concat([pcapFileHeader(), ...frames.map((data, i) => pcapRecord({ tsSec: 1700000000 + i, tsNsec: 0, data }))]),
+    );
+  });
+
+  it.runIf(haveTcpdump).each([["-A"], ["-AA"], ["-q"], ["-qe"], ["-S"], ["-Sv"], ["-qvv"], ["-nA", "-c", "3"]])(
+    "prints %j as tcpdump -r does",
+    async (...flags) => {
+      const r = await run([...flags, "-r", conv]);
+      const theirs = execFileSync(TCPDUMP, ["-n", ...flags, "-r", conv], {
+        encoding: "latin1",
+        env: { ...process.env, TZ: "UTC" },
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      expect(r.code).toBe(EXIT_OK);
+      expect(r.out).toBe(theirs);
+    },
+  );
+
+  it("-q shortens TCP and UDP, -S keeps sequence numbers absolute", async () => {
+    const q = await run(["-q", "-r", conv]);
+    expect(q.out.split("\n")[2]).toBe("22:13:22.000000 IP 10.0.0.2.40000 > 10.0.0.3.8765: tcp 29");
+    expect(q.out.split("\n")[3]).toBe("22:13:23.000000 IP 10.0.0.2.5353 > 10.0.0.3.53: UDP, length 12");
+    const rel = await run(["-r", conv, "-c", "3"]);
+    expect(rel.out.split("\n")[2]).toMatch(/Flags \[P\.\], seq 0:29, ack 1, win/);
+    const abs = await run(["-S", "-r", conv, "-c", "3"]);
+    expect(abs.out.split("\n")[2]).toMatch(/Flags \[P\.\], seq 1001:1030, ack 5000, win/);
+  });
+
+  it("-A prints the payload as text, a CR before LF left out", async () => {
+    const r = await run(["-A", "-r", conv]);
+    expect(r.out).toContain("GET / HTTP/1.0\n\nline two\tx.\n");
+  });
+
+  it("-s has no effect on -r, as in tcpdump", async () => {
+    const whole = await run(["-x", "-r", conv]);
+    const cut = await run(["-x", "-s", "40", "-r", conv]);
+    expect(cut.out).toBe(whole.out);
+  });
+
+  it("-l and -U write the text of each packet as it is printed", async () => {
+    const chunks: string[] = [];
+    const code = await main(["-l", "-r", conv], { out: (s) => void chunks.push(s), err: () => {} });
+    expect(code).toBe(EXIT_OK);
+    expect(chunks.length).toBe(4);
+    const buffered: string[] = [];
+    await main(["-r", conv], { out: (s) => void buffered.push(s), err: () => {} });
+    expect(buffered.length).toBe(1);
+  });
+});
+
+describe("pval print -w", () => {
+  it("keeps the input's snaplen and the packets' direction", async () => {
+    const data = frames[0]!;
+    const src = join(dir, "dir.pcapng");
+    writeFileSync(
+      src,
+      concat([
+        pcapngFileHeader({ snaplen: 256 }),
+        pcapngRecord({ tsSec: 1, tsNsec: 0, data, direction: "in" }),
+        pcapngRecord({ tsSec: 2, tsNsec: 0, data, direction: "out" }),
+        pcapngRecord({ tsSec: 3, tsNsec: 0, data }),
+      ]),
+    );
+    const copy = join(dir, "copy.pcapng");
+    const r = await run(["-r", src, "-w", copy]);
+    expect(r.code).toBe(EXIT_OK);
+    const directions: (string | undefined)[] = [];
+    const info = readCaptureFile(copy, (rec) => {
+      directions.push(rec.direction);
+      return true;
+    });
+    expect(directions).toEqual(["in", "out", undefined]);
+    expect(info.snaplen).toBe(256);
+    // And it prints like any other capture.
+    const printed = await run(["-r", copy]);
+    expect(printed.out.split("\n")).toHaveLength(4);
+  });
+
+  it("declares the snaplen of a pcap input, not 262144", async () => {
+    const src = join(dir, "s100.pcap");
+    writeFileSync(
+      src,
+      concat([pcapFileHeader({ snaplen: 100 }), pcapRecord({ tsSec: 1, tsNsec: 0, data: frames[0]! })]),
+    );
+    const copy = join(dir, "s100.pcapng");
+    expect((await run(["-r", src, "-w", copy])).code).toBe(EXIT_OK);
+    expect(readCaptureFile(copy, () => true).snaplen).toBe(100);
+  });
+});
+
+describe("pval print -D", () => {
+  it("lists interfaces as tcpdump -D does", async () => {
+    const r = await run(["-D"]);
+    expect(r.code).toBe(EXIT_OK);
+    expect(r.out).toMatch(/^1\.\S+ \[[A-Za-z, ]+\]\n/);
+    expect(r.out).toMatch(/^\d+\.lo \[Up, Running, Loopback\]$/m);
+  });
+
+  it("orders and describes interfaces as libpcap does", () => {
+    const list = listInterfaces([
+      { name: "ifb0", ifindex: 3, flags: 0x82, operstate: "down" },
+      { name: "lo", ifindex: 1, flags: 0x9, operstate: "unknown" },
+      { name: "eth0", ifindex: 2, flags: 0x1003, operstate: "up" },
+      { name: "eth1", ifindex: 4, flags: 0x1003, operstate: "down" },
+    ]);
+    expect(list).toBe(
+      "1.eth0 [Up, Running, Connected]\n2.lo [Up, Running, Loopback]\n3.ifb0 [none]\n4.eth1 [Up, Disconnected]\n",
+    );
   });
 });
 

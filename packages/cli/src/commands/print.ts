@@ -1,39 +1,33 @@
 // `pval print`: tcpdump-style lines for packets from a capture file, pval's
 // character devices, or (with @pval/capture) a live interface.
 //
-//   pval print -r FILE [-c N] [-e] [-n] [-v...] [-t...] [--nano] [-x|-xx|-X|-XX]
-//   pval print --slots DEVICE|LINK [same options]
-//   pval print (-r FILE | --slots DEVICE|LINK) -w FILE [-c N]
+//   pval print -r FILE [-AenqSlUvxX...] [-c N] [-t...] [--nano]
+//   pval print --slots DEVICE|LINK [same options] [-s SNAPLEN]
+//   pval print -i INTERFACE [same options] [-p] [-s SNAPLEN] [EXPRESSION]
+//   pval print (-r FILE | --slots DEVICE|LINK | -i INTERFACE) -w FILE [-c N] [-U]
+//   pval print -D
 //
-// Short flags combine as in tcpdump (-nvvve, -c5). The lines come from
-// @pval/tcpdump-printer; this file only wires input to printer and output.
-// Output is buffered and written synchronously, so memory stays flat however
-// large the input. Exit 0 on success, 1 on a bad file or device (after
-// printing every packet before the fault), 2 on a usage error.
+// The arguments are tcpdump's, parsed by commander: short flags combine
+// (-nvvc5, -rFILE), -v, -t, -x, -X and -A count their repeats, and the
+// flags mean what they mean to tcpdump. The lines come from
+// @pval/tcpdump-printer; this file only wires input to printer and output
+// (../output.ts, ../pcapng-sink.ts). Printed text goes out in 64 KiB writes
+// (after every packet with -l or -U, and always for -i), so memory stays
+// flat however large the input. Exit 0 on success and for help, 1 on a bad
+// file or device (after printing every packet before the fault), 2 on a
+// usage error.
 
-import { closeSync, openSync, writeSync } from "node:fs";
 import type { CaptureInfo, CaptureRecord, PacketToWrite, SlotBatch } from "@pval/decode";
-import type { HexMode, PrintOptions } from "@pval/tcpdump-printer";
+import type { HexMode, PacketPrinter, PrintOptions } from "@pval/tcpdump-printer";
+import { Command, InvalidArgumentError, Option } from "commander";
 import type { CliIo } from "../command.js";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, stdio } from "../command.js";
+import { EXIT_FAILURE, EXIT_OK } from "../command.js";
 import { loadNative } from "../native.js";
+import { type Output, standardOutput } from "../output.js";
+import type { PcapngSink } from "../pcapng-sink.js";
 import { captureStatsText, openLiveSource, recordGate } from "../print/filter-source.js";
-
-export const USAGE = `Usage: pval print -r FILE [options]
-       pval print --slots DEVICE|LINK [options]
-Options (as tcpdump's):
-  -r FILE         read a pcap (µs or ns) or pcapng file ("-" for stdin)
-  --slots TARGET  read pval character devices: a device path or a link name
-  -w FILE         write the packets to FILE as pcapng (ns timestamps) instead of printing
-  -c COUNT        stop after COUNT packets
-  -e              print the link-level header
-  -n              do not resolve addresses (always the case; accepted)
-  -v, -vv, -vvv   more detail
-  -t ... -ttttt   timestamp format (none, epoch, delta, date, since first)
-  --nano, --micro timestamp precision (--time-stamp-precision=nano|micro)
-  -x, -xx         hex dump after the link header / of the whole frame
-  -X, -XX         hex and ASCII dump after the link header / of the whole frame
-`;
+import { onStopSignals } from "../signals.js";
+import { commandOutput, parseCommand, UsageError } from "../usage.js";
 
 export interface PrintArgs {
   read?: string;
@@ -43,300 +37,242 @@ export interface PrintArgs {
   filter: string[];
   count: number;
   options: PrintOptions;
+  /** -s: bytes kept of each packet (-i: libpcap's snapshot length; --slots: at most the slot's 256). */
+  snaplen: number;
+  /** Not -p. */
+  promiscuous: boolean;
+  /** -l or -U: printed text goes out after every packet. */
+  packetText: boolean;
+  /** -U: a -w file is written after every packet. */
+  packetBuffered: boolean;
+  /** -D: list the interfaces and exit. */
+  listInterfaces: boolean;
 }
 
-class UsageError extends Error {}
+/** tcpdump's default and largest snapshot length. */
+const MAX_SNAPLEN = 262144;
+
+/** Printed text is written once this much is pending (unless -l or -U). */
+const TEXT_BLOCK = 1 << 16;
 
 const TS_MODES = ["time", "none", "epoch", "delta", "date", "since-first"] as const;
 
 function parseCount(value: string): number {
   if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new UsageError(`invalid packet count "${value}": must be a positive integer`);
+    throw new InvalidArgumentError(`invalid packet count "${value}": must be a positive integer.`);
   }
   return Number(value);
 }
 
-/** Parses tcpdump-style arguments (combined short flags, values attached or separate). */
-export function parseArgs(args: string[]): PrintArgs {
-  const out: PrintArgs = { filter: [], count: Number.POSITIVE_INFINITY, options: {} };
-  let verbose = 0;
-  let t = 0;
-  let x = 0;
-  let X = 0;
-  let link = false;
-  let precision: "micro" | "nano" = "micro";
-  const seen = new Set<string>();
-  const once = (name: string) => {
-    if (seen.has(name)) throw new UsageError(`${name} given twice`);
-    seen.add(name);
+function parseSnaplen(value: string): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(value) || Number(value) > MAX_SNAPLEN) {
+    throw new InvalidArgumentError(`invalid snaplen "${value}": must be an integer from 0 to ${MAX_SNAPLEN}.`);
+  }
+  return Number(value) === 0 ? MAX_SNAPLEN : Number(value);
+}
+
+const repeat = (_value: unknown, previous: number): number => previous + 1;
+
+/** An option that takes one value: given twice is an error, not "the last wins". */
+function once<T>(flag: string, parse: (value: string) => T = (v) => v as T): (value: string, previous?: T) => T {
+  return (value, previous) => {
+    if (previous !== undefined) throw new InvalidArgumentError(`${flag} given twice.`);
+    return parse(value);
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const next = (name: string): string => {
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`${name} needs an argument`);
-      return v;
-    };
-    if (arg === "help" || arg === "-h" || arg === "--help") throw new UsageError("");
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = eq < 0 ? arg : arg.slice(0, eq);
-      const value = () => (eq < 0 ? next(name) : arg.slice(eq + 1));
-      switch (name) {
-        case "--slots":
-          once("--slots");
-          out.slots = value();
-          break;
-        case "--nano":
-          precision = "nano";
-          break;
-        case "--micro":
-          precision = "micro";
-          break;
-        case "--time-stamp-precision": {
-          const v = value();
-          if (v !== "nano" && v !== "micro") throw new UsageError(`unknown time stamp precision "${v}"`);
-          precision = v;
-          break;
-        }
-        case "--count":
-          once("-c");
-          out.count = parseCount(value());
-          break;
-        default:
-          throw new UsageError(`unknown option ${name}`);
-      }
-      continue;
-    }
-    if (arg.startsWith("-") && arg.length > 1) {
-      for (let k = 1; k < arg.length; k++) {
-        const ch = arg[k]!;
-        const rest = () => {
-          const v = arg.slice(k + 1);
-          k = arg.length;
-          return v !== "" ? v : next(`-${ch}`);
-        };
-        switch (ch) {
-          case "n":
-            break;
-          case "v":
-            verbose++;
-            break;
-          case "e":
-            link = true;
-            break;
-          case "t":
-            t++;
-            break;
-          case "x":
-            x++;
-            break;
-          case "X":
-            X++;
-            break;
-          case "c":
-            once("-c");
-            out.count = parseCount(rest());
-            break;
-          case "r":
-            once("-r");
-            out.read = rest();
-            break;
-          case "w":
-            once("-w");
-            out.write = rest();
-            break;
-          case "i":
-            once("-i");
-            out.iface = rest();
-            break;
-          default:
-            throw new UsageError(`unknown option -${ch}`);
-        }
-      }
-      continue;
-    }
-    out.filter.push(arg);
-  }
+}
+
+interface PrintFlags {
+  A: number;
+  c?: number;
+  D?: boolean;
+  e?: boolean;
+  i?: string;
+  l?: boolean;
+  n?: boolean;
+  p?: boolean;
+  q?: boolean;
+  r?: string;
+  s?: number;
+  S?: boolean;
+  t: number;
+  U?: boolean;
+  v: number;
+  w?: string;
+  x: number;
+  X: number;
+  slots?: string;
+  nano?: boolean;
+  micro?: boolean;
+  timeStampPrecision?: "micro" | "nano";
+}
+
+/** The command line of `pval print`; help and errors go to `io`. */
+export function buildCommand(io: CliIo): Command {
+  const command = new Command("pval print")
+    .description("print packets as tcpdump does, option 222 included")
+    .usage(
+      "[-AenqSlpUvxXD] [-c count] [-i interface] [-r file] [-s snaplen] [-w file] [--slots device|link] [-t...] [--nano|--micro] [expression]",
+    )
+    .argument("[expression...]", "a tcpdump filter expression (with -r or -i)")
+    .option("-A", "print each packet after its link header in ASCII; -AA: the whole frame", repeat, 0)
+    .option("-c <count>", "stop after count packets", once("-c", parseCount))
+    .option("-D", "list the network interfaces -i can capture on, and exit")
+    .option("-e", "print the link-level header")
+    .option("-i <interface>", "capture live on interface (libpcap, as tcpdump; needs CAP_NET_RAW)", once("-i"))
+    .option("-l", "write each packet's text as soon as it is printed (line-buffered; always so with -i)")
+    .option("-n", "do not convert addresses and ports to names (pval print never does; accepted)")
+    .option("-p", "-i: do not put the interface into promiscuous mode; no effect on -r and --slots")
+    .option("-q", "quick output: less protocol detail (tcp N, UDP, length N)")
+    .option("-r <file>", 'read packets from a pcap (µs or ns) or pcapng file ("-" for stdin)', once("-r"))
+    .option(
+      "-s <snaplen>",
+      `bytes kept of each packet: -i's snapshot length, --slots at most the slots' 256; no effect on -r (0: ${MAX_SNAPLEN})`,
+      once("-s", parseSnaplen),
+    )
+    .option("-S", "print absolute TCP sequence numbers, not relative ones")
+    .option("-t", "-t: no timestamp, -tt: epoch, -ttt: delta, -tttt: date, -ttttt: since the first packet", repeat, 0)
+    .option("-U", "write each packet as soon as it is printed or saved (packet-buffered -w file and text)")
+    .option("-v", "more detail; -vv, -vvv: more still", repeat, 0)
+    .option(
+      "-w <file>",
+      'save the packets to a pcapng file (ns timestamps; "-" for stdout) instead of printing',
+      once("-w"),
+    )
+    .option("-x", "hex dump of each packet after its link header; -xx: of the whole frame", repeat, 0)
+    .option("-X", "hex and ASCII dump after the link header; -XX: of the whole frame", repeat, 0)
+    .option(
+      "--slots <device|link>",
+      "read pval character devices: a device path, or a link name for all its devices",
+      once("--slots"),
+    )
+    .option("--nano", "nanosecond timestamps (--time-stamp-precision=nano)")
+    .option("--micro", "microsecond timestamps, the default (--time-stamp-precision=micro)")
+    .addOption(new Option("--time-stamp-precision <precision>", "timestamp precision").choices(["micro", "nano"]))
+    .helpOption("-h, --help", "print this help and exit");
+  return commandOutput(command, io, "print");
+}
+
+/** The arguments after commander parsed them; throws UsageError when they contradict each other. */
+function checkArgs(command: Command): PrintArgs {
+  const f = command.opts<PrintFlags>();
+  const filter = command.processedArgs[0] as string[];
+  const out: PrintArgs = {
+    filter,
+    count: f.c ?? Number.POSITIVE_INFINITY,
+    options: {},
+    snaplen: f.s ?? MAX_SNAPLEN,
+    promiscuous: !f.p,
+    packetText: f.l === true || f.U === true,
+    packetBuffered: f.U === true,
+    listInterfaces: f.D === true,
+  };
+  if (f.r !== undefined) out.read = f.r;
+  if (f.slots !== undefined) out.slots = f.slots;
+  if (f.i !== undefined) out.iface = f.i;
+  if (f.w !== undefined) out.write = f.w;
   const sources = [out.read, out.slots, out.iface].filter((s) => s !== undefined).length;
-  if (sources === 0) throw new UsageError("nothing to read: give -r FILE, --slots DEVICE|LINK or -i DEVICE");
-  if (sources > 1) throw new UsageError("-r, --slots and -i are alternatives: give one");
-  if (out.filter.length > 0 && out.slots !== undefined) {
-    throw new UsageError(`unexpected argument "${out.filter[0]}" (filter expressions need -r or -i)`);
+  if (out.listInterfaces) {
+    if (sources > 0 || filter.length > 0) throw new UsageError("-D lists the interfaces; it reads no packets");
+    return out;
   }
-  if (t > 5) throw new UsageError("at most five -t");
+  if (sources === 0) throw new UsageError("nothing to read: give -r FILE, --slots DEVICE|LINK or -i INTERFACE");
+  if (sources > 1) throw new UsageError("-r, --slots and -i are alternatives: give one");
+  if (filter.length > 0 && out.read === undefined && out.iface === undefined) {
+    throw new UsageError(`unexpected argument "${filter[0]}" (filter expressions need -r or -i)`);
+  }
+  if (f.t > 5) throw new UsageError("at most five -t");
+  const precisions = new Set<string>();
+  if (f.nano) precisions.add("nano");
+  if (f.micro) precisions.add("micro");
+  if (f.timeStampPrecision) precisions.add(f.timeStampPrecision);
+  if (precisions.size > 1) throw new UsageError("--nano and --micro (or --time-stamp-precision) contradict each other");
   let hex: HexMode = "none";
-  if (X > 0) hex = X > 1 ? "XX" : "X";
-  else if (x > 0) hex = x > 1 ? "xx" : "x";
-  out.options = { verbose: Math.min(verbose, 3), link, hex, timestamps: TS_MODES[t]!, precision };
+  if (f.X > 0) hex = f.X > 1 ? "XX" : "X";
+  else if (f.x > 0) hex = f.x > 1 ? "xx" : "x";
+  out.options = {
+    verbose: Math.min(f.v, 3),
+    link: f.e === true,
+    hex,
+    ascii: Math.min(f.A, 2),
+    quiet: f.q === true,
+    absoluteSeq: f.S === true,
+    timestamps: TS_MODES[f.t]!,
+    precision: precisions.has("nano") ? "nano" : "micro",
+  };
   return out;
 }
 
-/** Where printed text goes: flushed in large blocks. */
-interface Output {
-  write(text: string): void;
-  writeBytes(bytes: Uint8Array): void;
-  flush(): void;
+/** Parses tcpdump-style arguments (combined short flags, values attached or separate); throws on a usage error. */
+export function parseArgs(args: string[]): PrintArgs {
+  const command = buildCommand({ out: () => {}, err: () => {} });
+  command.parse(args, { from: "user" });
+  return checkArgs(command);
 }
 
-/** Collects text for a CliIo (tests, embedding). */
-class TextOutput implements Output {
-  #parts: string[] = [];
-  #size = 0;
-  constructor(readonly sink: (text: string) => void) {}
-  writeBytes(bytes: Uint8Array): void {
-    this.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1"));
-  }
-  write(text: string): void {
-    this.#parts.push(text);
-    this.#size += text.length;
-    if (this.#size >= 1 << 16) this.flush();
-  }
-  flush(): void {
-    if (this.#size === 0) return;
-    const text = this.#parts.join("");
-    this.#parts = [];
-    this.#size = 0;
-    this.sink(text);
-  }
-}
-
-class StopOutput extends Error {}
-
-const BLOCK = 1 << 18;
-
-/**
- * Copies text (ASCII: the printer escapes everything else) straight into a
- * byte buffer and writes it to fd 1 synchronously, waiting out EAGAIN on
- * non-blocking pipes; EPIPE (the reader went away) stops quietly.
- */
-class FdOutput implements Output {
-  readonly #buf = Buffer.allocUnsafe(BLOCK);
-  #used = 0;
-  constructor(readonly fd: number) {}
-  writeBytes(bytes: Uint8Array): void {
-    if (this.#used + bytes.length > BLOCK) {
-      this.flush();
-      if (bytes.length > BLOCK) {
-        this.#writeAll(bytes);
-        return;
-      }
-    }
-    this.#buf.set(bytes, this.#used);
-    this.#used += bytes.length;
-  }
-  write(text: string): void {
-    if (this.#used + text.length > BLOCK) {
-      this.flush();
-      if (text.length > BLOCK) {
-        this.#writeAll(Buffer.from(text, "latin1"));
-        return;
-      }
-    }
-    this.#used += this.#buf.write(text, this.#used, "latin1");
-  }
-  flush(): void {
-    if (this.#used === 0) return;
-    const used = this.#used;
-    this.#used = 0;
-    this.#writeAll(this.#buf.subarray(0, used));
-  }
-  #writeAll(bytes: Uint8Array): void {
-    let rest = bytes;
-    while (rest.length > 0) {
-      try {
-        rest = rest.subarray(writeSync(this.fd, rest));
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === "EAGAIN") {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-          continue;
-        }
-        if (code === "EPIPE") throw new StopOutput();
-        throw err;
-      }
-    }
-  }
-}
-
-/** A pcapng file being written in large blocks. */
-class PcapngFile {
-  readonly #fd: number;
-  #chunks: Uint8Array[] = [];
-  #size = 0;
-  constructor(
-    path: string,
-    readonly decode: typeof import("@pval/decode"),
-  ) {
-    this.#fd = openSync(path, "w");
-    this.#push(decode.pcapngFileHeader({ application: "pval print" }));
-  }
-  #push(bytes: Uint8Array): void {
-    this.#chunks.push(bytes);
-    this.#size += bytes.length;
-    if (this.#size >= 1 << 20) this.flush();
-  }
-  add(packet: PacketToWrite): void {
-    this.#push(this.decode.pcapngRecord(packet));
-  }
-  flush(): void {
-    for (const c of this.#chunks) writeSync(this.#fd, c);
-    this.#chunks = [];
-    this.#size = 0;
-  }
-  close(): void {
-    this.flush();
-    closeSync(this.#fd);
-  }
+/** The usage, as `pval print --help` prints it. */
+export function usage(): string {
+  return buildCommand({ out: () => {}, err: () => {} }).helpInformation();
 }
 
 export async function main(args: string[], io: CliIo): Promise<number> {
-  let parsed: PrintArgs;
+  // `pval print help`, as `pval link help`.
+  if (args.length === 1 && args[0] === "help") args = ["--help"];
+  const parsed = parseCommand(buildCommand(io), args, io, "print", checkArgs);
+  if (!parsed.ok) return parsed.code;
+  const out = standardOutput(io);
   try {
-    parsed = parseArgs(args);
+    if (parsed.value.listInterfaces) return await listInterfaces(out);
+    if (parsed.value.read !== undefined) return await printFile(parsed.value, out, io);
+    if (parsed.value.slots !== undefined) return await printSlots(parsed.value, out, io);
+    return await printLive(parsed.value, out, io);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    if (err.message) io.err(`print: ${err.message}\n`);
-    io.err(USAGE);
-    return err.message ? EXIT_USAGE : EXIT_OK;
-  }
-  const out: Output = io === stdio ? new FdOutput(1) : new TextOutput(io.out);
-  try {
-    if (parsed.read !== undefined) return await printFile(parsed, out, io);
-    if (parsed.slots !== undefined) return await printSlots(parsed, out, io);
-    return await printLive(parsed, out, io);
-  } catch (err) {
-    if (err instanceof StopOutput) return EXIT_OK;
-    try {
-      out.flush();
-    } catch {
-      // The output itself failed; the message below says what went wrong first.
-    }
     io.err(`print: ${err instanceof Error ? err.message : String(err)}\n`);
     return EXIT_FAILURE;
   }
 }
 
+async function listInterfaces(out: Output): Promise<number> {
+  const { listInterfaces, readNetInterfaces } = await import("../net-interfaces.js");
+  out.writeNow(new TextEncoder().encode(listInterfaces(readNetInterfaces())));
+  return EXIT_OK;
+}
+
+/** The printer for the options, or null when the packets are saved (-w). */
+async function newPrinter(args: PrintArgs, options: PrintOptions = args.options): Promise<PacketPrinter | null> {
+  if (args.write !== undefined) return null;
+  const { PacketPrinter } = await import("@pval/tcpdump-printer");
+  return new PacketPrinter(options);
+}
+
+async function openSink(args: PrintArgs): Promise<PcapngSink | null> {
+  if (args.write === undefined) return null;
+  const { PcapngSink } = await import("../pcapng-sink.js");
+  return PcapngSink.open(args.write, { application: "pval print", packetBuffered: args.packetBuffered });
+}
+
 async function printFile(args: PrintArgs, out: Output, io: CliIo): Promise<number> {
   const decode = await import("@pval/decode");
-  const { PacketPrinter } = await import("@pval/tcpdump-printer");
   const path = args.read!;
-  const writer = args.write !== undefined ? new PcapngFile(args.write, decode) : null;
-  const printer = writer ? null : new PacketPrinter(args.options);
+  const sink = await openSink(args);
+  const printer = await newPrinter(args);
+  // Text pending past this many bytes goes out.
+  const block = args.packetText ? 0 : TEXT_BLOCK;
   let left = args.count;
-  const accept = await recordGate(path, args.filter, writer !== null);
+  const accept = await recordGate(path, args.filter, sink !== null);
   const onRecord = (r: CaptureRecord, info: CaptureInfo): boolean => {
     if (!accept(r, info)) return true;
-    if (writer) writer.add({ tsSec: r.tsSec, tsNsec: r.tsNsec, data: r.data, origlen: r.origlen });
-    else if (printer!.append(r) >= 1 << 16) out.writeBytes(printer!.drain());
-    return --left > 0;
+    if (sink) {
+      // The file's snapshot length is the saved one's (-s does not apply to -r, as in tcpdump).
+      if (sink.interfaces === 0) sink.addInterface({ linktype: r.linktype, snaplen: info.snaplen || MAX_SNAPLEN });
+      sink.packet({ tsSec: r.tsSec, tsNsec: r.tsNsec, data: r.data, origlen: r.origlen, direction: r.direction });
+    } else if (printer!.append(r) > block) out.writeNow(printer!.drain());
+    return --left > 0 && !out.closed;
   };
   try {
     decode.readCaptureFile(path === "-" ? 0 : path, onRecord);
   } catch (err) {
-    writer?.close();
-    if (printer) out.writeBytes(printer.drain());
-    out.flush();
+    sink?.close();
+    if (printer) out.writeNow(printer.drain());
     if (err instanceof decode.CaptureFormatError) {
       io.err(`print: ${path}: ${err.message}\n`);
       return EXIT_FAILURE;
@@ -348,21 +284,26 @@ async function printFile(args: PrintArgs, out: Output, io: CliIo): Promise<numbe
     }
     throw err;
   }
-  writer?.close();
-  if (printer) out.writeBytes(printer.drain());
-  out.flush();
+  sink?.close();
+  if (printer) out.writeNow(printer.drain());
   return EXIT_OK;
 }
 
 async function printSlots(args: PrintArgs, out: Output, io: CliIo): Promise<number> {
   const decode = await import("@pval/decode");
   const chardev = await loadNative("@pval/chardev");
-  const { PacketPrinter } = await import("@pval/tcpdump-printer");
   const target = args.slots!;
   const paths = target.includes("/") ? [target] : chardev.discoverDevices(target).map((d) => d.path);
   const reader = chardev.openDevices(paths);
-  const writer = args.write !== undefined ? new PcapngFile(args.write, decode) : null;
-  const printer = writer ? null : new PacketPrinter(args.options);
+  const sink = await openSink(args);
+  const printer = await newPrinter(args);
+  const snaplen = Math.min(args.snaplen, decode.PVAL_SLOT_PKT_SIZE);
+  const block = args.packetText ? 0 : TEXT_BLOCK;
+  // Each device is an interface of the -w file; its packets go one way.
+  const interfaces = new Map<string, number>();
+  for (const r of reader.readers) {
+    interfaces.set(r.path, sink?.addInterface({ name: r.path, snaplen }) ?? 0);
+  }
   let left = args.count;
   let stopping = false;
   const stop = (): void => {
@@ -370,8 +311,7 @@ async function printSlots(args: PrintArgs, out: Output, io: CliIo): Promise<numb
     stopping = true;
     reader.close();
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  const removeSignals = onStopSignals(stop);
   let failure: unknown;
   try {
     for await (const batch of reader) {
@@ -380,12 +320,17 @@ async function printSlots(args: PrintArgs, out: Output, io: CliIo): Promise<numb
       for (let i = 0; i < n; i++) {
         const packet = slotPacket(decode, slots, i, batch.device, io);
         if (packet === null) continue;
-        if (writer) writer.add(packet);
-        else out.writeBytes(printer!.formatBytes(packet));
+        if (packet.data.length > snaplen) packet.data = packet.data.subarray(0, snaplen);
+        if (sink) {
+          packet.interfaceId = interfaces.get(batch.device) ?? 0;
+          if (batch.direction !== undefined) packet.direction = batch.direction === "rx" ? "in" : "out";
+          sink.packet(packet);
+        } else if (printer!.append(packet) > block) out.writeNow(printer!.drain());
       }
-      out.flush();
+      if (printer) out.writeNow(printer.drain());
+      sink?.flush();
       left -= n;
-      if (left <= 0) {
+      if (left <= 0 || out.closed) {
         stop();
         break;
       }
@@ -393,11 +338,10 @@ async function printSlots(args: PrintArgs, out: Output, io: CliIo): Promise<numb
   } catch (err) {
     if (!chardev.isReaderClosedError(err)) failure = err;
   } finally {
-    process.removeListener("SIGINT", stop);
-    process.removeListener("SIGTERM", stop);
+    removeSignals();
     if (!stopping) reader.close();
-    writer?.close();
-    out.flush();
+    sink?.close();
+    if (printer) out.writeNow(printer.drain());
   }
   if (failure !== undefined) {
     io.err(`print: ${failure instanceof Error ? failure.message : String(failure)}\n`);
@@ -439,28 +383,32 @@ function slotPacket(
 
 /** `-i DEV [filter]`: live capture through libpcap (@pval/capture), until -c or a signal. */
 async function printLive(args: PrintArgs, out: Output, io: CliIo): Promise<number> {
-  const decode = await import("@pval/decode");
-  const { PacketPrinter } = await import("@pval/tcpdump-printer");
-  const snaplen = 262144;
-  const live = await openLiveSource(args.iface!, args.filter, snaplen, args.options, args.write !== undefined);
+  const snaplen = args.snaplen;
+  const live = await openLiveSource(
+    args.iface!,
+    args.filter,
+    snaplen,
+    args.options,
+    args.write !== undefined,
+    args.promiscuous,
+  );
   const capture = live.capture;
-  const writer = args.write !== undefined ? new PcapngFile(args.write, decode) : null;
-  const printer = writer ? null : new PacketPrinter(live.printOptions);
+  const sink = await openSink(args);
+  sink?.addInterface({ name: args.iface!, snaplen, linktype: capture.linktype });
+  const printer = await newPrinter(args, live.printOptions);
   io.err(`print: ${live.listening}\n`);
   let left = args.count;
   let captured = 0;
   const stop = (): void => capture.close();
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  const removeSignals = onStopSignals(stop);
   let failure: unknown;
   try {
     for await (const packet of capture) {
-      if (writer) writer.add(packet);
-      else out.writeBytes(printer!.formatBytes(packet));
-      captured++;
+      if (sink) sink.packet(packet);
       // Live output goes out packet by packet, as tcpdump's line buffering on a terminal.
-      out.flush();
-      if (--left <= 0) {
+      else out.writeNow(printer!.formatBytes(packet));
+      captured++;
+      if (--left <= 0 || out.closed) {
         stop();
         break;
       }
@@ -468,11 +416,9 @@ async function printLive(args: PrintArgs, out: Output, io: CliIo): Promise<numbe
   } catch (err) {
     failure = err;
   } finally {
-    process.removeListener("SIGINT", stop);
-    process.removeListener("SIGTERM", stop);
+    removeSignals();
     capture.close();
-    writer?.close();
-    out.flush();
+    sink?.close();
   }
   io.err(captureStatsText(captured, capture.stats()));
   if (failure !== undefined) {

@@ -69,12 +69,14 @@ export async function openLiveSource(
   snaplen: number,
   options: PrintOptions,
   writing: boolean,
+  promiscuous?: boolean,
 ): Promise<LiveSource> {
   const { openCapture, interfaceName, linktypeName, DLT_LINUX_SLL2 } = await loadNative("@pval/capture");
   const { isPrintableLinktype } = await import("@pval/tcpdump-printer");
   const capture = openCapture(device, {
     snaplen,
     filter: filter.join(" "),
+    ...(promiscuous === undefined ? {} : { promiscuous }),
     ...(device.startsWith("any") && !writing ? { linktype: DLT_LINUX_SLL2 } : {}),
   });
   try {

@@ -13,11 +13,20 @@ export {
 export { type FileRecordCallback, readCaptureFile, readCaptureStream } from "./stream.js";
 export { divU64, joinNanoseconds, type SplitTime, splitTimestamp } from "./timestamp.js";
 export {
+  EPB_FLAG_INBOUND,
+  EPB_FLAG_OUTBOUND,
+  type PacketDirection,
   type PacketToWrite,
   type PcapHeaderOptions,
   type PcapngHeaderOptions,
+  type PcapngInterfaceOptions,
+  PcapngWriter,
   pcapFileHeader,
   pcapngFileHeader,
+  pcapngInterfaceBlock,
   pcapngRecord,
+  pcapngRecordLength,
+  pcapngSectionHeader,
   pcapRecord,
+  writePcapngRecord,
 } from "./writer.js";

@@ -31,6 +31,7 @@ const OPT_IF_NAME = 2;
 const OPT_IF_DESCRIPTION = 3;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
+const OPT_EPB_FLAGS = 2;
 
 export type CaptureFormat = "pcap" | "pcapng";
 export type TimestampPrecision = "micro" | "nano";
@@ -56,6 +57,8 @@ export interface CaptureRecord {
   buffer: Uint8Array;
   dataOffset: number;
   caplen: number;
+  /** pcapng: the direction bits of epb_flags (1 inbound, 2 outbound); undefined when not given. */
+  direction?: "in" | "out" | undefined;
 }
 
 /** The reused record; `data` is made only when asked for. */
@@ -68,6 +71,7 @@ class RecordView implements CaptureRecord {
   buffer: Uint8Array = new Uint8Array(0);
   dataOffset = 0;
   caplen = 0;
+  direction: "in" | "out" | undefined = undefined;
 
   get data(): Uint8Array {
     return this.buffer.subarray(this.dataOffset, this.dataOffset + this.caplen);
@@ -91,6 +95,7 @@ class RecordView implements CaptureRecord {
     this.buffer = buf;
     this.dataOffset = at;
     this.caplen = caplen;
+    this.direction = undefined;
     return this;
   }
 }
@@ -462,7 +467,20 @@ export class CaptureReader {
       throw new CaptureFormatError(`invalid packet block: caplen ${caplen} overruns the block length ${total}`, at);
     }
     const t = splitTimestamp(hi, lo, iface.unitsPerSec);
-    onRecord(this.#record.set(iface.linktype, t.sec + iface.offsetSec, t.nsec, origlen, at, buf, pos + 28, caplen));
+    const record = this.#record.set(
+      iface.linktype,
+      t.sec + iface.offsetSec,
+      t.nsec,
+      origlen,
+      at,
+      buf,
+      pos + 28,
+      caplen,
+    );
+    if (type === PCAPNG_EPB && 28 + ((caplen + 3) & ~3) + 4 <= total - 4) {
+      record.direction = epbDirection(view, pos + 28 + ((caplen + 3) & ~3), pos + total - 4, little);
+    }
+    onRecord(record);
   }
 
   #readSimpleBlock(
@@ -479,4 +497,19 @@ export class CaptureReader {
     if (iface.snaplen !== 0) caplen = Math.min(caplen, iface.snaplen);
     onRecord(this.#record.set(iface.linktype, 0, 0, origlen, at, buf, pos + 12, caplen));
   }
+}
+
+/** The direction bits of an enhanced packet block's epb_flags option, if it has one. */
+function epbDirection(view: DataView, opt: number, end: number, little: boolean): "in" | "out" | undefined {
+  while (opt + 4 <= end) {
+    const code = view.getUint16(opt, little);
+    const len = view.getUint16(opt + 2, little);
+    if (code === 0 || opt + 4 + len > end) return undefined;
+    if (code === OPT_EPB_FLAGS && len === 4) {
+      const bits = view.getUint32(opt + 4, little) & 3;
+      return bits === 1 ? "in" : bits === 2 ? "out" : undefined;
+    }
+    opt += 4 + ((len + 3) & ~3);
+  }
+  return undefined;
 }

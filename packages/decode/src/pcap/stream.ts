@@ -68,6 +68,7 @@ export async function* readCaptureStream(source: AsyncIterable<Uint8Array>): Asy
       buffer: data,
       dataOffset: 0,
       caplen: data.length,
+      direction: r.direction,
     });
   };
   for await (const chunk of source) {

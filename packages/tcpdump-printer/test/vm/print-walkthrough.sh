@@ -29,6 +29,17 @@ cleanup()
 }
 trap cleanup EXIT
 
+# Gives a background reader up to 10 s to end by itself (-c), then stops it; its exit status.
+finish()
+{
+	for _ in $(seq 100); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$1" 2>/dev/null
+	wait "$1"
+}
+
 cd_setup pval0 ipopt 1 txcopy 1 rxcopy 1 || { echo "SKIP: cannot build the topology"; exit $ksft_skip; }
 
 # The copies on the character devices: two requests in, two replies out.
@@ -48,12 +59,7 @@ ip netns exec "$NS_B" taskset -c 0 "$PING" -q -c 2 -i 0.3 "$PVAL_ADDR_A" >/dev/n
 wait "$ours"
 rc_ours=$?
 wait "$theirs"
-for _ in $(seq 100); do
-	kill -0 "$slots" 2>/dev/null || break
-	sleep 0.1
-done
-kill "$slots" 2>/dev/null
-wait "$slots"
+finish "$slots"
 rc_slots=$?
 
 rc=0
@@ -64,6 +70,28 @@ if [ "$rc_slots" = 0 ] && grep -q "ICMP echo request" "$T/slots" &&
 else
 	echo "FAIL: pval print --slots pval0 (exit $rc_slots):"
 	sed 's/^/    /' "$T/slots" "$T/slots.err"
+	rc=1
+fi
+
+# The copies saved with -w: one interface per device, 256-byte snapshot
+# length, each packet's direction in epb_flags (1 inbound, 2 outbound).
+node "$CLI" print --slots pval0 -c 4 -w "$T/slots.pcapng" 2>"$T/w.err" &
+writer=$!
+sleep 1
+ip netns exec "$NS_B" taskset -c 0 "$PING" -q -c 2 -i 0.3 "$PVAL_ADDR_A" >/dev/null
+finish "$writer"
+rc_w=$?
+hex=$(od -An -tx1 -v "$T/slots.pcapng" | tr -d ' \n')
+n_in=$(grep -o "0200040001000000" <<<"$hex" | wc -l)
+n_out=$(grep -o "0200040002000000" <<<"$hex" | wc -l)
+# Interface blocks: linktype 1, snaplen 256, then if_name.
+n_if=$(grep -o "01000000000100000200" <<<"$hex" | wc -l)
+node "$CLI" print -nv -r "$T/slots.pcapng" >"$T/slots.txt" 2>&1
+if [ "$rc_w" = 0 ] && [ "$n_in" -ge 1 ] && [ "$n_out" -ge 1 ] && [ $((n_in + n_out)) = 4 ] && [ "$n_if" -ge 2 ] && grep -q "ICMP echo reply" "$T/slots.txt"; then
+	echo "PASS: pval print --slots -w: $n_if interfaces of snaplen 256, $n_in packets inbound, $n_out outbound; -r reads it"
+else
+	echo "FAIL: pval print --slots -w (exit $rc_w): $n_if interfaces of snaplen 256, $n_in inbound, $n_out outbound"
+	sed 's/^/    /' "$T/w.err" "$T/slots.txt"
 	rc=1
 fi
 
