@@ -53,32 +53,15 @@
 #include <linux/skbuff.h>
 #include <linux/sockios.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 #include <net/sock.h>
 
+#include "pval_compat.h"
 #include "pval_ring.h"
 #include "pval_tstamp.h"
 
 #define PVAL_TSTAMP_TX_TIMEOUT	HZ
 
 /* Lower device configuration. */
-
-static int pval_tstamp_caps(struct net_device *lower)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
-	struct kernel_ethtool_ts_info info = { .phc_index = -1 };
-
-	if (ethtool_get_ts_info_by_layer(lower, &info))
-		return 0;
-#else
-	const struct ethtool_ops *ops = lower->ethtool_ops;
-	struct ethtool_ts_info info = { .cmd = ETHTOOL_GET_TS_INFO, .phc_index = -1 };
-
-	if (!ops || !ops->get_ts_info || ops->get_ts_info(lower, &info))
-		return 0;
-#endif
-	return info.so_timestamping;
-}
 
 /* SIOC[GS]HWTSTAMP through ndo_eth_ioctl, with the config in user memory. */
 static int pval_tstamp_ioctl(struct net_device *lower, int cmd, struct hwtstamp_config *cfg)
@@ -115,7 +98,7 @@ static int pval_tstamp_get_cfg(struct net_device *lower, int *tx_type, int *rx_f
 	struct hwtstamp_config cfg = {};
 	int err;
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#ifdef PVAL_HAVE_NDO_HWTSTAMP
 	if (lower->netdev_ops->ndo_hwtstamp_get) {
 		struct kernel_hwtstamp_config kcfg = {};
 
@@ -140,7 +123,7 @@ static int pval_tstamp_set_cfg(struct net_device *lower, int tx_type, int rx_fil
 {
 	struct hwtstamp_config cfg = { .tx_type = tx_type, .rx_filter = rx_filter };
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#ifdef PVAL_HAVE_NDO_HWTSTAMP
 	if (lower->netdev_ops->ndo_hwtstamp_set) {
 		struct kernel_hwtstamp_config kcfg = {
 			.tx_type = tx_type,
@@ -486,7 +469,7 @@ int pval_tstamp_set(struct pval_tstamp *ts, struct net_device *lower, bool tx, b
 		return 0;
 	}
 
-	caps = pval_tstamp_caps(lower);
+	caps = pval_ts_info_caps(lower);
 	if (tx && !(caps & SOF_TIMESTAMPING_TX_HARDWARE)) {
 		NL_SET_ERR_MSG_MOD(extack, "txtstamp: the lower device has no hardware TX timestamping (ethtool -T); use swtstamp");
 		return -EOPNOTSUPP;
