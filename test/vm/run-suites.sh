@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs the integration suites on every kernel line (6.1, 6.12, 7.x), one
-# boot per kernel, the lines side by side (run.sh lets at most two guests
-# run at once, the third waits for a slot), and prints the totals. Extra
+# boot per kernel, two guests at a time: the line with the long suites in
+# one, the others one after another in the other. Prints each guest's
+# output as it comes (prefixed with its line) and the totals. Extra
 # arguments go to run-all.sh (a suite name pattern).
 #
 # The long stress suites ($long_suites below) run on one line only,
-# PVAL_LONG_LINE (default 7.x, the newest kernel); the other lines run
-# every other suite. PVAL_LONG_LINE=all runs them on every line.
+# PVAL_LONG_LINE (default 7.x, the newest kernel), when that line is among
+# those run; the other lines run every other suite. PVAL_LONG_LINE=all runs
+# them on every line.
 #
 #   test/vm/run-suites.sh [--kernel LINE]... [PATTERN]
 set -uo pipefail
@@ -34,20 +36,25 @@ start=$(date +%s)
 # One line: its guest's output, prefixed with the line, and a result file.
 run_line() {
   local line=$1 skip= t0 rc
-  if [ "$long_line" != all ] && [ "$line" != "$long_line" ]; then skip=$long_suites; fi
+  if [ "$long_line" != all ] && [ "$line" != "$long_line" ] && [[ " ${lines[*]} " == *" $long_line "* ]]; then
+    skip=$long_suites
+  fi
   t0=$(date +%s)
   "$(dirname "$0")/run.sh" --kernel "$line" --timeout "${PVAL_VM_TIMEOUT:-3000}" -- \
-    env PVAL_SUITE_SKIP="$skip" bash test/integration/run-all.sh ${args[@]+"${args[@]}"} \
-    > "$logs/$line.log" 2>&1
-  rc=$?
+    env PVAL_SUITE_SKIP="$skip" bash test/integration/run-all.sh ${args[@]+"${args[@]}"} 2>&1 \
+    | tee "$logs/$line.log" | sed -u "s/^/[$line] /"
+  rc=${PIPESTATUS[0]}
   echo "$rc $(( $(date +%s) - t0 ))" > "$logs/$line.rc"
 }
+# Two guests at a time: the line with the long suites on its own, the
+# others one after another beside it.
+first=() rest=()
 for line in "${lines[@]}"; do
-  : > "$logs/$line.log"
-  run_line "$line" &
-  # Each guest's output as it comes, prefixed with its line, until it ends.
-  tail --pid=$! -n +1 -f "$logs/$line.log" | sed -u "s/^/[$line] /" &
+  if [ "$line" = "$long_line" ] && [ ${#first[@]} = 0 ]; then first=("$line"); else rest+=("$line"); fi
 done
+if [ ${#first[@]} = 0 ]; then first=("${rest[0]}"); rest=("${rest[@]:1}"); fi
+run_line "${first[0]}" &
+for line in ${rest[@]+"${rest[@]}"}; do run_line "$line"; done
 wait
 
 total_p=0 total_f=0 total_s=0 status=0
