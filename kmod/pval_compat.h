@@ -77,6 +77,14 @@ static inline void pval_set_lltx(struct net_device *dev)
 #endif
 
 /*
+ * 7.0: the core stopped handing SIOC[GS]HWTSTAMP to ndo_eth_ioctl; a driver
+ * without ndo_hwtstamp_set has no hardware timestamp configuration.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(7, 0, 0)
+#define PVAL_HAVE_HWTSTAMP_IOCTL 1
+#endif
+
+/*
  * 6.11: ethtool_get_ts_info_by_layer() and struct kernel_ethtool_ts_info.
  * The SOF_TIMESTAMPING_* flags of the device, 0 when it has none.
  */

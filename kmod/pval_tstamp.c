@@ -12,6 +12,9 @@
  * the config through it and unmaps it.  A caller without user memory (a
  * kernel thread tearing down a namespace) cannot configure such a driver:
  * the original configuration is then left as it is and a warning says so.
+ * From 7.0 the kernel itself no longer configures drivers through
+ * ndo_eth_ioctl, and neither does pval: a lower device without
+ * ndo_hwtstamp_set is refused.
  *
  * Whether the lower device can stamp at all is asked first, through its
  * ethtool get_ts_info: a device without SOF_TIMESTAMPING_{TX,RX}_HARDWARE
@@ -66,6 +69,7 @@
 /* SIOC[GS]HWTSTAMP through ndo_eth_ioctl, with the config in user memory. */
 static int pval_tstamp_ioctl(struct net_device *lower, int cmd, struct hwtstamp_config *cfg)
 {
+#ifdef PVAL_HAVE_HWTSTAMP_IOCTL
 	const struct net_device_ops *ops = lower->netdev_ops;
 	struct ifreq ifr = {};
 	unsigned long addr;
@@ -91,6 +95,9 @@ static int pval_tstamp_ioctl(struct net_device *lower, int cmd, struct hwtstamp_
 out_unmap:
 	vm_munmap(addr, PAGE_SIZE);
 	return err;
+#else
+	return -EOPNOTSUPP;
+#endif
 }
 
 static int pval_tstamp_get_cfg(struct net_device *lower, int *tx_type, int *rx_filter)
@@ -478,6 +485,12 @@ int pval_tstamp_set(struct pval_tstamp *ts, struct net_device *lower, bool tx, b
 		NL_SET_ERR_MSG_MOD(extack, "rxtstamp: the lower device has no hardware RX timestamping (ethtool -T); use swtstamp");
 		return -EOPNOTSUPP;
 	}
+#ifndef PVAL_HAVE_HWTSTAMP_IOCTL
+	if (!lower->netdev_ops->ndo_hwtstamp_set) {
+		NL_SET_ERR_MSG_MOD(extack, "The lower driver has no ndo_hwtstamp_set, through which Linux 7.0 and later configure hardware timestamps");
+		return -EOPNOTSUPP;
+	}
+#endif
 
 	if (!ts->saved) {
 		err = pval_tstamp_get_cfg(lower, &ts->orig_tx_type, &ts->orig_rx_filter);
