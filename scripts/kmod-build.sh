@@ -12,7 +12,7 @@
 #
 #   --src DIR   module sources, relative to the repository (default kmod)
 #   --out DIR   build directory, emptied first
-#               (default .cache/vm/build/RELEASE/<basename of DIR>)
+#               (default .cache/kmod-build/RELEASE/<basename of DIR>)
 #   e.g. scripts/kmod-build.sh 7.x W=1 C=2
 set -euo pipefail
 . "$(dirname "$0")/../test/vm/kernels.sh"
@@ -45,7 +45,7 @@ esac
 [ -f "$PVAL_ROOT/$src/Kbuild" ] || [ -f "$PVAL_ROOT/$src/Makefile" ] \
   || { echo "kmod-build: $PVAL_ROOT/$src has no Kbuild or Makefile" >&2; exit 2; }
 name=$(basename "$src")
-out=${out:-$PVAL_CACHE/build/$krel/$name}
+out=${out:-$PVAL_ROOT/.cache/kmod-build/$krel/$name}
 
 # Headers: the host's, a build root's, or those of an installed kernel.
 if [ ! -d "$(kernel_headers_dir "$krel")" ] && [ -z "$(kernel_build_root "$krel")" ]; then
