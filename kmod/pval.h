@@ -10,6 +10,7 @@
 #include <linux/u64_stats_sync.h>
 #include <uapi/linux/pval.h>
 
+#include "pval_compat.h"
 #include "pval_tstamp.h"
 
 struct pval_rings;

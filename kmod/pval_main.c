@@ -17,7 +17,6 @@
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
-#include <linux/version.h>
 #include <net/netlink.h>
 #include <net/rtnetlink.h>
 
@@ -285,9 +284,9 @@ static int pval_lower_check(const struct net_device *lower,
 	return 0;
 }
 
-static int pval_newlink(struct net *src_net, struct net_device *dev,
-			struct nlattr *tb[], struct nlattr *data[],
-			struct netlink_ext_ack *extack)
+static int pval_newlink_net(struct net *link_net, struct net_device *dev,
+			    struct nlattr *tb[], struct nlattr *data[],
+			    struct netlink_ext_ack *extack)
 {
 	struct pval_dev *pval = netdev_priv(dev);
 	struct pval_cfg cfg = {
@@ -314,7 +313,7 @@ static int pval_newlink(struct net *src_net, struct net_device *dev,
 		return err;
 	link_attr = data && data[IFLA_PVAL_LINK] ? data[IFLA_PVAL_LINK] : tb[IFLA_LINK];
 
-	lower = __dev_get_by_index(src_net, cfg.link);
+	lower = __dev_get_by_index(link_net, cfg.link);
 	if (!lower) {
 		NL_SET_ERR_MSG_ATTR(extack, link_attr,
 				    "Unknown lower device: no interface has this ifindex");
@@ -391,6 +390,8 @@ out_unregister:
 	unregister_netdevice(dev);
 	return err;
 }
+
+PVAL_DEFINE_NEWLINK(pval_newlink, pval_newlink_net)
 
 static int pval_changelink(struct net_device *dev, struct nlattr *tb[],
 			   struct nlattr *data[],
@@ -739,11 +740,7 @@ static void pval_setup(struct net_device *dev)
 			   IFF_DISABLE_NETPOLL;
 	dev->features = PVAL_FEATURES;
 	dev->hw_features = PVAL_FEATURES;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	dev->lltx = true;
-#else
-	dev->features |= NETIF_F_LLTX;
-#endif
+	pval_set_lltx(dev);
 	dev->min_mtu = ETH_MIN_MTU;
 	dev->max_mtu = ETH_MAX_MTU - PVAL_IPOPT_LEN;
 	eth_hw_addr_random(dev);

@@ -70,13 +70,13 @@
 #include <linux/timer.h>
 #include <linux/u64_stats_sync.h>
 #include <linux/uio.h>
-#include <linux/version.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include <uapi/linux/pval.h>
 
+#include "pval_compat.h"
 #include "pval_ring.h"
 
 /* Size of our char region by default: 2 devices per possible CPU and link. */
@@ -168,11 +168,7 @@ static struct workqueue_struct *pval_ring_wq;
 		for_each_possible_cpu(cpu)				\
 			if (((ring) = (rings)->ring[dir][cpu]))
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-static char *pval_ring_devnode(const struct device *dev, umode_t *mode)
-#else
-static char *pval_ring_devnode(struct device *dev, umode_t *mode)
-#endif
+static char *pval_ring_devnode(pval_devnode_device_t *dev, umode_t *mode)
 {
 	if (mode)
 		*mode = 0600;
@@ -221,7 +217,7 @@ static void pval_ring_wake(struct pval_ring *ring, u32 fill)
 
 static void pval_ring_timer(struct timer_list *timer)
 {
-	struct pval_ring *ring = from_timer(ring, timer, timer);
+	struct pval_ring *ring = timer_container_of(ring, timer, timer);
 
 	/* Wake only for slots the reader has not been told about; a stale
 	 * tail can only make the ring look fuller (a harmless extra wakeup).
@@ -439,13 +435,7 @@ static int pval_ring_release(struct inode *inode, struct file *file)
 /* Start of the current segment of a user-backed iterator. */
 static void __user *pval_iter_user_addr(const struct iov_iter *i)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
 	return iter_iov_addr(i);
-#else
-	if (iter_is_ubuf(i))
-		return i->ubuf + i->iov_offset;
-	return i->iov->iov_base + i->iov_offset;
-#endif
 }
 
 /*
@@ -900,7 +890,7 @@ int pval_rings_module_init(void)
 		return -EINVAL;
 	}
 
-	pval_ring_wq = alloc_workqueue("pval_ring", 0, 0);
+	pval_ring_wq = alloc_workqueue("pval_ring", WQ_PERCPU, 0);
 	if (!pval_ring_wq)
 		return -ENOMEM;
 

@@ -12,6 +12,9 @@
  * the config through it and unmaps it.  A caller without user memory (a
  * kernel thread tearing down a namespace) cannot configure such a driver:
  * the original configuration is then left as it is and a warning says so.
+ * From 7.0 the kernel itself no longer configures drivers through
+ * ndo_eth_ioctl, and neither does pval: a lower device without
+ * ndo_hwtstamp_set is refused.
  *
  * Whether the lower device can stamp at all is asked first, through its
  * ethtool get_ts_info: a device without SOF_TIMESTAMPING_{TX,RX}_HARDWARE
@@ -53,9 +56,9 @@
 #include <linux/skbuff.h>
 #include <linux/sockios.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 #include <net/sock.h>
 
+#include "pval_compat.h"
 #include "pval_ring.h"
 #include "pval_tstamp.h"
 
@@ -63,26 +66,10 @@
 
 /* Lower device configuration. */
 
-static int pval_tstamp_caps(struct net_device *lower)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
-	struct kernel_ethtool_ts_info info = { .phc_index = -1 };
-
-	if (ethtool_get_ts_info_by_layer(lower, &info))
-		return 0;
-#else
-	const struct ethtool_ops *ops = lower->ethtool_ops;
-	struct ethtool_ts_info info = { .cmd = ETHTOOL_GET_TS_INFO, .phc_index = -1 };
-
-	if (!ops || !ops->get_ts_info || ops->get_ts_info(lower, &info))
-		return 0;
-#endif
-	return info.so_timestamping;
-}
-
 /* SIOC[GS]HWTSTAMP through ndo_eth_ioctl, with the config in user memory. */
 static int pval_tstamp_ioctl(struct net_device *lower, int cmd, struct hwtstamp_config *cfg)
 {
+#ifdef PVAL_HAVE_HWTSTAMP_IOCTL
 	const struct net_device_ops *ops = lower->netdev_ops;
 	struct ifreq ifr = {};
 	unsigned long addr;
@@ -108,6 +95,9 @@ static int pval_tstamp_ioctl(struct net_device *lower, int cmd, struct hwtstamp_
 out_unmap:
 	vm_munmap(addr, PAGE_SIZE);
 	return err;
+#else
+	return -EOPNOTSUPP;
+#endif
 }
 
 static int pval_tstamp_get_cfg(struct net_device *lower, int *tx_type, int *rx_filter)
@@ -115,7 +105,7 @@ static int pval_tstamp_get_cfg(struct net_device *lower, int *tx_type, int *rx_f
 	struct hwtstamp_config cfg = {};
 	int err;
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#ifdef PVAL_HAVE_NDO_HWTSTAMP
 	if (lower->netdev_ops->ndo_hwtstamp_get) {
 		struct kernel_hwtstamp_config kcfg = {};
 
@@ -140,7 +130,7 @@ static int pval_tstamp_set_cfg(struct net_device *lower, int tx_type, int rx_fil
 {
 	struct hwtstamp_config cfg = { .tx_type = tx_type, .rx_filter = rx_filter };
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#ifdef PVAL_HAVE_NDO_HWTSTAMP
 	if (lower->netdev_ops->ndo_hwtstamp_set) {
 		struct kernel_hwtstamp_config kcfg = {
 			.tx_type = tx_type,
@@ -486,7 +476,7 @@ int pval_tstamp_set(struct pval_tstamp *ts, struct net_device *lower, bool tx, b
 		return 0;
 	}
 
-	caps = pval_tstamp_caps(lower);
+	caps = pval_ts_info_caps(lower);
 	if (tx && !(caps & SOF_TIMESTAMPING_TX_HARDWARE)) {
 		NL_SET_ERR_MSG_MOD(extack, "txtstamp: the lower device has no hardware TX timestamping (ethtool -T); use swtstamp");
 		return -EOPNOTSUPP;
@@ -495,6 +485,12 @@ int pval_tstamp_set(struct pval_tstamp *ts, struct net_device *lower, bool tx, b
 		NL_SET_ERR_MSG_MOD(extack, "rxtstamp: the lower device has no hardware RX timestamping (ethtool -T); use swtstamp");
 		return -EOPNOTSUPP;
 	}
+#ifndef PVAL_HAVE_HWTSTAMP_IOCTL
+	if (!lower->netdev_ops->ndo_hwtstamp_set) {
+		NL_SET_ERR_MSG_MOD(extack, "The lower driver has no ndo_hwtstamp_set, through which Linux 7.0 and later configure hardware timestamps");
+		return -EOPNOTSUPP;
+	}
+#endif
 
 	if (!ts->saved) {
 		err = pval_tstamp_get_cfg(lower, &ts->orig_tx_type, &ts->orig_rx_filter);

@@ -10,11 +10,7 @@
 #include <linux/ip.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
-#include <linux/version.h>
 #include <net/ip.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-#include <net/gso.h>
-#endif
 
 #include "pval.h"
 #include "pval_ring.h"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test run, from a fresh clone on Debian 12 with only Node.js and
-# npm: installs what the project needs (Debian packages, both test kernels,
-# pnpm, the workspace's dependencies), then builds, type-checks, lints,
-# checks the ABI, runs every host test and the VM suites on Linux 6.1 and
-# 6.12, and prints the totals.
+# npm: installs what the project needs (Debian packages, the test kernels
+# and the trixie root that builds for the newest, pnpm, the workspace's
+# dependencies), then builds, type-checks, lints, checks the ABI, runs every
+# host test and the VM suites on Linux 6.1, 6.12 and 7.x, and prints the
+# totals.
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh --no-vm    host checks only
@@ -58,11 +59,11 @@ check "differential fuzzer against tcpdump (pnpm --filter @pval/tcpdump-printer 
 step "packages as users install them: tarballs, npm and pnpm, no compiler, with and without the addons"
 check "packed packages (scripts/pack-check.sh)" bash scripts/pack-check.sh
 
-step "kernel module: W=1 and sparse on both kernels"
+step "kernel module: W=1 and sparse on every kernel line"
 check "kernel module W=1 and sparse (scripts/kmod-check.sh)" bash scripts/kmod-check.sh
 
 if [ $vm = 1 ]; then
-  step "VM suites (6.1 and 6.12)"
+  step "VM suites (6.1, 6.12 and 7.x)"
   vmlog=$(mktemp)
   check "VM suites (test/vm/run-suites.sh)" bash -o pipefail -c 'bash test/vm/run-suites.sh 2>&1 | tee "$0"' "$vmlog"
   grep -a '^vm: ' "$vmlog" | tail -1 > "$reports/vm.txt" || true

@@ -3,8 +3,8 @@
 # kmod-hwtstamp: txtstamp/rxtstamp against a lower device that stamps, the
 # test driver test/kmod-hwts/pvalhwts.ko (a veth-like pair whose clock reads
 # CLOCK_MONOTONIC + 1e15 ns).  Per configuration interface of the driver
-# (ndo_hwtstamp_get/set from 6.6, SIOC[GS]HWTSTAMP in ndo_eth_ioctl on every
-# kernel): the lower device's config while pval stamps and after, hardware
+# (ndo_hwtstamp_get/set from 6.6, SIOC[GS]HWTSTAMP in ndo_eth_ioctl before
+# 7.0, refused from 7.0 on): the lower device's config while pval stamps and after, hardware
 # stamps in TX and RX slots, txbusydrop on and off while a stamp is
 # outstanding (and no sequence gap from its drops), copies on the sending
 # CPU's ring when the driver reports from another CPU, a failed txtstamp
@@ -581,12 +581,43 @@ round()
 	cleanup_netns
 }
 
-if [ "$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')" -ge 6006 ]; then
+# From 7.0 the kernel no longer hands SIOC[GS]HWTSTAMP to ndo_eth_ioctl,
+# and pval configures the lower device through ndo_hwtstamp_set only: over
+# a driver without it, txtstamp and rxtstamp are refused with a message
+# naming it, and the driver's configuration stays as it was.
+ioctl_refused()
+{
+	local out sw
+
+	MODE=ioctl
+	hw_load 1
+	check_err $? "insmod $HWTS_KO legacy=1"
+	netns_add "$NS_A" && netns_add "$NS_B" && hw_pair
+	check_err $? "pair setup"
+	for sw in txtstamp rxtstamp; do
+		out=$(nlp add pvh link hwts0 "$sw" 1 2>&1)
+		check_fail $? "$sw over a driver without ndo_hwtstamp_set was accepted"
+		expect_err_msg "$out" "no ndo_hwtstamp_set"
+		info "$sw refused: $out"
+		nsa "$IP" link show pvh >/dev/null 2>&1 && check_err 1 "pvh exists after the refused $sw"
+	done
+	[ "$(hw_attr tx_type) $(hw_attr rx_filter)" = "0 0" ] ||
+		check_err 1 "driver holds tx_type $(hw_attr tx_type) rx_filter $(hw_attr rx_filter), not 0 0"
+	log_test "ioctl: txtstamp and rxtstamp refused over a driver without ndo_hwtstamp_set (7.0 and later), its config untouched"
+	cleanup_netns
+}
+
+kver=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+if [ "$kver" -ge 6006 ]; then
 	round 0 ndo_hwtstamp
 else
 	echo "  $(uname -r): no ndo_hwtstamp_get/set before 6.6, SIOC[GS]HWTSTAMP only"
 fi
-round 1 ioctl
+if [ "$kver" -ge 7000 ]; then
+	ioctl_refused
+else
+	round 1 ioctl
+fi
 
 dmesg | tail -n +$((dmesg_start + 1)) >"$T/dmesg"
 grep -E 'WARNING|BUG|Call Trace' "$T/dmesg" >"$T/bad" && check_err 1 "$(head -5 "$T/bad")"

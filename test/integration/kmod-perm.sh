@@ -153,10 +153,13 @@ test_ring_memory_charged()
 
 test_hwtstamp_from_userns()
 {
-	local out
+	local out legacy
 
-	insmod "$HWTS_KO" pairs=1 legacy=1
-	check_err $? "insmod pvalhwts"
+	# SIOC[GS]HWTSTAMP through ndo_eth_ioctl until 6.19; from 7.0 the kernel
+	# configures hardware timestamps through ndo_hwtstamp_set only.
+	if [ "$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')" -ge 7000 ]; then legacy=0; else legacy=1; fi
+	insmod "$HWTS_KO" pairs=1 legacy=$legacy
+	check_err $? "insmod pvalhwts legacy=$legacy"
 	"$IP" link set hwts0 up && "$IP" link add link hwts0 name pvh type pval
 	check_err $? "pvh on hwts0"
 	"$IP" link set pvh netns "$USERNS_PID"

@@ -7,6 +7,10 @@
 # each suite, so a kernel report can be traced to the suite that caused it.
 #
 #   test/integration/run-all.sh [PATTERN]   only suites whose name contains PATTERN
+#
+# PVAL_SUITE_SKIP (suite names, space-separated) leaves suites out; they are
+# listed as not run, not counted (test/vm/run-suites.sh runs the long stress
+# suites on one kernel line only).
 set -u
 cd "$(dirname "$0")/../.."
 pattern=${1:-}
@@ -17,6 +21,7 @@ for suite in test/integration/*.sh; do
   name=$(basename "$suite" .sh)
   [ "$name" = run-all ] && continue
   case $name in *"$pattern"*) ;; *) continue ;; esac
+  case " ${PVAL_SUITE_SKIP:-} " in *" $name "*) echo "=== $name: not run here (PVAL_SUITE_SKIP)"; continue ;; esac
   echo "pval-suite: start $name" > /dev/kmsg 2>/dev/null || true
   echo "=== $name"
   start=$(date +%s)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots a Debian cloud kernel under QEMU (TCG) and runs one command in it.
 #
-#   test/vm/run.sh [--kernel 6.1|6.12|RELEASE] [--timeout SECONDS] [--cpus N]
+#   test/vm/run.sh [--kernel 6.1|6.12|7.x|RELEASE] [--timeout SECONDS] [--cpus N]
 #                  [--mem MB] [--no-build] [--qemu ARG]... [--with PROGRAM]...
 #                  [--nic MODEL]... [--cpu MODEL] -- COMMAND [ARGS...]
 #
@@ -53,7 +53,7 @@ done
 [ $# -gt 0 ] || { echo "run.sh: no command given (usage: run.sh [options] -- COMMAND...)" >&2; exit 2; }
 
 case $line in
-  6.*-*) krel=$line ;;
+  [0-9]*.*-*) krel=$line ;;
   *) krel=$(kernel_release "$line") ;;
 esac
 kimg=$(kernel_image_dir "$krel")/boot/vmlinuz-$krel
@@ -70,13 +70,8 @@ kbuild=$PVAL_CACHE/build/$krel/kmod
 hbuild=$PVAL_CACHE/build/$krel/kmod-hwts
 # build_module SRC DIR NAME: SRC's sources copied to DIR and built there.
 build_module() {
-  # Sources only: build products of another kernel must not be linked in.
-  rm -rf "$2"; mkdir -p "$2"
-  (cd "$PVAL_ROOT/$1" && git ls-files -co --exclude-standard . | cpio -pdm --quiet "$2")
-  if [ -f "$2/Kbuild" ] || [ -f "$2/Makefile" ]; then
-    make -s -C "$(kernel_headers_dir "$krel")" M="$2" modules >"$outdir/kbuild-$3.log" 2>&1 \
-      || { cat "$outdir/kbuild-$3.log" >&2; echo "run.sh: building $3.ko for $krel failed" >&2; exit 1; }
-  fi
+  "$PVAL_ROOT/scripts/kmod-build.sh" --src "$1" --out "$2" "$krel" >/dev/null 2>"$outdir/kbuild-$3.log" \
+    || { cat "$outdir/kbuild-$3.log" >&2; echo "run.sh: building $3.ko for $krel failed" >&2; exit 1; }
 }
 if [ $build = 1 ]; then
   (

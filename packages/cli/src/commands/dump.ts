@@ -36,11 +36,11 @@ import type { SlotClock, SlotFormat, SlotPcapngWriter, SlotSource } from "@pval/
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { CliIo } from "../command.js";
 import { EXIT_FAILURE, EXIT_OK } from "../command.js";
+import { loadNative } from "../native.js";
 import { standardOutput } from "../output.js";
 import type { PcapngSink } from "../pcapng-sink.js";
 import { onStopSignals } from "../signals.js";
 import { commandOutput, parseCommand, UsageError } from "../usage.js";
-import { loadNative } from "../native.js";
 
 interface DumpOptions {
   format?: SlotFormat;

@@ -84,7 +84,10 @@ describe("enhanced packet blocks", () => {
       ...pcapngRecord({ tsSec: 5, tsNsec: 7, data, direction: "in" }),
     ]);
     const got: (string | undefined)[] = [];
-    for await (const r of readCaptureStream([file])) got.push(r.direction);
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      yield file;
+    }
+    for await (const r of readCaptureStream(chunks())) got.push(r.direction);
     expect(got).toEqual(["out", "in"]);
   });
 });
