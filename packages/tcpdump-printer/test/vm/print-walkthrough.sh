@@ -40,11 +40,26 @@ finish()
 	wait "$1"
 }
 
+# Copies are made only while a reader holds a device: waits (up to 30 s)
+# until process $1 has every device of pval0 open (node starts slowly under
+# emulation).
+wait_open()
+{
+	local n_dev i
+	n_dev=$(ls /dev/pval/pval0-* | wc -l)
+	for ((i = 0; i < 600; i++)); do
+		[ "$(ls -l "/proc/$1/fd" 2>/dev/null | grep -c -- '-> /dev/pval/pval0-')" -ge "$n_dev" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 cd_setup pval0 ipopt 1 txcopy 1 rxcopy 1 || { echo "SKIP: cannot build the topology"; exit $ksft_skip; }
 
 # The copies on the character devices: two requests in, two replies out.
 node "$CLI" print -nv --slots pval0 -c 4 >"$T/slots" 2>"$T/slots.err" &
 slots=$!
+wait_open "$slots"
 
 # Both capture the lower device of pval0, as in the walkthrough.
 ip netns exec "$NS_A" node "$CLI" print -nvvv -i veth0 -c 4 icmp >"$T/ours" 2>"$T/ours.err" &
@@ -77,7 +92,7 @@ fi
 # length, each packet's direction in epb_flags (1 inbound, 2 outbound).
 node "$CLI" print --slots pval0 -c 4 -w "$T/slots.pcapng" 2>"$T/w.err" &
 writer=$!
-sleep 1
+wait_open "$writer"
 ip netns exec "$NS_B" taskset -c 0 "$PING" -q -c 2 -i 0.3 "$PVAL_ADDR_A" >/dev/null
 finish "$writer"
 rc_w=$?
