@@ -88,7 +88,7 @@ Napi::Function Device::Init(Napi::Env env) {
                          InstanceAccessor<&Device::GetPolling>("polling"),
                          InstanceAccessor<&Device::GetBuffered>("buffered"),
                          InstanceAccessor<&Device::GetScheduling>("scheduling"),
-                         InstanceAccessor<&Device::GetReaderAllocations>("readerAllocations"),
+                         InstanceAccessor<&Device::GetReaderStats>("readerStats"),
                      });
 }
 
@@ -402,11 +402,18 @@ Napi::Value Device::GetScheduling(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), reader_->Scheduling());
 }
 
-// Chunks the reader thread allocated itself, each a pause in reading; null
-// without one.
-Napi::Value Device::GetReaderAllocations(const Napi::CallbackInfo& info) {
-  if (!reader_) return info.Env().Null();
-  return Napi::Number::New(info.Env(), static_cast<double>(reader_->ReaderAllocations()));
+// How the reader thread kept up (see ReaderThread::Timing); null without one.
+Napi::Value Device::GetReaderStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!reader_) return env.Null();
+  ReaderThread::Timing t = reader_->Timings();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("allocations", Napi::Number::New(env, static_cast<double>(reader_->ReaderAllocations())));
+  o.Set("reads", Napi::Number::New(env, static_cast<double>(t.reads)));
+  o.Set("maxReadSlots", Napi::Number::New(env, static_cast<double>(t.max_read_slots)));
+  o.Set("maxGapNs", Napi::Number::New(env, static_cast<double>(t.max_gap_ns)));
+  o.Set("maxPauseNs", Napi::Number::New(env, static_cast<double>(t.max_pause_ns)));
+  return o;
 }
 
 Napi::Value Device::GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }

@@ -53,7 +53,7 @@ class Device : public Napi::ObjectWrap<Device> {
   Napi::Value GetPolling(const Napi::CallbackInfo& info);
   Napi::Value GetBuffered(const Napi::CallbackInfo& info);
   Napi::Value GetScheduling(const Napi::CallbackInfo& info);
-  Napi::Value GetReaderAllocations(const Napi::CallbackInfo& info);
+  Napi::Value GetReaderStats(const Napi::CallbackInfo& info);
 
   // One readv of up to max_slots slots into `base`. Returns the number of
   // slots (0 when the ring is empty: pval returns 0, a FIFO EAGAIN) or -1

@@ -9,12 +9,23 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <system_error>
 
 namespace pval {
+
+namespace {
+
+uint64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
 
 ReaderThread::ReaderThread(int fd, size_t slot_size, size_t capacity_bytes, bool byte_stream,
                            std::function<void()> notify)
@@ -173,7 +184,8 @@ void ReaderThread::Run() {
   }
   ran_.notify_all();
   int err = 0;
-  bool hangup = false;  // poll() said the device is gone
+  bool hangup = false;    // poll() said the device is gone
+  uint64_t last_end = 0;  // when the last read that returned slots ended
   for (;;) {
     Chunk* chunk;
     size_t at;
@@ -191,6 +203,8 @@ void ReaderThread::Run() {
       if (!byte_stream_) len -= len % slot_size_;
     }
     // Take() never frees a chunk that is not full, so `chunk` stays valid.
+    uint64_t start = MonotonicNs();
+    uint64_t gap = last_end != 0 ? start - last_end : 0;
     ssize_t n = read(fd_, chunk->data.get() + at, len);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -206,6 +220,7 @@ void ReaderThread::Run() {
         err = ENODEV;
         break;
       }
+      last_end = 0;
       Wait w = WaitReadable();
       if (w == Wait::kStopped) break;
       hangup = w == Wait::kHangup;
@@ -220,10 +235,14 @@ void ReaderThread::Run() {
       }
       bytes *= slot_size_;
     }
+    last_end = MonotonicNs();
     {
       std::lock_guard<std::mutex> lock(mu_);
       chunk->filled += bytes;
       buffered_ += bytes;
+      timing_.reads++;
+      timing_.max_read_slots = std::max<uint64_t>(timing_.max_read_slots, bytes / slot_size_);
+      timing_.max_gap_ns = std::max(timing_.max_gap_ns, gap);
     }
     notify_();
     // A short read emptied the ring while copies trickle in: reading again
@@ -232,7 +251,11 @@ void ReaderThread::Run() {
     // batch gather first (poll() would return at once: the ring is not
     // empty for long).
     if (pause_ && !byte_stream_ && bytes / slot_size_ < kShortRead && bytes < len) {
+      uint64_t slept = MonotonicNs();
       if (Pause()) break;
+      slept = MonotonicNs() - slept;
+      std::lock_guard<std::mutex> lock(mu_);
+      timing_.max_pause_ns = std::max(timing_.max_pause_ns, slept);
     }
   }
   {
@@ -279,6 +302,11 @@ size_t ReaderThread::Take(uint8_t* dst, size_t max_slots) {
   }
   if (n > 0) room_.notify_one();
   return n;
+}
+
+ReaderThread::Timing ReaderThread::Timings() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return timing_;
 }
 
 size_t ReaderThread::ReaderAllocations() {

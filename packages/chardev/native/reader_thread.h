@@ -79,6 +79,17 @@ class ReaderThread {
 
   // Whole slots waiting in the buffer.
   size_t Buffered();
+  // How the thread kept up, for diagnosing ring drops: reads that returned
+  // slots, the most slots one read returned (a ring that was nearly full),
+  // the longest time from the end of a read that returned slots to the next
+  // read, and the longest pause after a short read as it was slept.
+  struct Timing {
+    uint64_t reads = 0;
+    uint64_t max_read_slots = 0;
+    uint64_t max_gap_ns = 0;
+    uint64_t max_pause_ns = 0;
+  };
+  Timing Timings();
   // Chunks the reader thread had to allocate itself because no spare was
   // ready (each one a pause in reading the device).
   size_t ReaderAllocations();
@@ -128,6 +139,7 @@ class ReaderThread {
   size_t max_chunks_;                            // chunks the capacity can fill
   size_t allocated_ = 0;                         // chunks in chunks_ and spares_
   size_t reader_allocs_ = 0;                     // chunks the reader allocated itself
+  Timing timing_;                                // guarded by mu_
   std::condition_variable need_spares_;          // wakes the keeper
   size_t buffered_ = 0;  // bytes filled and not yet taken
   bool stop_ = false;

@@ -9,7 +9,7 @@ export {
 } from "./device-name.js";
 export { isReaderClosedError, ReaderClosedError } from "./errors.js";
 export { type DeviceEntry, discoverDevices, type LinkOptions, LinkReader, openDevices, openLink } from "./link.js";
-export type { RingStats } from "./native.js";
+export type { ReaderStats, RingStats } from "./native.js";
 export {
   type Batch,
   type BatchListener,

@@ -23,6 +23,20 @@ export interface RingStats {
 }
 
 /** The native Device class (native/poller.h). */
+/** How a reader thread kept up with its device (for diagnosing ring drops). */
+export interface ReaderStats {
+  /** Buffer chunks the thread allocated itself because no spare was ready, each a pause in reading. */
+  allocations: number;
+  /** Reads that returned slots. */
+  reads: number;
+  /** The most slots one read returned: how full the ring got. */
+  maxReadSlots: number;
+  /** The longest time, ns, from the end of a read that returned slots to the next read. */
+  maxGapNs: number;
+  /** The longest pause after a short read, ns, as slept. */
+  maxPauseNs: number;
+}
+
 export interface NativeDevice {
   readonly fd: number;
   readonly path: string;
@@ -31,8 +45,8 @@ export interface NativeDevice {
   readonly buffered: number;
   /** How the reader thread is scheduled; null without one. */
   readonly scheduling: string | null;
-  /** Buffer chunks the reader thread had to allocate itself; null without one. */
-  readonly readerAllocations: number | null;
+  /** How the reader thread kept up; null without one. */
+  readonly readerStats: ReaderStats | null;
   read(buffer: ArrayBuffer, maxSlots: number): number;
   start(
     buffer: ArrayBuffer,

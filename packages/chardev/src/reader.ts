@@ -22,7 +22,7 @@ import { checkModuleAbi } from "./abi.js";
 import { type DeviceName, type Direction, parseDeviceName } from "./device-name.js";
 import { ReaderClosedError } from "./errors.js";
 import { PvalSlotLayout } from "./generated/abi.js";
-import { type NativeDevice, native, type RingStats } from "./native.js";
+import { type NativeDevice, native, type ReaderStats, type RingStats } from "./native.js";
 
 /** Slots of one read, tagged with where they come from. */
 export interface Batch {
@@ -147,13 +147,14 @@ export class SlotReader implements AsyncIterable<Batch> {
   }
 
   /**
-   * Buffer chunks the reader thread allocated itself because no spare was
-   * ready, each a pause in reading the device (a backlog that grew faster
-   * than the thread's helper could prepare memory). 0 in a consumer that
-   * keeps up; null without `bufferSize`.
+   * How the reader thread kept up with the device: the chunks it had to
+   * allocate itself (0 while its helper prepares them in time), its reads,
+   * the most slots one read returned, the longest gap between reads and the
+   * longest pause after a short read. For telling where ring drops come
+   * from; null without `bufferSize`.
    */
-  get readerAllocations(): number | null {
-    return this.#closed ? null : this.#device.readerAllocations;
+  get readerStats(): ReaderStats | null {
+    return this.#closed ? null : this.#device.readerStats;
   }
 
   /**

@@ -256,7 +256,7 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     }
     tallies.set(r.path, { path: r.path, read: 0, dropsAtOpen: drops, drops });
   }
-  const { RingWatch, dropLine, dropRecord, nowNs } = await import("./ring-watch.js");
+  const { RingWatch, dropLine, dropRecord, nowNs, readerStatsLine } = await import("./ring-watch.js");
   if (options.verbose) {
     for (const r of reader.readers) io.err(`dump: ${r.path}: reader thread ${r.scheduling ?? "none (-B 0)"}\n`);
   }
@@ -311,6 +311,7 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     refreshDrops(reader, tallies);
     clearInterval(dropTimer);
     pollDrops();
+    if (options.verbose) for (const r of reader.readers) io.err(readerStatsLine("dump", r.path, r.readerStats));
     const end = (): void => {
       if (drain) {
         drainBuffers(reader, (batch) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dropLine, dropRecord, RingWatch, type WatchedReader } from "./ring-watch.js";
+import { dropLine, dropRecord, RingWatch, readerStatsLine, type WatchedReader } from "./ring-watch.js";
 
 /** A reader whose counters the test sets. */
 function fake(
@@ -83,5 +83,27 @@ describe("RingWatch", () => {
         buffered: 61680,
       },
     });
+  });
+});
+
+describe("readerStatsLine", () => {
+  it("says how the reader thread kept up, in ms", () => {
+    const line = readerStatsLine("stats", "/dev/pval/pval0-rx-cpu-1", {
+      allocations: 2,
+      reads: 517,
+      maxReadSlots: 1024,
+      maxGapNs: 12_345_678,
+      maxPauseNs: 1_050_000,
+    });
+    expect(line).toBe(
+      "stats: /dev/pval/pval0-rx-cpu-1: reader thread kept up: 517 reads, at most 1024 slots in one, " +
+        "longest gap between reads 12.35 ms, longest pause 1.05 ms, 2 buffer chunks allocated by the thread itself\n",
+    );
+  });
+
+  it("says when there is no reader thread (-B 0)", () => {
+    expect(readerStatsLine("dump", "/dev/pval/pval0-tx-cpu-0", null)).toBe(
+      "dump: /dev/pval/pval0-tx-cpu-0: no reader thread\n",
+    );
   });
 });

@@ -3,7 +3,7 @@
 // and live `pval stats`); a device whose drop counter grew yields an event
 // with the window it grew in. One ioctl per device per poll.
 
-import type { RingStats } from "@pval/chardev";
+import type { ReaderStats, RingStats } from "@pval/chardev";
 
 /** What a poll needs of a reader. */
 export interface WatchedReader {
@@ -125,4 +125,20 @@ export function dropRecord(e: RingDropEvent): string {
       buffered: e.buffered,
     },
   })}\n`;
+}
+
+/**
+ * `<cmd>: <device>: reader thread kept up: …` (-v, at the end): what tells a
+ * ring drop caused by the reader thread (a long gap between reads, a pause
+ * slept too long, an allocation of its own) from one caused by a full
+ * buffer (the consumer behind).
+ */
+export function readerStatsLine(cmd: string, device: string, s: ReaderStats | null): string {
+  if (s === null) return `${cmd}: ${device}: no reader thread\n`;
+  const ms = (ns: number): string => (ns / 1e6).toFixed(2);
+  return (
+    `${cmd}: ${device}: reader thread kept up: ${s.reads} reads, at most ${s.maxReadSlots} slots in one, ` +
+    `longest gap between reads ${ms(s.maxGapNs)} ms, longest pause ${ms(s.maxPauseNs)} ms, ` +
+    `${s.allocations} buffer chunks allocated by the thread itself\n`
+  );
 }

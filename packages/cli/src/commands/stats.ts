@@ -327,7 +327,7 @@ async function statsLive(
     reader.close();
     return listener;
   }
-  const { RingWatch, dropLine, dropRecord } = await import("./ring-watch.js");
+  const { RingWatch, dropLine, dropRecord, readerStatsLine } = await import("./ring-watch.js");
   if (options.verbose) {
     for (const r of reader.readers) io.err(`stats: ${r.path}: reader thread ${r.scheduling ?? "none"}\n`);
   }
@@ -392,6 +392,7 @@ async function statsLive(
   reader.stop();
   reader.endCapture();
   pollDrops();
+  if (options.verbose) for (const r of reader.readers) io.err(readerStatsLine("stats", r.path, r.readerStats));
   const dropsAtEnd = ringDrops(reader);
   for (const r of reader.readers) {
     try {
