@@ -15,8 +15,7 @@
 #    FLOOD_RUNS=N repeats the flood round N times in the same boot;
 #    DRAIN=0 leaves out part 1; FLOOD_READERS lists the readers of part 2
 #    (default: c-b16 c-b1024 addon dump-json stats-live; also
-#    dump-json-default: pval dump with PVAL_READER_SCHED=default;
-#    dump-json-plain, stats-live-plain: also PVAL_READER_PAUSE=0).
+#    dump-json-default, stats-live-default: with PVAL_READER_SCHED=default).
 #
 #   test/vm/run.sh --timeout 1800 -- bash packages/chardev/bench/flood.sh
 . "$(dirname "$0")/../../../test/lib/common.sh"
@@ -154,10 +153,7 @@ for ((run = 1; run <= FLOOD_RUNS; run++)); do
 		addon) flood addon sh -c "exec taskset -c 1 node $COUNTER -b 1024 -w 4000 $DEV >$T/addon 2>&1" ;;
 		# The same without the reader thread's real-time priority: what it is worth.
 		dump-json-default) flood dump-json-default sh -c "exec env PVAL_READER_SCHED=default taskset -c 1 node $PVAL_CLI dump --json --no-status -v $DEV >/dev/null 2>$T/dump-json-default" ;;
-		# Neither the priority nor the pause after a short read: the reader
-		# thread as it was before them.
-		dump-json-plain) flood dump-json-plain sh -c "exec env PVAL_READER_SCHED=default PVAL_READER_PAUSE=0 taskset -c 1 node $PVAL_CLI dump --json --no-status -v $DEV >/dev/null 2>$T/dump-json-plain" ;;
-		stats-live-plain) flood stats-live-plain sh -c "exec env PVAL_READER_SCHED=default PVAL_READER_PAUSE=0 taskset -c 1 node $PVAL_CLI stats --json -v $DEV >$T/stats-live-plain.json 2>$T/stats-live-plain" ;;
+		stats-live-default) flood stats-live-default sh -c "exec env PVAL_READER_SCHED=default taskset -c 1 node $PVAL_CLI stats --json -v $DEV >$T/stats-live-default.json 2>$T/stats-live-default" ;;
 		dump-json) flood dump-json sh -c "exec taskset -c 1 node $PVAL_CLI dump --json --no-status -v $DEV >/dev/null 2>$T/dump-json" ;;
 		stats-live) flood stats-live sh -c "exec taskset -c 1 node $PVAL_CLI stats --json -v $DEV >$T/stats-live.json 2>$T/stats-live" ;;
 		esac
@@ -166,7 +162,6 @@ for ((run = 1; run <= FLOOD_RUNS; run++)); do
 	ddump=$(awk '$1 == "dump-json" { print $9 " (" $11 "%)" }' "$T/flood")
 	dstats=$(awk '$1 == "stats-live" { print $9 " (" $11 "%)" }' "$T/flood")
 	ddef=$(awk '$1 == "dump-json-default" { print $9 " (" $11 "%)" }' "$T/flood")
-	dplain=$(awk '$1 == "dump-json-plain" { print $9 " (" $11 "%)" }' "$T/flood")
-	splain=$(awk '$1 == "stats-live-plain" { print $9 " (" $11 "%)" }' "$T/flood")
-	echo "flood: pval dump --json drops $ddump, pval stats drops $dstats vs C(16) $d16 (target: no more)${ddef:+; without the priority pval dump drops $ddef}${dplain:+; without priority and pause pval dump drops $dplain}${splain:+, pval stats $splain}"
+	sdef=$(awk '$1 == "stats-live-default" { print $9 " (" $11 "%)" }' "$T/flood")
+	echo "flood: pval dump --json drops $ddump, pval stats drops $dstats vs C(16) $d16 (target: no more)${ddef:+; without the priority pval dump drops $ddef}${sdef:+; without the priority pval stats drops $sdef}"
 done

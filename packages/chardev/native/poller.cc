@@ -412,7 +412,7 @@ Napi::Value Device::GetReaderStats(const Napi::CallbackInfo& info) {
   o.Set("reads", Napi::Number::New(env, static_cast<double>(t.reads)));
   o.Set("maxReadSlots", Napi::Number::New(env, static_cast<double>(t.max_read_slots)));
   o.Set("maxGapNs", Napi::Number::New(env, static_cast<double>(t.max_gap_ns)));
-  o.Set("maxPauseNs", Napi::Number::New(env, static_cast<double>(t.max_pause_ns)));
+  o.Set("maxWaitNs", Napi::Number::New(env, static_cast<double>(t.max_wait_ns)));
   return o;
 }
 

@@ -1,7 +1,7 @@
 #include "reader_thread.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <sys/epoll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -43,11 +43,28 @@ ReaderThread::ReaderThread(int fd, size_t slot_size, size_t capacity_bytes, bool
 ReaderThread::~ReaderThread() {
   Stop();
   if (wake_fd_ >= 0) close(wake_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
 int ReaderThread::Start() {
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) return errno;
+  // Edge-triggered on the device: epoll_wait() returns on the ring's next
+  // wakeup, not while a few slots wait. The ring wakes its reader when it
+  // holds a batch (wake_batch slots) or when the oldest copy has waited
+  // wake_usecs, so a thread that drained the ring sleeps until a batch is
+  // there, and the producer, not a timer of the thread's, says when.
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) return errno;
+  struct epoll_event dev = {};
+  dev.events = EPOLLIN | EPOLLET;
+  dev.data.fd = fd_;
+  struct epoll_event stop = {};
+  stop.events = EPOLLIN;
+  stop.data.fd = wake_fd_;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd_, &dev) < 0 || epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &stop) < 0) {
+    return errno;
+  }
   // The backlog's first chunks, allocated and faulted in now rather than by
   // the thread while the ring fills.
   size_t prepared = std::min(kPreparedChunks, max_chunks_);
@@ -102,7 +119,7 @@ void ReaderThread::Stop() {
   if (wake_fd_ >= 0) {
     uint64_t one = 1;
     ssize_t rc = write(wake_fd_, &one, sizeof(one));
-    (void)rc;  // an eventfd counter that is already set wakes poll() all the same
+    (void)rc;  // an eventfd counter that is already set wakes epoll_wait() all the same
   }
   if (thread_.joinable()) thread_.join();
   if (keeper_.joinable()) keeper_.join();
@@ -149,42 +166,31 @@ void ReaderThread::Keep() {
   }
 }
 
-bool ReaderThread::Pause() {
-  struct pollfd fd = {wake_fd_, POLLIN, 0};
-  struct timespec ts = {0, kPauseNs};
-  int rc;
-  do {
-    rc = ppoll(&fd, 1, &ts, nullptr);
-  } while (rc < 0 && errno == EINTR);
-  return rc > 0;  // Stop() was called
-}
-
 ReaderThread::Wait ReaderThread::WaitReadable() {
-  struct pollfd fds[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  struct epoll_event ev[2];
   for (;;) {
-    int rc = poll(fds, 2, -1);
+    int rc = epoll_wait(epoll_fd_, ev, 2, -1);
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0) return Wait::kReadable;  // let read() report what is wrong
-    if (fds[1].revents) return Wait::kStopped;
-    // POLLERR/POLLHUP: a deleted link, which read() reports once drained.
-    if (fds[0].revents & (POLLERR | POLLHUP)) return Wait::kHangup;
-    return Wait::kReadable;
+    Wait w = Wait::kReadable;
+    for (int i = 0; i < rc; i++) {
+      if (ev[i].data.fd == wake_fd_) return Wait::kStopped;
+      // EPOLLERR/EPOLLHUP: a deleted link, which read() reports once drained.
+      if (ev[i].events & (EPOLLERR | EPOLLHUP)) w = Wait::kHangup;
+    }
+    return w;
   }
 }
 
 void ReaderThread::Run() {
   RaisePriority();
-  // PVAL_READER_PAUSE=0: read again at once after a short read (to measure
-  // what the pause is worth).
-  const char* pause = getenv("PVAL_READER_PAUSE");
-  pause_ = pause == nullptr || strcmp(pause, "0") != 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     running_ = true;
   }
   ran_.notify_all();
   int err = 0;
-  bool hangup = false;    // poll() said the device is gone
+  bool hangup = false;    // epoll said the device is gone
   uint64_t last_end = 0;  // when the last read that returned slots ended
   for (;;) {
     Chunk* chunk;
@@ -223,7 +229,7 @@ void ReaderThread::Run() {
       last_end = 0;
       Wait w = WaitReadable();
       if (w == Wait::kStopped) break;
-      hangup = w == Wait::kHangup;
+      hangup = hangup || w == Wait::kHangup;
       continue;
     }
     size_t bytes = static_cast<size_t>(n);
@@ -245,17 +251,20 @@ void ReaderThread::Run() {
       timing_.max_gap_ns = std::max(timing_.max_gap_ns, gap);
     }
     notify_();
-    // A short read emptied the ring while copies trickle in: reading again
-    // at once would return a few slots each time and, at a real-time
-    // priority, keep the consumer sharing this CPU from running. Let a
-    // batch gather first (poll() would return at once: the ring is not
-    // empty for long).
-    if (pause_ && !byte_stream_ && bytes / slot_size_ < kShortRead && bytes < len) {
+    // A short read emptied the ring. Reading again at once would return the
+    // few copies that came since, each time, and at a real-time priority
+    // keep the consumer sharing this CPU from running: wait for the ring's
+    // next wakeup instead, a batch later. A wakeup that came while this
+    // thread was reading is queued, and epoll_wait() returns at once.
+    if (bytes < len) {
+      last_end = 0;
       uint64_t slept = MonotonicNs();
-      if (Pause()) break;
+      Wait w = WaitReadable();
+      if (w == Wait::kStopped) break;
+      hangup = hangup || w == Wait::kHangup;
       slept = MonotonicNs() - slept;
       std::lock_guard<std::mutex> lock(mu_);
-      timing_.max_pause_ns = std::max(timing_.max_pause_ns, slept);
+      timing_.max_wait_ns = std::max(timing_.max_wait_ns, slept);
     }
   }
   {

@@ -51,11 +51,6 @@ class ReaderThread {
   // allocating: made before the thread starts, and made again by the keeper
   // as the reader uses them up, up to the capacity.
   static constexpr size_t kPreparedChunks = 4;
-  // A read of fewer slots than this that emptied the ring is followed by a
-  // pause of kPauseNs, so that the next read takes a batch (at 65,000 copies
-  // a second, 1 ms fills 65 of a default ring's 1024 slots).
-  static constexpr size_t kShortRead = 64;
-  static constexpr long kPauseNs = 1000000;
 
   // `fd` stays owned by the caller and open until Stop() returned.
   // `byte_stream`: read() returns bytes (a FIFO in the tests), not slots.
@@ -82,12 +77,13 @@ class ReaderThread {
   // How the thread kept up, for diagnosing ring drops: reads that returned
   // slots, the most slots one read returned (a ring that was nearly full),
   // the longest time from the end of a read that returned slots to the next
-  // read, and the longest pause after a short read as it was slept.
+  // read while the ring was not known to be empty, and the longest wait for
+  // the ring's wakeup after a read that emptied it.
   struct Timing {
     uint64_t reads = 0;
     uint64_t max_read_slots = 0;
     uint64_t max_gap_ns = 0;
-    uint64_t max_pause_ns = 0;
+    uint64_t max_wait_ns = 0;
   };
   Timing Timings();
   // Chunks the reader thread had to allocate itself because no spare was
@@ -116,8 +112,6 @@ class ReaderThread {
   // Waits until the fd is readable (kHangup: POLLERR/POLLHUP) or Stop() is
   // called (kStopped).
   Wait WaitReadable();
-  // Sleeps kPauseNs; true when Stop() interrupted it.
-  bool Pause();
   // The next chunk to fill, a spare if there is one. Called with mu_ held.
   std::unique_ptr<Chunk> NewChunk();
   std::unique_ptr<Chunk> AllocChunk();
@@ -130,7 +124,8 @@ class ReaderThread {
   const size_t capacity_;
   const bool byte_stream_;
   const std::function<void()> notify_;
-  int wake_fd_ = -1;  // eventfd that interrupts poll() on Stop()
+  int wake_fd_ = -1;   // eventfd that interrupts epoll_wait() on Stop()
+  int epoll_fd_ = -1;  // the device (edge-triggered) and wake_fd_
 
   std::mutex mu_;
   std::condition_variable room_;  // signalled when Take() frees space, or on Stop()
@@ -147,7 +142,6 @@ class ReaderThread {
   bool running_ = false;         // the thread reached its loop (Start waits for it)
   std::condition_variable ran_;  // signalled when running_ is set
   std::string scheduling_;       // written by the thread before running_
-  bool pause_ = true;            // pause after a short read (PVAL_READER_PAUSE)
   std::thread thread_;
   std::thread keeper_;
 };

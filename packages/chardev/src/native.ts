@@ -33,8 +33,8 @@ export interface ReaderStats {
   maxReadSlots: number;
   /** The longest time, ns, from the end of a read that returned slots to the next read. */
   maxGapNs: number;
-  /** The longest pause after a short read, ns, as slept. */
-  maxPauseNs: number;
+  /** The longest wait, ns, for the ring's next wakeup after a read that emptied it. */
+  maxWaitNs: number;
 }
 
 export interface NativeDevice {

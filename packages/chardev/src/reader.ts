@@ -150,7 +150,7 @@ export class SlotReader implements AsyncIterable<Batch> {
    * How the reader thread kept up with the device: the chunks it had to
    * allocate itself (0 while its helper prepares them in time), its reads,
    * the most slots one read returned, the longest gap between reads and the
-   * longest pause after a short read. For telling where ring drops come
+   * longest wait for a wakeup after emptying the ring. For telling where ring drops come
    * from; null without `bufferSize`.
    */
   get readerStats(): ReaderStats | null {

@@ -93,11 +93,11 @@ describe("readerStatsLine", () => {
       reads: 517,
       maxReadSlots: 1024,
       maxGapNs: 12_345_678,
-      maxPauseNs: 1_050_000,
+      maxWaitNs: 1_050_000,
     });
     expect(line).toBe(
       "stats: /dev/pval/pval0-rx-cpu-1: reader thread kept up: 517 reads, at most 1024 slots in one, " +
-        "longest gap between reads 12.35 ms, longest pause 1.05 ms, 2 buffer chunks allocated by the thread itself\n",
+        "longest gap between reads 12.35 ms, longest wait for a wakeup 1.05 ms, 2 buffer chunks allocated by the thread itself\n",
     );
   });
 
