@@ -1,10 +1,14 @@
 // The public printer: one tcpdump-style text block per packet.
 
+import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 } from "@pval/decode";
 import { Ctx, type Text, TRUNCATED, text } from "./context.js";
 import { printEther } from "./ether.js";
 import { asciiText, hexAsciiBytes, hexDump } from "./hex.js";
 import { sysfsInterfaceNames } from "./ifname.js";
-import { type InterfaceNameResolver, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, printSll, printSll2 } from "./sll.js";
+import { type InterfaceNameResolver, printSll, printSll2 } from "./sll.js";
+
+export { LINKTYPE_ETHERNET };
+
 import { type Precision, TimestampFormatter, type TimestampMode } from "./timestamp.js";
 
 /** tcpdump's MAXIMUM_SNAPLEN: longer records are invalid. */
@@ -35,8 +39,6 @@ export interface PrintOptions {
    */
   interfaceName?: InterfaceNameResolver;
 }
-
-export const LINKTYPE_ETHERNET = 1;
 
 /** The link types the printer knows: Ethernet, Linux cooked (SLL) and Linux cooked v2 (SLL2). */
 export const PRINTABLE_LINKTYPES: readonly number[] = [LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2];

@@ -12,8 +12,7 @@ import { type Ctx, TRUNCATED } from "./context.js";
 import { etherTypeName, printEtherType, vlanTagText } from "./ether.js";
 import { hexAsciiDump } from "./hex.js";
 
-export const LINKTYPE_LINUX_SLL = 113;
-export const LINKTYPE_LINUX_SLL2 = 276;
+export { LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 } from "@pval/decode";
 
 const SLL_HDR_LEN = 16;
 const SLL2_HDR_LEN = 20;

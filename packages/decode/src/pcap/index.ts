@@ -6,6 +6,8 @@ export {
   CaptureReader,
   type CaptureRecord,
   LINKTYPE_ETHERNET,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
   MAX_CAPLEN,
   type RecordCallback,
   type TimestampPrecision,

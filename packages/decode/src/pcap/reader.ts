@@ -17,6 +17,10 @@ export const MAX_CAPLEN = 262144;
 const MAX_BLOCK = 16 * 1024 * 1024;
 
 export const LINKTYPE_ETHERNET = 1;
+/** Linux cooked capture v1 (DLT_LINUX_SLL). */
+export const LINKTYPE_LINUX_SLL = 113;
+/** Linux cooked capture v2 (DLT_LINUX_SLL2), what `tcpdump -i any` writes. */
+export const LINKTYPE_LINUX_SLL2 = 276;
 
 const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
