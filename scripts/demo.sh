@@ -17,6 +17,7 @@ $SUDO bash test/vm/setup-host.sh
 $SUDO bash scripts/setup-tools.sh
 want=$(node -p 'require("./package.json").packageManager.split("@")[1]')
 [ "$(pnpm --version 2>/dev/null || true)" = "$want" ] || $SUDO npm install -g --silent "pnpm@$want"
+. scripts/node-headers.sh
 pnpm install --frozen-lockfile --silent
 pnpm exec turbo run build --output-logs=errors-only >&2
 exec bash test/vm/run.sh --kernel "$line" --timeout 900 -- bash test/demo/walkthrough.sh

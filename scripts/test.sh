@@ -27,6 +27,7 @@ want=$(node -p 'require("./package.json").packageManager.split("@")[1]')
 if [ "$(pnpm --version 2>/dev/null || true)" != "$want" ]; then
   $SUDO npm install -g --silent "pnpm@$want"
 fi
+. scripts/node-headers.sh
 pnpm install --frozen-lockfile
 
 export FORCE_COLOR=0
