@@ -18,7 +18,8 @@
  * of a slot after the consumer has copied it out.
  *
  * Wakeups are batched.  A copy wakes a sleeping reader at once when the ring
- * holds wake_batch slots (256, capped at half the ring); below that it arms
+ * holds wake_batch slots (256, capped at half the ring; a reader may ask for
+ * another threshold for its own file, PVAL_IOC_SET_WAKE_SLOTS); below that it arms
  * a per-ring timer that wakes the reader wake_usecs later, rounded up to
  * whole jiffies (8 ms by default: 2 ticks with HZ=250).  So a lone packet
  * waits at most that long, and a busy ring costs one wakeup per batch or
@@ -124,9 +125,10 @@ struct pval_ring {
 	struct u64_stats_sync	csync;
 	u64_stats_t		read;
 
-	/* Shared, written at open/close only. */
+	/* Shared, written at open/close only (wake_slots also by its ioctl). */
 	struct pval_slot	*slots ____cacheline_aligned_in_smp;
 	u32			mask;
+	u32			wake_slots;	/* the reader's threshold, 0: wake_batch */
 	int			active;		/* a reader wants copies */
 	unsigned long		busy;		/* bit 0: held by a reader */
 	struct mutex		read_lock;	/* threads sharing one open file */
@@ -188,6 +190,20 @@ static void pval_ring_wake_now(struct pval_ring *ring)
 	wake_up_interruptible_poll(&ring->wait, EPOLLIN | EPOLLRDNORM);
 }
 
+/*
+ * The fill at which a copy wakes a sleeping reader at once: the reader's
+ * own threshold or wake_batch, capped at half the ring; 0 (wake_usecs=0 or
+ * wake_batch=0) on every copy.
+ */
+static u32 pval_ring_wake_fill(const struct pval_ring *ring)
+{
+	u32 batch = READ_ONCE(ring->wake_slots) ?: READ_ONCE(wake_batch);
+
+	if (!READ_ONCE(wake_usecs))
+		return 0;
+	return min(batch, (ring->mask + 1) / 2);
+}
+
 /* After a copy that left @fill slots in the ring. */
 static void pval_ring_wake(struct pval_ring *ring, u32 fill)
 {
@@ -200,8 +216,7 @@ static void pval_ring_wake(struct pval_ring *ring, u32 fill)
 	if (READ_ONCE(ring->wake_pending) || !waitqueue_active(&ring->wait))
 		return;
 
-	usecs = READ_ONCE(wake_usecs);
-	if (!usecs || fill >= min(READ_ONCE(wake_batch), (ring->mask + 1) / 2)) {
+	if (fill >= pval_ring_wake_fill(ring)) {
 		pval_ring_wake_now(ring);
 		return;
 	}
@@ -209,6 +224,7 @@ static void pval_ring_wake(struct pval_ring *ring, u32 fill)
 	/* The timer runs on this CPU in softirq context, never concurrently
 	 * with the producer, so timer_pending() needs no lock here.
 	 */
+	usecs = READ_ONCE(wake_usecs);
 	if (!timer_pending(&ring->timer)) {
 		ring->timer.expires = jiffies + usecs_to_jiffies(usecs);
 		add_timer(&ring->timer);
@@ -406,6 +422,7 @@ static int pval_ring_open(struct inode *inode, struct file *file)
 	}
 
 	/* Flush: only copies made while this reader holds the device count. */
+	WRITE_ONCE(ring->wake_slots, 0);
 	WRITE_ONCE(ring->wake_pending, false);
 	smp_store_release(&ring->tail, smp_load_acquire(&ring->head));
 	smp_store_release(&ring->active, 1);
@@ -566,7 +583,9 @@ static __poll_t pval_ring_poll(struct file *file, poll_table *wait)
 static long pval_ring_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct pval_ring *ring = file->private_data;
+	u32 __user *slotsp = (u32 __user *)arg;
 	struct pval_ring_stats st;
+	u32 slots;
 
 	switch (cmd) {
 	case PVAL_IOC_RING_STATS:
@@ -574,6 +593,14 @@ static long pval_ring_ioctl(struct file *file, unsigned int cmd, unsigned long a
 		if (copy_to_user((void __user *)arg, &st, sizeof(st)))
 			return -EFAULT;
 		return 0;
+	case PVAL_IOC_SET_WAKE_SLOTS:
+		if (get_user(slots, slotsp))
+			return -EFAULT;
+		/* Read by the producer on its next copy. */
+		WRITE_ONCE(ring->wake_slots, slots);
+		return 0;
+	case PVAL_IOC_GET_WAKE_SLOTS:
+		return put_user(max(pval_ring_wake_fill(ring), 1U), slotsp);
 	default:
 		return -ENOTTY;
 	}

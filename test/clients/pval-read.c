@@ -25,6 +25,10 @@
  *   -v        print one line per slot: DEV TS LEN PKTLEN ETHERTYPE [SRC > DST]
  *   -r        print "ready" once every device is open
  *   -D MS     wait MS milliseconds after opening before the first read
+ *   -W SLOTS  ask to be woken when SLOTS slots wait (PVAL_IOC_SET_WAKE_SLOTS;
+ *             0: the module's wake_batch) and print "wake DEV N", the
+ *             threshold in effect (PVAL_IOC_GET_WAKE_SLOTS)
+ *   -G        print "wake DEV N" without setting anything
  *
  * Summary line on stdout at the end:
  *   slots N udp N truncated N reads N tsmin NS tsmax NS tszero N tsback N
@@ -81,7 +85,8 @@ static uint64_t max_slots;
 static long idle_ms = -1, total_ms = -1;
 static long delay_us, start_delay_ms;
 static int udp_port = -1;
-static int opt_stats, opt_check, opt_verbose, opt_ready, opt_blocking;
+static int opt_stats, opt_check, opt_verbose, opt_ready, opt_blocking, opt_wake;
+static long wake_slots = -1;
 
 static uint64_t n_slots, n_udp, n_trunc, n_reads, ts_min = UINT64_MAX, ts_max, ts_zero, ts_back;
 static uint64_t n_gso, n_gso_segs;
@@ -106,7 +111,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: pval-read [-b N] [-S BYTES] [-m readv|read] [-M block|poll|epoll|none] [-B]\n"
-		"                 [-n N] [-w MS] [-T MS] [-d USEC] [-D MS] [-u PORT] [-s] [-c] [-v] [-r] DEVICE...\n");
+		"                 [-n N] [-w MS] [-T MS] [-d USEC] [-D MS] [-u PORT] [-W SLOTS] [-G] [-s] [-c] [-v] [-r]\n"
+		"                 DEVICE...\n");
 	exit(2);
 }
 
@@ -405,7 +411,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int c, i, rc;
 
-	while ((c = getopt(argc, argv, "b:S:m:M:n:w:T:d:D:u:scvrB")) != -1) {
+	while ((c = getopt(argc, argv, "b:S:m:M:n:w:T:d:D:u:W:GscvrB")) != -1) {
 		switch (c) {
 		case 'b':
 			batch = parse_num(optarg, "batch");
@@ -466,6 +472,14 @@ int main(int argc, char **argv)
 		case 'B':
 			opt_blocking = 1;
 			break;
+		case 'W':
+			wake_slots = parse_num(optarg, "wakeup threshold");
+			if (wake_slots > UINT32_MAX)
+				usage();
+			break;
+		case 'G':
+			opt_wake = 1;
+			break;
 		default:
 			usage();
 		}
@@ -491,6 +505,21 @@ int main(int argc, char **argv)
 		if (devs[i].fd < 0) {
 			fprintf(stderr, "pval-read: %s: %s\n", devs[i].path, strerror(errno));
 			return errno == EBUSY ? 5 : 1;
+		}
+		if (wake_slots >= 0 || opt_wake) {
+			uint32_t w = wake_slots;
+
+			if (wake_slots >= 0 && ioctl(devs[i].fd, PVAL_IOC_SET_WAKE_SLOTS, &w)) {
+				fprintf(stderr, "pval-read: %s: PVAL_IOC_SET_WAKE_SLOTS: %s\n", devs[i].path,
+					strerror(errno));
+				return 1;
+			}
+			if (ioctl(devs[i].fd, PVAL_IOC_GET_WAKE_SLOTS, &w)) {
+				fprintf(stderr, "pval-read: %s: PVAL_IOC_GET_WAKE_SLOTS: %s\n", devs[i].path,
+					strerror(errno));
+				return 1;
+			}
+			printf("wake %s %" PRIu32 "\n", devs[i].path, w);
 		}
 		if (opt_stats && ioctl(devs[i].fd, PVAL_IOC_RING_STATS, &devs[i].st0)) {
 			fprintf(stderr, "pval-read: %s: PVAL_IOC_RING_STATS: %s\n", devs[i].path,

@@ -97,6 +97,20 @@ struct pval_ring_stats {
 #define PVAL_IOC_MAGIC		0xde
 #define PVAL_IOC_RING_STATS	_IOR(PVAL_IOC_MAGIC, 1, struct pval_ring_stats)
 
+/*
+ * Wakeup threshold of one open device, in slots.  A reader sleeping in
+ * poll(2) is woken as soon as the ring holds this many slots, and otherwise
+ * at most the module's wake_usecs after the first copy.  0 stands for the
+ * module's wake_batch parameter, and is what every open starts with; values
+ * above half the ring count as half the ring.  A reader that needs its
+ * wakeups early (a small ring, a high packet rate, a slow scheduler) asks
+ * for a lower threshold than the module's, for its own file only.
+ * PVAL_IOC_GET_WAKE_SLOTS reads back the threshold in effect (1 when the
+ * module wakes on every copy, wake_usecs=0).
+ */
+#define PVAL_IOC_SET_WAKE_SLOTS	_IOW(PVAL_IOC_MAGIC, 2, __u32)
+#define PVAL_IOC_GET_WAKE_SLOTS	_IOR(PVAL_IOC_MAGIC, 3, __u32)
+
 /* rtnetlink attributes, nested in IFLA_INFO_DATA. */
 enum {
 	IFLA_PVAL_UNSPEC,

@@ -11,6 +11,8 @@ export const PVAL_DEV_TX_FMT = "pval/%s-tx-cpu-%u";
 export const PVAL_DEV_RX_FMT = "pval/%s-rx-cpu-%u";
 export const PVAL_IOC_MAGIC = 222;
 export const PVAL_IOC_RING_STATS = 2149637633;
+export const PVAL_IOC_SET_WAKE_SLOTS = 1074060802;
+export const PVAL_IOC_GET_WAKE_SLOTS = 2147802627;
 
 /** Layout of `struct pval_slot` (packed). */
 export const PvalSlotLayout = {
@@ -63,4 +65,6 @@ export const enum PvalConst {
   PVAL_RING_SLOTS_MAX = 65536,
   PVAL_IOC_MAGIC = 222,
   PVAL_IOC_RING_STATS = 2149637633,
+  PVAL_IOC_SET_WAKE_SLOTS = 1074060802,
+  PVAL_IOC_GET_WAKE_SLOTS = 2147802627,
 }
