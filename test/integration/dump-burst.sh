@@ -54,7 +54,7 @@ dump_burst()
 {
 	local pid sent read drops devs
 	devs=$(cd_devs pval0 tx)
-	node "$PVAL_CLI" dump pval0 --tx --json >/dev/null 2>"$T/dump.err" &
+	node "$PVAL_CLI" dump -v pval0 --tx --json >/dev/null 2>"$T/dump.err" &
 	pid=$!
 	for ((i = 0; i < 400; i++)); do
 		[ "$(ls -l "/proc/$pid/fd" 2>/dev/null | grep -c -- '-> /dev/pval/pval0-tx-')" = "$NCPU" ] && break
@@ -69,7 +69,10 @@ dump_burst()
 	drops=$(sed -n 's/^dump: \([0-9]*\) slots read, \([0-9]*\) ring drops$/\2/p' "$T/dump.err")
 	info "pval dump --json: slots read $read + ring drops $drops = $((read + drops)) of $N sent"
 	[ "$((read + drops))" = "$N" ] || check_err 1 "pval dump: $read + $drops != $N"
-	log_test "pval dump --json, $N-datagram burst: summary slots read + ring drops = packets sent"
+	# -v: each device's reader thread asked pval.ko for wakeups at 64 slots.
+	[ "$(grep -c '^dump: /dev/pval/pval0-tx-cpu-[0-9]*: reader thread .*, woken at 64 slots$' "$T/dump.err")" = "$NCPU" ] ||
+		check_err 1 "pval dump -v: not every device's reader thread reports wakeups at 64 slots"
+	log_test "pval dump --json, $N-datagram burst: summary slots read + ring drops = packets sent; wakeups at 64 slots"
 }
 
 addon_burst tx

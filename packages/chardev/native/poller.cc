@@ -83,6 +83,7 @@ Napi::Function Device::Init(Napi::Env env) {
                          InstanceMethod<&Device::Close>("close"),
                          InstanceMethod<&Device::Stats>("stats"),
                          InstanceMethod<&Device::Halt>("halt"),
+                         InstanceMethod<&Device::WakeSlots>("wakeSlots"),
                          InstanceAccessor<&Device::GetFd>("fd"),
                          InstanceAccessor<&Device::GetPath>("path"),
                          InstanceAccessor<&Device::GetPolling>("polling"),
@@ -383,6 +384,28 @@ Napi::Value Device::Stats(const Napi::CallbackInfo& info) {
   o.Set("droppedNomem", ToNumber(env, st.dropped_nomem));
   o.Set("read", ToNumber(env, st.read));
   return o;
+}
+
+// wakeSlots(n): asks the ring to wake this file's reader once n slots wait
+// (PVAL_IOC_SET_WAKE_SLOTS; 0: the module's wake_batch) and returns the
+// threshold in effect (PVAL_IOC_GET_WAKE_SLOTS). ENOTTY from a pval.ko
+// without these ioctls.
+Napi::Value Device::WakeSlots(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1) throw Napi::TypeError::New(env, "wakeSlots(n) needs a slot count");
+  uint32_t slots = CheckedUint32(info[0], "slots");
+  if (fd_ < 0) throw ErrnoError(env, EBADF, "ioctl", path_);
+  int rc;
+  do {
+    rc = ioctl(fd_, PVAL_IOC_SET_WAKE_SLOTS, &slots);
+  } while (rc < 0 && errno == EINTR);
+  if (rc == 0) {
+    do {
+      rc = ioctl(fd_, PVAL_IOC_GET_WAKE_SLOTS, &slots);
+    } while (rc < 0 && errno == EINTR);
+  }
+  if (rc < 0) throw ErrnoError(env, errno, "ioctl", path_);
+  return Napi::Number::New(env, slots);
 }
 
 // halt(): with a buffer, stop reading the device; what the buffer holds can

@@ -48,6 +48,7 @@ class Device : public Napi::ObjectWrap<Device> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Halt(const Napi::CallbackInfo& info);
+  Napi::Value WakeSlots(const Napi::CallbackInfo& info);
   Napi::Value GetFd(const Napi::CallbackInfo& info);
   Napi::Value GetPath(const Napi::CallbackInfo& info);
   Napi::Value GetPolling(const Napi::CallbackInfo& info);

@@ -25,7 +25,24 @@ uint64_t MonotonicNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// PVAL_READER_SCHED=default keeps the process's scheduling for both threads
+// (to measure what the priorities are worth).
+bool DefaultScheduling() {
+  const char* want = getenv("PVAL_READER_SCHED");
+  return want != nullptr && strcmp(want, "default") == 0;
+}
+
 }  // namespace
+
+PiMutex::PiMutex() {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_setprotocol(&attr, PTHREAD_PRIO_INHERIT);
+  pthread_mutex_init(&m_, &attr);
+  pthread_mutexattr_destroy(&attr);
+}
+
+PiMutex::~PiMutex() { pthread_mutex_destroy(&m_); }
 
 ReaderThread::ReaderThread(int fd, size_t slot_size, size_t capacity_bytes, bool byte_stream,
                            std::function<void()> notify)
@@ -51,9 +68,10 @@ int ReaderThread::Start() {
   if (wake_fd_ < 0) return errno;
   // Edge-triggered on the device: epoll_wait() returns on the ring's next
   // wakeup, not while a few slots wait. The ring wakes its reader when it
-  // holds a batch (wake_batch slots) or when the oldest copy has waited
-  // wake_usecs, so a thread that drained the ring sleeps until a batch is
-  // there, and the producer, not a timer of the thread's, says when.
+  // holds a batch (the threshold its reader asked for, else wake_batch) or
+  // when the oldest copy has waited wake_usecs, so a thread that drained
+  // the ring sleeps until a batch is there, and the producer, not a timer
+  // of the thread's, says when.
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) return errno;
   struct epoll_event dev = {};
@@ -79,16 +97,13 @@ int ReaderThread::Start() {
   }
   // Copies are only made while a reader holds the device: once this returns
   // the thread reads them, so a consumer may start counting.
-  std::unique_lock<std::mutex> lock(mu_);
+  std::unique_lock<PiMutex> lock(mu_);
   ran_.wait(lock, [this] { return running_ || stop_; });
   return 0;
 }
 
 void ReaderThread::RaisePriority() {
-  // PVAL_READER_SCHED=default keeps the process's scheduling (to measure
-  // what the priority is worth).
-  const char* want = getenv("PVAL_READER_SCHED");
-  if (want != nullptr && strcmp(want, "default") == 0) {
+  if (DefaultScheduling()) {
     scheduling_ = "default (PVAL_READER_SCHED=default)";
     return;
   }
@@ -111,7 +126,7 @@ void ReaderThread::RaisePriority() {
 
 void ReaderThread::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<PiMutex> lock(mu_);
     stop_ = true;
   }
   room_.notify_all();
@@ -150,7 +165,10 @@ std::unique_ptr<ReaderThread::Chunk> ReaderThread::NewChunk() {
 }
 
 void ReaderThread::Keep() {
-  std::unique_lock<std::mutex> lock(mu_);
+  // Best effort: where nice -10 is not permitted the keeper runs at the
+  // process's priority, and the reader allocates when it falls behind.
+  if (!DefaultScheduling()) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), -10);
+  std::unique_lock<PiMutex> lock(mu_);
   for (;;) {
     need_spares_.wait(lock, [this] {
       return stop_ || (spares_.size() < kPreparedChunks && allocated_ < max_chunks_);
@@ -185,7 +203,7 @@ ReaderThread::Wait ReaderThread::WaitReadable() {
 void ReaderThread::Run() {
   RaisePriority();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<PiMutex> lock(mu_);
     running_ = true;
   }
   ran_.notify_all();
@@ -197,7 +215,7 @@ void ReaderThread::Run() {
     size_t at;
     size_t len;
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      std::unique_lock<PiMutex> lock(mu_);
       // Back-pressure: a full buffer leaves the slots in the kernel's ring.
       room_.wait(lock, [this] { return stop_ || capacity_ - buffered_ >= slot_size_; });
       if (stop_) break;
@@ -243,7 +261,7 @@ void ReaderThread::Run() {
     }
     last_end = MonotonicNs();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<PiMutex> lock(mu_);
       chunk->filled += bytes;
       buffered_ += bytes;
       timing_.reads++;
@@ -263,12 +281,12 @@ void ReaderThread::Run() {
       if (w == Wait::kStopped) break;
       hangup = hangup || w == Wait::kHangup;
       slept = MonotonicNs() - slept;
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<PiMutex> lock(mu_);
       timing_.max_wait_ns = std::max(timing_.max_wait_ns, slept);
     }
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<PiMutex> lock(mu_);
     error_ = err;
   }
   notify_();
@@ -281,7 +299,7 @@ size_t ReaderThread::Take(uint8_t* dst, size_t max_slots) {
     size_t from;
     size_t k;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<PiMutex> lock(mu_);
       if (n == max_slots || chunks_.empty()) break;
       c = chunks_.front().get();
       from = c->taken;
@@ -294,7 +312,7 @@ size_t ReaderThread::Take(uint8_t* dst, size_t max_slots) {
     n += k;
     std::unique_ptr<Chunk> done;  // freed after the lock is released
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<PiMutex> lock(mu_);
       c->taken += k * slot_size_;
       buffered_ -= k * slot_size_;
       // Only a full chunk is done with; the last one is still being filled.
@@ -314,22 +332,22 @@ size_t ReaderThread::Take(uint8_t* dst, size_t max_slots) {
 }
 
 ReaderThread::Timing ReaderThread::Timings() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<PiMutex> lock(mu_);
   return timing_;
 }
 
 size_t ReaderThread::ReaderAllocations() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<PiMutex> lock(mu_);
   return reader_allocs_;
 }
 
 size_t ReaderThread::Buffered() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<PiMutex> lock(mu_);
   return buffered_ / slot_size_;
 }
 
 int ReaderThread::Error() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<PiMutex> lock(mu_);
   return error_;
 }
 

@@ -12,7 +12,11 @@
 // Threads: the reader thread only reads the fd and fills chunks; Take() runs
 // on the event loop. The mutex guards the chunk list and the counters and is
 // held only for that bookkeeping: the thread writes a chunk's free part and
-// Take() copies its filled part without it, and those never overlap.
+// Take() copies its filled part without it, and those never overlap. It is a
+// priority-inheriting mutex: when the real-time reader waits for it while
+// the event loop's thread holds it, that thread runs at the reader's
+// priority until it lets go, instead of queueing behind V8's threads and
+// the keeper on a CPU they share (a wait that lasted tens of milliseconds).
 //
 // Keeping up: the thread asks for SCHED_FIFO (priority 1) so that it runs as
 // soon as the ring wakes it, ahead of the JavaScript thread and V8's compiler
@@ -25,10 +29,14 @@
 // faults and zeroing a quarter of a megabyte, which under an emulator takes
 // long enough for the kernel's ring to overflow meanwhile; the reader only
 // allocates itself when the keeper fell behind by kPreparedChunks chunks.
+// The keeper asks for nice -10 where permitted, so that a busy event loop
+// on its CPU does not hold up the spares.
 // Start() returns once the thread is waiting on the device, so no copy is
 // made before it can read.
 #ifndef PVAL_CHARDEV_READER_THREAD_H
 #define PVAL_CHARDEV_READER_THREAD_H
+
+#include <pthread.h>
 
 #include <condition_variable>
 #include <cstddef>
@@ -42,6 +50,22 @@
 #include <vector>
 
 namespace pval {
+
+// A mutex with priority inheritance (PTHREAD_PRIO_INHERIT), usable with
+// std::unique_lock and std::condition_variable_any.
+class PiMutex {
+ public:
+  PiMutex();
+  ~PiMutex();
+  PiMutex(const PiMutex&) = delete;
+  PiMutex& operator=(const PiMutex&) = delete;
+  void lock() { pthread_mutex_lock(&m_); }
+  void unlock() { pthread_mutex_unlock(&m_); }
+  bool try_lock() { return pthread_mutex_trylock(&m_) == 0; }
+
+ private:
+  pthread_mutex_t m_;
+};
 
 class ReaderThread {
  public:
@@ -127,20 +151,20 @@ class ReaderThread {
   int wake_fd_ = -1;   // eventfd that interrupts epoll_wait() on Stop()
   int epoll_fd_ = -1;  // the device (edge-triggered) and wake_fd_
 
-  std::mutex mu_;
-  std::condition_variable room_;  // signalled when Take() frees space, or on Stop()
+  PiMutex mu_;
+  std::condition_variable_any room_;  // signalled when Take() frees space, or on Stop()
   std::deque<std::unique_ptr<Chunk>> chunks_;
   std::vector<std::unique_ptr<Chunk>> spares_;  // at most kPreparedChunks
   size_t max_chunks_;                            // chunks the capacity can fill
   size_t allocated_ = 0;                         // chunks in chunks_ and spares_
   size_t reader_allocs_ = 0;                     // chunks the reader allocated itself
   Timing timing_;                                // guarded by mu_
-  std::condition_variable need_spares_;          // wakes the keeper
+  std::condition_variable_any need_spares_;      // wakes the keeper
   size_t buffered_ = 0;  // bytes filled and not yet taken
   bool stop_ = false;
   int error_ = 0;
   bool running_ = false;         // the thread reached its loop (Start waits for it)
-  std::condition_variable ran_;  // signalled when running_ is set
+  std::condition_variable_any ran_;  // signalled when running_ is set
   std::string scheduling_;       // written by the thread before running_
   std::thread thread_;
   std::thread keeper_;

@@ -43,3 +43,16 @@ describe("module ABI check", () => {
     expect(() => checkModuleAbi(sysfs({ [MODULE_ABI_PATH]: "two\n" }))).toThrow(/not an ABI version: "two\\n"/);
   });
 });
+
+describe("the addon's ioctl numbers", () => {
+  it("are the header's, as the addon was compiled against it", async () => {
+    const { native } = await import("./native.js");
+    const generated = await import("./generated/abi.js");
+    const b = native();
+    expect([b.RING_STATS_IOCTL, b.SET_WAKE_SLOTS_IOCTL, b.GET_WAKE_SLOTS_IOCTL]).toEqual([
+      generated.PVAL_IOC_RING_STATS,
+      generated.PVAL_IOC_SET_WAKE_SLOTS,
+      generated.PVAL_IOC_GET_WAKE_SLOTS,
+    ]);
+  });
+});

@@ -57,6 +57,8 @@ export interface NativeDevice {
   stop(): void;
   /** Ends the reader thread, keeping what it read. */
   halt(): void;
+  /** Sets this file's wakeup threshold (0: the module's); returns the one in effect. ENOTTY from an older pval.ko. */
+  wakeSlots(slots: number): number;
   close(): void;
   stats(): RingStats;
 }
@@ -66,6 +68,8 @@ export interface NativeBinding {
   SLOT_SIZE: number;
   MAX_SLOTS_PER_READ: number;
   RING_STATS_IOCTL: number;
+  SET_WAKE_SLOTS_IOCTL: number;
+  GET_WAKE_SLOTS_IOCTL: number;
   FLAG_BYTE_STREAM: number;
 }
 

@@ -14,7 +14,10 @@
 // arrive and keeps them, up to that many bytes, until the consumer asks (as
 // libpcap's buffer does for tcpdump): the consumer's pauses then cost buffer
 // space rather than ring drops. A full buffer leaves the slots in the ring,
-// whose drops the kernel counts as before.
+// whose drops the kernel counts as before. The thread asks the ring to wake
+// it once 64 slots wait (`wakeSlots`) rather than at the module's batch of
+// 256: the ring then has room for most of its size in slots while the wakeup
+// is on its way, where a late wakeup would otherwise cost drops.
 
 import { Readable } from "node:stream";
 import { SlotBatch } from "@pval/decode";
@@ -55,6 +58,13 @@ export interface ReaderOptions {
    */
   bufferSize?: number;
   /**
+   * Wake the reader once this many slots wait in the ring (capped at half
+   * the ring; 0: the module's `wake_batch`, 256). Default: 64 with
+   * `bufferSize`, else the module's. A pval.ko without the ioctl keeps its
+   * own and `wakeSlots` reads null.
+   */
+  wakeSlots?: number;
+  /**
    * The file returns bytes from readv, as a FIFO does, instead of slots.
    * For exercising the reader without pval.ko.
    */
@@ -65,6 +75,8 @@ export interface ReaderOptions {
 export type BatchListener = (err: Error | null, batch: Batch | null) => unknown;
 
 const DEFAULT_READS_PER_WAKEUP = 16;
+/** Wakeup threshold of a reader thread's ring: a sixteenth of the default ring. */
+const THREAD_WAKE_SLOTS = 64;
 
 function checkCount(value: number, name: string, max: number): number {
   if (!Number.isInteger(value) || value < 1 || value > max) {
@@ -101,6 +113,7 @@ export class SlotReader implements AsyncIterable<Batch> {
   #pending: { resolve: (r: IteratorResult<Batch>) => void; reject: (e: Error) => void } | null = null;
   #streak = 0;
   #slotsRead = 0;
+  #wakeSlots: number | null = null;
 
   /** Use {@link openDevice}. Throws ENOENT, EBUSY, EACCES... as Node-shaped errors naming the device. */
   constructor(path: string, options: ReaderOptions = {}, name: DeviceName | undefined = parseDeviceName(path)) {
@@ -119,7 +132,30 @@ export class SlotReader implements AsyncIterable<Batch> {
       throw new RangeError(`bufferSize must be an integer between 0 and ${0xffffffff}, got ${bufferSize}`);
     }
     this.#buffer = new ArrayBuffer(this.#slotsPerRead * binding.SLOT_SIZE);
+    const wakeSlots = options.wakeSlots ?? (bufferSize > 0 ? THREAD_WAKE_SLOTS : undefined);
+    if (wakeSlots !== undefined && (!Number.isInteger(wakeSlots) || wakeSlots < 0 || wakeSlots > 0xffffffff)) {
+      throw new RangeError(`wakeSlots must be an integer between 0 and ${0xffffffff}, got ${wakeSlots}`);
+    }
     this.#device = new binding.Device(path, options.byteStream ? binding.FLAG_BYTE_STREAM : 0, bufferSize);
+    if (wakeSlots !== undefined && !options.byteStream) {
+      try {
+        this.#wakeSlots = this.#device.wakeSlots(wakeSlots);
+      } catch (err) {
+        // A pval.ko from before the ioctl: its own threshold stays.
+        if ((err as NodeJS.ErrnoException).code !== "ENOTTY") {
+          this.#device.close();
+          throw err;
+        }
+      }
+    }
+  }
+
+  /**
+   * The ring's wakeup threshold in slots as the module reports it for this
+   * reader, or null when it was left to the module (or the module cannot say).
+   */
+  get wakeSlots(): number | null {
+    return this.#wakeSlots;
   }
 
   /** Slots read so far. */

@@ -256,9 +256,10 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     }
     tallies.set(r.path, { path: r.path, read: 0, dropsAtOpen: drops, drops });
   }
-  const { RingWatch, dropLine, dropRecord, nowNs, readerStatsLine } = await import("./ring-watch.js");
+  const { RingWatch, dropLine, dropRecord, nowNs, readerStatsLine, wakeNote } = await import("./ring-watch.js");
   if (options.verbose) {
-    for (const r of reader.readers) io.err(`dump: ${r.path}: reader thread ${r.scheduling ?? "none (-B 0)"}\n`);
+    for (const r of reader.readers)
+      io.err(`dump: ${r.path}: reader thread ${r.scheduling ?? "none (-B 0)"}${wakeNote(r.wakeSlots)}\n`);
   }
   const watch = new RingWatch(reader.readers);
   const sink = options.write !== undefined ? await SlotSink.open(options.write, reader, clocks) : null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dropLine, dropRecord, RingWatch, readerStatsLine, type WatchedReader } from "./ring-watch.js";
+import { dropLine, dropRecord, RingWatch, readerStatsLine, type WatchedReader, wakeNote } from "./ring-watch.js";
 
 /** A reader whose counters the test sets. */
 function fake(
@@ -105,5 +105,10 @@ describe("readerStatsLine", () => {
     expect(readerStatsLine("dump", "/dev/pval/pval0-tx-cpu-0", null)).toBe(
       "dump: /dev/pval/pval0-tx-cpu-0: no reader thread\n",
     );
+  });
+
+  it("names the ring's wakeup threshold only when the module reported one", () => {
+    expect(wakeNote(64)).toBe(", woken at 64 slots");
+    expect(wakeNote(null)).toBe("");
   });
 });

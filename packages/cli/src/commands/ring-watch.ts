@@ -142,3 +142,8 @@ export function readerStatsLine(cmd: string, device: string, s: ReaderStats | nu
     `${s.allocations} buffer chunks allocated by the thread itself\n`
   );
 }
+
+/** `, woken at N slots` for the reader thread line (-v); empty when the module keeps its own threshold. */
+export function wakeNote(wakeSlots: number | null): string {
+  return wakeSlots === null ? "" : `, woken at ${wakeSlots} slots`;
+}

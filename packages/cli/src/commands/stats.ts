@@ -327,9 +327,10 @@ async function statsLive(
     reader.close();
     return listener;
   }
-  const { RingWatch, dropLine, dropRecord, readerStatsLine } = await import("./ring-watch.js");
+  const { RingWatch, dropLine, dropRecord, readerStatsLine, wakeNote } = await import("./ring-watch.js");
   if (options.verbose) {
-    for (const r of reader.readers) io.err(`stats: ${r.path}: reader thread ${r.scheduling ?? "none"}\n`);
+    for (const r of reader.readers)
+      io.err(`stats: ${r.path}: reader thread ${r.scheduling ?? "none"}${wakeNote(r.wakeSlots)}\n`);
   }
   const watch = new RingWatch(reader.readers, (r) => (txSet.has(r.path) ? "tx" : "rx"));
   for (const r of reader.readers) drops.device(r.path, txSet.has(r.path) ? "tx" : "rx");
