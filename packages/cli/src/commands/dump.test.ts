@@ -5,7 +5,7 @@ import { encodeFrame, type FrameSpec, ipv4FromString, pcapngFileHeader, pcapngRe
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type CapturedRun, runCaptured } from "../../test/run-captured.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from "../command.js";
-import { chooseFormat, main } from "./dump.js";
+import { chooseFormat, defaultBufferKib, main } from "./dump.js";
 
 const mac = (s: string): Uint8Array => Uint8Array.from(s.split(":").map((h) => Number.parseInt(h, 16)));
 const PEER = mac("08:00:27:19:12:a4");
@@ -134,5 +134,15 @@ describe("chooseFormat", () => {
     expect(chooseFormat({}, 2)).toBe("dump-multi");
     expect(chooseFormat({ json: true }, 2)).toBe("json");
     expect(chooseFormat({ format: "look-tcp" }, 1)).toBe("look-tcp");
+  });
+});
+
+describe("the -B default", () => {
+  it("shares 64 MiB among the devices, at least 16 MiB each", () => {
+    expect(defaultBufferKib(1)).toBe(65536);
+    expect(defaultBufferKib(2)).toBe(32768);
+    expect(defaultBufferKib(4)).toBe(16384);
+    expect(defaultBufferKib(128)).toBe(16384);
+    expect(defaultBufferKib(0)).toBe(65536);
   });
 });

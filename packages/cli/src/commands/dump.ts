@@ -59,8 +59,19 @@ interface DumpOptions {
 /** How often the rings' drop counters are read, ms. */
 const DROP_POLL_MS = 1000;
 
-/** -B default, KiB per device: about 60,000 slots. */
-export const DEFAULT_BUFFER_KIB = 16384;
+/**
+ * -B default: 64 MiB shared among the devices, at least 16 MiB (about 60,000
+ * slots) each. One device gets the whole 64 MiB, room for the backlog of a
+ * cold start (the first seconds, while V8 compiles the printer) under a
+ * flood; a link on many CPUs keeps at most 16 MiB per device.
+ */
+export const DEFAULT_BUFFER_TOTAL_KIB = 65536;
+export const DEFAULT_BUFFER_MIN_KIB = 16384;
+
+/** The -B default for `devices` devices, KiB each. */
+export function defaultBufferKib(devices: number): number {
+  return Math.max(DEFAULT_BUFFER_MIN_KIB, Math.floor(DEFAULT_BUFFER_TOTAL_KIB / Math.max(1, devices)));
+}
 
 function parseCount(value: string): number {
   if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) {
@@ -99,7 +110,7 @@ function buildCommand(io: CliIo): Command {
     .option("--cpu <N[,N...]>", "with a link name: only these CPUs (repeatable)", parseCpus)
     .option(
       "-B, --buffer-size <KiB>",
-      `slots a reader thread keeps per device until printed, in KiB (0: none; default ${DEFAULT_BUFFER_KIB})`,
+      `slots a reader thread keeps per device until printed, in KiB (0: none; default ${DEFAULT_BUFFER_TOTAL_KIB} shared among the devices, at least ${DEFAULT_BUFFER_MIN_KIB} each)`,
       parseKib,
     )
     .option("--no-status", "no live status line on a terminal")
@@ -196,7 +207,7 @@ async function openTargets(targets: string[], options: DumpOptions): Promise<Lin
   // not once per batch.
   return chardev.openDevices(unique, {
     ringStats: false,
-    bufferSize: (options.bufferSize ?? DEFAULT_BUFFER_KIB) * 1024,
+    bufferSize: (options.bufferSize ?? defaultBufferKib(unique.length)) * 1024,
   });
 }
 
