@@ -436,6 +436,9 @@ Napi::Value Device::GetReaderStats(const Napi::CallbackInfo& info) {
   o.Set("maxReadSlots", Napi::Number::New(env, static_cast<double>(t.max_read_slots)));
   o.Set("maxGapNs", Napi::Number::New(env, static_cast<double>(t.max_gap_ns)));
   o.Set("maxWaitNs", Napi::Number::New(env, static_cast<double>(t.max_wait_ns)));
+  o.Set("gapFaults", Napi::Number::New(env, static_cast<double>(t.gap_faults)));
+  o.Set("gapWaits", Napi::Number::New(env, static_cast<double>(t.gap_waits)));
+  o.Set("gapPreemptions", Napi::Number::New(env, static_cast<double>(t.gap_preemptions)));
   return o;
 }
 

@@ -101,13 +101,19 @@ class ReaderThread {
   // How the thread kept up, for diagnosing ring drops: reads that returned
   // slots, the most slots one read returned (a ring that was nearly full),
   // the longest time from the end of a read that returned slots to the next
-  // read while the ring was not known to be empty, and the longest wait for
-  // the ring's wakeup after a read that emptied it.
+  // read while the ring was not known to be empty (and what the thread went
+  // through in it), and the longest wait for the ring's wakeup after a read
+  // that emptied it.
   struct Timing {
     uint64_t reads = 0;
     uint64_t max_read_slots = 0;
     uint64_t max_gap_ns = 0;
     uint64_t max_wait_ns = 0;
+    // In the longest gap: page faults the thread took, times it gave up the
+    // CPU (waiting for a lock or memory) and times it was preempted.
+    uint64_t gap_faults = 0;
+    uint64_t gap_waits = 0;
+    uint64_t gap_preemptions = 0;
   };
   Timing Timings();
   // Chunks the reader thread had to allocate itself because no spare was

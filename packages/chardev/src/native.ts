@@ -35,6 +35,12 @@ export interface ReaderStats {
   maxGapNs: number;
   /** The longest wait, ns, for the ring's next wakeup after a read that emptied it. */
   maxWaitNs: number;
+  /** In the longest gap: page faults the thread took. */
+  gapFaults: number;
+  /** In the longest gap: times the thread gave up the CPU (a lock, memory). */
+  gapWaits: number;
+  /** In the longest gap: times the thread was preempted. */
+  gapPreemptions: number;
 }
 
 export interface NativeDevice {

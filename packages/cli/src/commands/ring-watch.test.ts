@@ -94,10 +94,14 @@ describe("readerStatsLine", () => {
       maxReadSlots: 1024,
       maxGapNs: 12_345_678,
       maxWaitNs: 1_050_000,
+      gapFaults: 68,
+      gapWaits: 3,
+      gapPreemptions: 1,
     });
     expect(line).toBe(
       "stats: /dev/pval/pval0-rx-cpu-1: reader thread kept up: 517 reads, at most 1024 slots in one, " +
-        "longest gap between reads 12.35 ms, longest wait for a wakeup 1.05 ms, 2 buffer chunks allocated by the thread itself\n",
+        "longest gap between reads 12.35 ms (68 page faults, 3 waits, 1 preemptions in it), longest wait for a wakeup 1.05 ms, " +
+        "2 buffer chunks allocated by the thread itself\n",
     );
   });
 

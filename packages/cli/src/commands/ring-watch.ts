@@ -138,7 +138,8 @@ export function readerStatsLine(cmd: string, device: string, s: ReaderStats | nu
   const ms = (ns: number): string => (ns / 1e6).toFixed(2);
   return (
     `${cmd}: ${device}: reader thread kept up: ${s.reads} reads, at most ${s.maxReadSlots} slots in one, ` +
-    `longest gap between reads ${ms(s.maxGapNs)} ms, longest wait for a wakeup ${ms(s.maxWaitNs)} ms, ` +
+    `longest gap between reads ${ms(s.maxGapNs)} ms (${s.gapFaults} page faults, ${s.gapWaits} waits, ${s.gapPreemptions} preemptions in it), ` +
+    `longest wait for a wakeup ${ms(s.maxWaitNs)} ms, ` +
     `${s.allocations} buffer chunks allocated by the thread itself\n`
   );
 }
