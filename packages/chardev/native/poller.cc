@@ -439,6 +439,8 @@ Napi::Value Device::GetReaderStats(const Napi::CallbackInfo& info) {
   o.Set("gapFaults", Napi::Number::New(env, static_cast<double>(t.gap_faults)));
   o.Set("gapWaits", Napi::Number::New(env, static_cast<double>(t.gap_waits)));
   o.Set("gapPreemptions", Napi::Number::New(env, static_cast<double>(t.gap_preemptions)));
+  o.Set("maxReadNs", Napi::Number::New(env, static_cast<double>(t.max_read_ns)));
+  o.Set("maxWokeToReadNs", Napi::Number::New(env, static_cast<double>(t.max_woke_to_read_ns)));
   return o;
 }
 

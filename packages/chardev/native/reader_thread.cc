@@ -58,7 +58,10 @@ ReaderThread::ReaderThread(int fd, size_t slot_size, size_t capacity_bytes, bool
       notify_(std::move(notify)),
       // One more than the capacity's worth: a chunk partly taken and one
       // partly filled may hold it between them.
-      max_chunks_((capacity_ + chunk_bytes_ - 1) / chunk_bytes_ + 1) {}
+      max_chunks_((capacity_ + chunk_bytes_ - 1) / chunk_bytes_ + 1) {
+  // Never reallocated under mu_: every chunk there can be fits.
+  spares_.reserve(max_chunks_);
+}
 
 ReaderThread::~ReaderThread() {
   Stop();
@@ -220,6 +223,7 @@ void ReaderThread::Run() {
   bool hangup = false;    // epoll said the device is gone
   uint64_t last_end = 0;  // when the last read that returned slots ended
   struct rusage at_end;   // the thread's counters then
+  uint64_t woke = 0;      // when the last wait for a wakeup returned
   for (;;) {
     Chunk* chunk;
     size_t at;
@@ -238,6 +242,8 @@ void ReaderThread::Run() {
     }
     // Take() never frees a chunk that is not full, so `chunk` stays valid.
     uint64_t start = MonotonicNs();
+    uint64_t woke_to_read = woke != 0 ? start - woke : 0;
+    woke = 0;
     uint64_t gap = last_end != 0 ? start - last_end : 0;
     // What the thread went through in its longest gap: page faults, waits
     // (a lock, the CPU given up) and preemptions.
@@ -262,6 +268,7 @@ void ReaderThread::Run() {
       Wait w = WaitReadable();
       if (w == Wait::kStopped) break;
       hangup = hangup || w == Wait::kHangup;
+      woke = MonotonicNs();
       continue;
     }
     size_t bytes = static_cast<size_t>(n);
@@ -281,6 +288,8 @@ void ReaderThread::Run() {
       buffered_ += bytes;
       timing_.reads++;
       timing_.max_read_slots = std::max<uint64_t>(timing_.max_read_slots, bytes / slot_size_);
+      timing_.max_read_ns = std::max(timing_.max_read_ns, last_end - start);
+      timing_.max_woke_to_read_ns = std::max(timing_.max_woke_to_read_ns, woke_to_read);
       if (longest && gap > timing_.max_gap_ns) {
         timing_.max_gap_ns = gap;
         timing_.gap_faults = static_cast<uint64_t>(in_gap.ru_minflt + in_gap.ru_majflt - at_end.ru_minflt - at_end.ru_majflt);
@@ -300,7 +309,8 @@ void ReaderThread::Run() {
       Wait w = WaitReadable();
       if (w == Wait::kStopped) break;
       hangup = hangup || w == Wait::kHangup;
-      slept = MonotonicNs() - slept;
+      woke = MonotonicNs();
+      slept = woke - slept;
       std::lock_guard<PiMutex> lock(mu_);
       timing_.max_wait_ns = std::max(timing_.max_wait_ns, slept);
     }
@@ -327,7 +337,7 @@ size_t ReaderThread::Take(uint8_t* dst, size_t max_slots) {
       if (k == 0) break;
     }
     // The filled part of a chunk: the thread no longer writes it, and only
-    // this function frees chunks, so the copy needs no lock. Slot by slot: a
+    // this function retires chunks, so the copy needs no lock. Slot by slot: a
     // memcpy() of a whole chunk is a `rep movsb` on current x86 CPUs, which
     // emulators run a byte at a time; a slot's size is copied with vector
     // moves, at the same speed on real hardware.
@@ -335,20 +345,19 @@ size_t ReaderThread::Take(uint8_t* dst, size_t max_slots) {
     const uint8_t* from_bytes = c->data.get() + from;
     for (size_t i = 0; i < k; i++) memcpy(to + i * slot_size_, from_bytes + i * slot_size_, slot_size_);
     n += k;
-    std::unique_ptr<Chunk> done;  // freed after the lock is released
     {
       std::lock_guard<PiMutex> lock(mu_);
       c->taken += k * slot_size_;
       buffered_ -= k * slot_size_;
       // Only a full chunk is done with; the last one is still being filled.
       if (c->taken == chunk_bytes_) {
-        done = std::move(chunks_.front());
+        // Kept as a spare, never freed while the thread runs: freeing takes
+        // the allocator's arena lock and unmaps memory, which the keeper (and
+        // the reader, when it allocates) then wait for while holding or
+        // wanting mu_; and the next backlog finds its chunks ready. The
+        // vector has room for them all.
+        spares_.push_back(std::move(chunks_.front()));
         chunks_.pop_front();
-        if (spares_.size() < kPreparedChunks) {
-          spares_.push_back(std::move(done));
-        } else {
-          --allocated_;
-        }
       }
     }
   }

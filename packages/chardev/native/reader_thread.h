@@ -7,7 +7,9 @@
 // Bounded: once the buffer holds `capacity` bytes the thread stops reading;
 // the ring fills and the kernel counts its drops as it would without the
 // thread. Memory is taken in chunks of kChunkSlots slots as the backlog grows
-// and given back as it shrinks, so a consumer that keeps up holds one chunk.
+// and kept, as spares, until the thread stops: a consumer that keeps up holds
+// a few chunks, and one that fell behind keeps its largest backlog's worth
+// (as libpcap keeps its whole buffer); nothing is freed while reading.
 //
 // Threads: the reader thread only reads the fd and fills chunks; Take() runs
 // on the event loop. The mutex guards the chunk list and the counters and is
@@ -24,11 +26,11 @@
 // else runs at the process's priority (Scheduling() says which). Its hot path
 // neither allocates nor faults in memory: it fills chunks that were allocated
 // and touched beforehand, kPreparedChunks of them at start, and a second
-// thread at the process's priority (the keeper) allocates the next ones while
-// a growing backlog uses up these spares. Allocating a chunk means page
-// faults and zeroing a quarter of a megabyte, which under an emulator takes
-// long enough for the kernel's ring to overflow meanwhile; the reader only
-// allocates itself when the keeper fell behind by kPreparedChunks chunks.
+// thread (the keeper) allocates the next ones while a growing backlog uses
+// up these spares. Allocating a chunk means 68 page faults, which under an
+// emulator take long enough for the kernel's ring to overflow meanwhile; the
+// reader only allocates itself when the keeper fell behind by
+// kPreparedChunks chunks.
 // The keeper asks for nice -10 where permitted, so that a busy event loop
 // on its CPU does not hold up the spares.
 // Start() returns once the thread is waiting on the device, so no copy is
@@ -114,6 +116,9 @@ class ReaderThread {
     uint64_t gap_faults = 0;
     uint64_t gap_waits = 0;
     uint64_t gap_preemptions = 0;
+    // The longest read(), and the longest time from a wakeup to the read.
+    uint64_t max_read_ns = 0;
+    uint64_t max_woke_to_read_ns = 0;
   };
   Timing Timings();
   // Chunks the reader thread had to allocate itself because no spare was
@@ -160,7 +165,7 @@ class ReaderThread {
   PiMutex mu_;
   std::condition_variable_any room_;  // signalled when Take() frees space, or on Stop()
   std::deque<std::unique_ptr<Chunk>> chunks_;
-  std::vector<std::unique_ptr<Chunk>> spares_;  // at most kPreparedChunks
+  std::vector<std::unique_ptr<Chunk>> spares_;  // ready to fill; room for max_chunks_
   size_t max_chunks_;                            // chunks the capacity can fill
   size_t allocated_ = 0;                         // chunks in chunks_ and spares_
   size_t reader_allocs_ = 0;                     // chunks the reader allocated itself

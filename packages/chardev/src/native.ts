@@ -41,6 +41,10 @@ export interface ReaderStats {
   gapWaits: number;
   /** In the longest gap: times the thread was preempted. */
   gapPreemptions: number;
+  /** The longest read(2), ns. */
+  maxReadNs: number;
+  /** The longest time, ns, from the ring's wakeup to the read that followed. */
+  maxWokeToReadNs: number;
 }
 
 export interface NativeDevice {

@@ -97,11 +97,13 @@ describe("readerStatsLine", () => {
       gapFaults: 68,
       gapWaits: 3,
       gapPreemptions: 1,
+      maxReadNs: 2_500_000,
+      maxWokeToReadNs: 40_000,
     });
     expect(line).toBe(
       "stats: /dev/pval/pval0-rx-cpu-1: reader thread kept up: 517 reads, at most 1024 slots in one, " +
         "longest gap between reads 12.35 ms (68 page faults, 3 waits, 1 preemptions in it), longest wait for a wakeup 1.05 ms, " +
-        "2 buffer chunks allocated by the thread itself\n",
+        "longest from a wakeup to the read 0.04 ms, longest read 2.50 ms, 2 buffer chunks allocated by the thread itself\n",
     );
   });
 

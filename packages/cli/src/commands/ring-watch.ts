@@ -139,7 +139,8 @@ export function readerStatsLine(cmd: string, device: string, s: ReaderStats | nu
   return (
     `${cmd}: ${device}: reader thread kept up: ${s.reads} reads, at most ${s.maxReadSlots} slots in one, ` +
     `longest gap between reads ${ms(s.maxGapNs)} ms (${s.gapFaults} page faults, ${s.gapWaits} waits, ${s.gapPreemptions} preemptions in it), ` +
-    `longest wait for a wakeup ${ms(s.maxWaitNs)} ms, ` +
+    `longest wait for a wakeup ${ms(s.maxWaitNs)} ms, longest from a wakeup to the read ${ms(s.maxWokeToReadNs)} ms, ` +
+    `longest read ${ms(s.maxReadNs)} ms, ` +
     `${s.allocations} buffer chunks allocated by the thread itself\n`
   );
 }
