@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <new>
 #include <system_error>
 
 namespace pval {
@@ -146,17 +148,22 @@ void ReaderThread::Stop() {
   if (keeper_.joinable()) keeper_.join();
 }
 
+ReaderThread::Chunk::~Chunk() { munmap(data, bytes); }
+
 std::unique_ptr<ReaderThread::Chunk> ReaderThread::AllocChunk() {
-  auto c = std::make_unique<Chunk>();
-  c->data.reset(new uint8_t[chunk_bytes_]);
-  // Fault every page in now, one write per page: read() then fills memory
-  // that is there. (Not memset(): the kernel zeroes new pages anyway, and a
-  // memset of this size is a `rep stosb`, which an emulator such as QEMU's
-  // TCG runs a byte at a time, tens of milliseconds per chunk.)
-  volatile uint8_t* bytes = c->data.get();
+  // A mapping of its own, not the allocator's heap, never made part of a
+  // transparent huge page: khugepaged's collapse of a range unmaps it while
+  // it copies 2 MiB, and a read() into it waits (a read of 54 ms once in a
+  // flood under TCG, where that copy is a `rep movsb`).
+  void* p = mmap(nullptr, chunk_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  (void)madvise(p, chunk_bytes_, MADV_NOHUGEPAGE);  // a kernel without THP says EINVAL: nothing to avoid
+  // Faulted in now, one write per page, so that read() fills memory that is
+  // there. (Not memset(): the kernel zeroes new pages anyway, and a memset of
+  // this size is a `rep stosb`, which TCG runs a byte at a time.)
+  volatile uint8_t* bytes = static_cast<uint8_t*>(p);
   for (size_t at = 0; at < chunk_bytes_; at += kPageBytes) bytes[at] = 0;
-  bytes[chunk_bytes_ - 1] = 0;
-  return c;
+  return std::make_unique<Chunk>(static_cast<uint8_t*>(p), chunk_bytes_);
 }
 
 std::unique_ptr<ReaderThread::Chunk> ReaderThread::NewChunk() {
@@ -249,7 +256,7 @@ void ReaderThread::Run() {
     // (a lock, the CPU given up) and preemptions.
     struct rusage in_gap;
     bool longest = gap > 0 && gap > timing_.max_gap_ns && getrusage(RUSAGE_THREAD, &in_gap) == 0;
-    ssize_t n = read(fd_, chunk->data.get() + at, len);
+    ssize_t n = read(fd_, chunk->data + at, len);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
       err = errno;
@@ -342,7 +349,7 @@ size_t ReaderThread::Take(uint8_t* dst, size_t max_slots) {
     // emulators run a byte at a time; a slot's size is copied with vector
     // moves, at the same speed on real hardware.
     uint8_t* to = dst + n * slot_size_;
-    const uint8_t* from_bytes = c->data.get() + from;
+    const uint8_t* from_bytes = c->data + from;
     for (size_t i = 0; i < k; i++) memcpy(to + i * slot_size_, from_bytes + i * slot_size_, slot_size_);
     n += k;
     {

@@ -132,8 +132,15 @@ class ReaderThread {
   const std::string& Scheduling() const { return scheduling_; }
 
  private:
+  // A chunk's memory is a mapping of its own (see AllocChunk), unmapped
+  // when the chunk goes.
   struct Chunk {
-    std::unique_ptr<uint8_t[]> data;
+    Chunk(uint8_t* d, size_t n) : data(d), bytes(n) {}
+    ~Chunk();
+    Chunk(const Chunk&) = delete;
+    Chunk& operator=(const Chunk&) = delete;
+    uint8_t* const data;
+    const size_t bytes;
     size_t filled = 0;  // bytes written by the thread
     size_t taken = 0;   // bytes taken by the consumer (whole slots)
   };
