@@ -160,7 +160,10 @@ test_write_pcapng()
 	sed 's/^/    /' "$T/w.txt"
 	n=$(wc -l <"$T/w.txt")
 	[ "$n" = 6 ] || check_err 1 "tcpdump read $n packets, want 6"
-	grep -q "$PVAL_ADDR_B > $PVAL_ADDR_A: ICMP echo request" "$T/w.txt" || check_err 1 "no echo request in the pcapng"
+	# -c 6 takes the first 6 slots the four devices' reader threads hand
+	# over, in no fixed order across devices: an echo request or its reply.
+	grep -Eq "($PVAL_ADDR_B > $PVAL_ADDR_A: ICMP echo request|$PVAL_ADDR_A > $PVAL_ADDR_B: ICMP echo reply)" "$T/w.txt" ||
+		check_err 1 "no ICMP echo in the pcapng"
 	# Every packet block carries epb_flags (code 2, length 4) with its direction:
 	# 1 inbound (the RX device's requests), 2 outbound (the TX device's replies).
 	local hex n_in n_out
@@ -204,8 +207,16 @@ test_status_line()
 	# script(1) gives pval dump a terminal; the status line goes to stderr
 	# once a second while it runs (10 slots take a few seconds of pings).
 	script -qfec "node $PVAL_CLI dump pval0 -c 10" "$T/tty" >/dev/null 2>&1 &
-	local pid=$!
-	sleep 3
+	local pid=$! i fds
+	# The copies are made once pval dump (a child of script) holds the
+	# devices, and its first status line comes a second after that: ping
+	# only then.
+	for ((i = 0; i < 600; i++)); do
+		fds=$(ls -l /proc/[0-9]*/fd 2>/dev/null)
+		grep -q -- "-> $RX\$" <<<"$fds" && grep -q -- "-> $TX\$" <<<"$fds" && break
+		sleep 0.1
+	done
+	sleep 1.5
 	ping_from_peer 8
 	cd_wait $pid 60 || check_err 1 "pval dump under script(1): exit $?"
 	grep -aq 'slots/s, [0-9]* read, 0 ring drops' "$T/tty" || check_err 1 "no status line: $(tr '\r' '\n' <"$T/tty" | tail -5)"

@@ -249,6 +249,12 @@ async function deviceClocks(reader: LinkReader, switches: LinkSwitches): Promise
 async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): Promise<number> {
   const switches = await linkSwitches(targets);
   const reader = await openTargets(targets, options);
+  // From the moment the devices are open, Ctrl-C stops the dump cleanly,
+  // even while the rest is still loading (seconds in an emulated guest).
+  let stopRequested = false;
+  const removeEarlySignals = onStopSignals(() => {
+    stopRequested = true;
+  });
   const clocks = await deviceClocks(reader, switches);
   // What each device's lines say about it: path, direction, CPU, clock.
   const sources = new Map<string, SlotSource>(
@@ -338,6 +344,7 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
     if (writing) writing.then(end, end);
     else end();
   };
+  removeEarlySignals();
   const removeSignals = onStopSignals(() => stop(true));
   const status =
     options.status !== false && process.stderr.isTTY
@@ -370,6 +377,8 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
       if (out.closed) stop(false);
     });
   });
+  // Ctrl-C while the dump was still starting: what was read is printed.
+  if (stopRequested) stop(true);
   let failure: unknown;
   try {
     failure = await finished;
