@@ -248,9 +248,24 @@ async function deviceClocks(reader: LinkReader, switches: LinkSwitches): Promise
 
 async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): Promise<number> {
   const switches = await linkSwitches(targets);
+  const { RingWatch, dropLine, dropRecord, nowNs, readerStatsLine, wakeNote } = await import("./ring-watch.js");
   const reader = await openTargets(targets, options);
+  // Ring drops count from the open: the rest of the start-up (seconds in an
+  // emulated guest) is part of the capture.
+  const openedNs = nowNs();
+  const watch = new RingWatch(reader.readers, undefined, openedNs);
+  const tallies = new Map<string, DeviceTally>();
+  for (const r of reader.readers) {
+    let drops: number | null = null;
+    try {
+      drops = ringDrops(r.stats());
+    } catch {
+      drops = null;
+    }
+    tallies.set(r.path, { path: r.path, read: 0, dropsAtOpen: drops, drops });
+  }
   // From the moment the devices are open, Ctrl-C stops the dump cleanly,
-  // even while the rest is still loading (seconds in an emulated guest).
+  // even while the rest is still loading.
   let stopRequested = false;
   const removeEarlySignals = onStopSignals(() => {
     stopRequested = true;
@@ -263,23 +278,11 @@ async function dumpDevices(targets: string[], options: DumpOptions, io: CliIo): 
       { device: r.path, direction: r.direction, cpu: r.cpu, clock: clocks.get(r.path)?.name },
     ]),
   );
-  const tallies = new Map<string, DeviceTally>();
-  for (const r of reader.readers) {
-    let drops: number | null = null;
-    try {
-      drops = ringDrops(r.stats());
-    } catch {
-      drops = null;
-    }
-    tallies.set(r.path, { path: r.path, read: 0, dropsAtOpen: drops, drops });
-  }
-  const { RingWatch, dropLine, dropRecord, nowNs, readerStatsLine, wakeNote } = await import("./ring-watch.js");
   if (options.verbose) {
     for (const r of reader.readers)
       io.err(`dump: ${r.path}: reader thread ${r.scheduling ?? "none (-B 0)"}${wakeNote(r.wakeSlots)}\n`);
   }
-  const watch = new RingWatch(reader.readers);
-  const sink = options.write !== undefined ? await SlotSink.open(options.write, reader, clocks) : null;
+  const sink = options.write !== undefined ? await SlotSink.open(options.write, reader, clocks, openedNs) : null;
   const json = !sink && chooseFormat(options, reader.readers.length) === "json";
   const pollDrops = (): void => {
     for (const e of watch.poll()) {
@@ -487,11 +490,16 @@ class SlotSink {
     this.#isb = isb;
   }
 
-  static async open(path: string, reader: LinkReader, clocks: ReadonlyMap<string, SlotClock>): Promise<SlotSink> {
+  /** `startNs`: when the devices were opened, where each device's drop count starts. */
+  static async open(
+    path: string,
+    reader: LinkReader,
+    clocks: ReadonlyMap<string, SlotClock>,
+    startNs: bigint,
+  ): Promise<SlotSink> {
     const { SlotPcapngWriter } = await import("@pval/tcpdump-printer");
     const { ringDropStatisticsBlock } = await import("@pval/stats");
     const { PcapngSink } = await import("../pcapng-sink.js");
-    const { nowNs } = await import("./ring-watch.js");
     const devices = reader.readers.map((r) => r.path);
     const slots = new SlotPcapngWriter(
       reader.readers.map((r) => ({ path: r.path, direction: r.direction })),
@@ -500,8 +508,7 @@ class SlotSink {
     const sink = await PcapngSink.open(path, { application: "pval dump", packetBuffered: true });
     for (const i of slots.interfaces()) sink.addInterface(i);
     // The start of each device's capture: no drop yet.
-    const now = nowNs();
-    for (let id = 0; id < devices.length; id++) sink.blocks(ringDropStatisticsBlock(id, now, 0n));
+    for (let id = 0; id < devices.length; id++) sink.blocks(ringDropStatisticsBlock(id, startNs, 0n));
     return new SlotSink(sink, slots, devices, ringDropStatisticsBlock);
   }
 
