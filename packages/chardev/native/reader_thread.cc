@@ -229,7 +229,7 @@ void ReaderThread::Run() {
   int err = 0;
   bool hangup = false;    // epoll said the device is gone
   uint64_t last_end = 0;  // when the last read that returned slots ended
-  struct rusage at_end;   // the thread's counters then
+  struct rusage at_end = {};  // the thread's counters then
   uint64_t woke = 0;      // when the last wait for a wakeup returned
   for (;;) {
     Chunk* chunk;
@@ -252,10 +252,17 @@ void ReaderThread::Run() {
     uint64_t woke_to_read = woke != 0 ? start - woke : 0;
     woke = 0;
     uint64_t gap = last_end != 0 ? start - last_end : 0;
-    // What the thread went through in its longest gap: page faults, waits
-    // (a lock, the CPU given up) and preemptions.
-    struct rusage in_gap;
-    bool longest = gap > 0 && gap > timing_.max_gap_ns && getrusage(RUSAGE_THREAD, &in_gap) == 0;
+    // What the thread went through in its longest gap, counted against its
+    // counters at the end of the previous read: page faults, waits (a lock,
+    // the CPU given up) and preemptions.
+    struct rusage now;
+    bool longest = gap > 0 && gap > timing_.max_gap_ns && getrusage(RUSAGE_THREAD, &now) == 0;
+    uint64_t gap_faults = 0, gap_waits = 0, gap_preemptions = 0;
+    if (longest) {
+      gap_faults = static_cast<uint64_t>(now.ru_minflt + now.ru_majflt - at_end.ru_minflt - at_end.ru_majflt);
+      gap_waits = static_cast<uint64_t>(now.ru_nvcsw - at_end.ru_nvcsw);
+      gap_preemptions = static_cast<uint64_t>(now.ru_nivcsw - at_end.ru_nivcsw);
+    }
     ssize_t n = read(fd_, chunk->data + at, len);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -297,11 +304,11 @@ void ReaderThread::Run() {
       timing_.max_read_slots = std::max<uint64_t>(timing_.max_read_slots, bytes / slot_size_);
       timing_.max_read_ns = std::max(timing_.max_read_ns, last_end - start);
       timing_.max_woke_to_read_ns = std::max(timing_.max_woke_to_read_ns, woke_to_read);
-      if (longest && gap > timing_.max_gap_ns) {
+      if (longest) {
         timing_.max_gap_ns = gap;
-        timing_.gap_faults = static_cast<uint64_t>(in_gap.ru_minflt + in_gap.ru_majflt - at_end.ru_minflt - at_end.ru_majflt);
-        timing_.gap_waits = static_cast<uint64_t>(in_gap.ru_nvcsw - at_end.ru_nvcsw);
-        timing_.gap_preemptions = static_cast<uint64_t>(in_gap.ru_nivcsw - at_end.ru_nivcsw);
+        timing_.gap_faults = gap_faults;
+        timing_.gap_waits = gap_waits;
+        timing_.gap_preemptions = gap_preemptions;
       }
     }
     notify_();
