@@ -313,10 +313,15 @@ async function statsLive(
     tx: options.tx ? await targetsClock(options.tx, "tx") : null,
   };
   for (const p of rxPaths) if (txSet.has(p)) throw new Error(`${p} is given as both RX and TX`);
+  const { RingWatch, dropLine, dropRecord, readerStatsLine, wakeNote } = await import("./ring-watch.js");
   const reader: LinkReader = chardev.openDevices([...rxPaths, ...txPaths], {
     ringStats: false,
     bufferSize: BUFFER_KIB * 1024,
   });
+  // Ring drops count from the open, as in pval dump: the rest of the
+  // start-up is part of the measurement.
+  const watch = new RingWatch(reader.readers, (r) => (txSet.has(r.path) ? "tx" : "rx"));
+  const dropsAtOpen = ringDrops(reader);
   const listener = await startListen(options, {
     snapshot: () => analyser.snapshot(),
     links: [...targets, ...(options.tx ?? [])].filter((t) => !t.includes("/")),
@@ -327,12 +332,10 @@ async function statsLive(
     reader.close();
     return listener;
   }
-  const { RingWatch, dropLine, dropRecord, readerStatsLine, wakeNote } = await import("./ring-watch.js");
   if (options.verbose) {
     for (const r of reader.readers)
       io.err(`stats: ${r.path}: reader thread ${r.scheduling ?? "none"}${wakeNote(r.wakeSlots)}\n`);
   }
-  const watch = new RingWatch(reader.readers, (r) => (txSet.has(r.path) ? "tx" : "rx"));
   for (const r of reader.readers) drops.device(r.path, txSet.has(r.path) ? "tx" : "rx");
   const pollDrops = (): void => {
     for (const e of watch.poll()) {
@@ -341,7 +344,6 @@ async function statsLive(
       if (options.json) io.err(dropRecord(e));
     }
   };
-  const dropsAtOpen = ringDrops(reader);
   const json = options.json ?? false;
   const tty = io === stdio && process.stdout.isTTY === true;
   const every = options.interval ?? (tty ? 1 : undefined);
